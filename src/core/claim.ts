@@ -1,0 +1,45 @@
+import { serializeCookieDeletion } from "../http/cookies.js";
+import type { Outcome, RefkitRequest } from "../http/request.js";
+import { type CoreContext, currentUser, PASS, report } from "./context.js";
+import { verifyVisitorCookie } from "./visitor-cookie.js";
+
+/**
+ * Gives every unclaimed hit of the visitor behind `cookieValue` to `userId`, in one UPDATE. A cookie whose
+ * signature does not verify claims nothing. Returns how many hits were claimed; database errors throw.
+ */
+export async function claimHits(ctx: CoreContext, cookieValue: unknown, userId: string): Promise<number> {
+	const visitorId = verifyVisitorCookie(cookieValue, ctx.options.secret);
+	if (visitorId === null) return 0;
+	return ctx.store.claimVisitorHits(visitorId, userId, ctx.now());
+}
+
+/**
+ * The claim step of a logged-in visitor's request that carries the visitor cookie: claim, then delete the
+ * cookie. If the database fails, the cookie is kept, so the hits can still be claimed on a later request.
+ * Returns the `Set-Cookie` values to send.
+ */
+export async function claimAndForget(
+	ctx: CoreContext,
+	cookieValue: string,
+	userId: string,
+): Promise<string[]> {
+	try {
+		await claimHits(ctx, cookieValue, userId);
+	} catch (error) {
+		report(ctx, error, { operation: "claim" });
+		return [];
+	}
+	return [serializeCookieDeletion(ctx.options.cookieName, ctx.options.cookie)];
+}
+
+/** The claim middleware (django-reflinks' AnonymousReferralMiddleware) for any request. */
+export async function claimOnRequest(
+	ctx: CoreContext,
+	request: RefkitRequest,
+	cookieValue: string | undefined,
+): Promise<Outcome> {
+	if (cookieValue === undefined) return PASS;
+	const userId = await currentUser(ctx, request, { operation: "claim" });
+	if (userId === null) return PASS;
+	return { redirect: null, setCookies: await claimAndForget(ctx, cookieValue, userId) };
+}

@@ -1,0 +1,49 @@
+import type { Outcome, RefkitRequest } from "../http/request.js";
+import type { ErrorContext, ResolvedOptions } from "../options.js";
+import type { RefkitStore } from "../store/store.js";
+
+/** What the request-handling functions of core share: the options, the store and the clock. */
+export interface CoreContext {
+	readonly options: ResolvedOptions;
+	readonly store: RefkitStore;
+	now(): Date;
+}
+
+/** The outcome that lets the request through untouched. */
+export const PASS: Outcome = Object.freeze({
+	redirect: null,
+	setCookies: Object.freeze([]) as unknown as string[],
+});
+
+/** A 302 to `location`, which the caller has already made safe. */
+export function redirectTo(location: string, setCookies: string[] = []): Outcome {
+	return { redirect: { status: 302, location }, setCookies };
+}
+
+/** Reports an error the visitor must not see. A throwing `onError` is itself swallowed. */
+export function report(ctx: CoreContext, error: unknown, context: ErrorContext): void {
+	try {
+		ctx.options.onError(error, context);
+	} catch {
+		// The application's error hook failed; there is nobody left to tell.
+	}
+}
+
+/**
+ * Asks the application who is logged in. A user id is made a string (numbers are common); anything else,
+ * or a throwing `getUserId`, counts as anonymous, and the error is reported.
+ */
+export async function currentUser(
+	ctx: CoreContext,
+	request: RefkitRequest,
+	context: ErrorContext,
+): Promise<string | null> {
+	try {
+		const id = await request.getUserId();
+		if (typeof id === "number" && Number.isFinite(id)) return String(id);
+		return typeof id === "string" && id !== "" ? id : null;
+	} catch (error) {
+		report(ctx, error, context);
+		return null;
+	}
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from "node:crypto";
+import { serializeCookie } from "../http/cookies.js";
+import type { Outcome, RefkitRequest } from "../http/request.js";
+import type { ReferralLink } from "../types.js";
+import { claimAndForget } from "./claim.js";
+import { type CoreContext, currentUser, redirectTo, report } from "./context.js";
+import { isValidIdentifier } from "./identifiers.js";
+import { clientIp } from "./ip.js";
+import { safeRedirectPath } from "./safe-redirect.js";
+import { newVisitorId, signVisitorId, verifyVisitorCookie } from "./visitor-cookie.js";
+
+/** How much of each visitor-supplied text a hit keeps. */
+export const STORED_LENGTH = { userAgent: 512, referer: 2048, next: 2048 } as const;
+
+/** A bounded prefix of a header value, without the NUL characters PostgreSQL refuses in text. */
+function bounded(value: string | null | undefined, max: number): string | null {
+	if (value === null || value === undefined || value === "") return null;
+	return value.slice(0, max).replace(/\0/g, "");
+}
+
+function decodeIdentifier(raw: string): string | null {
+	try {
+		return decodeURIComponent(raw);
+	} catch {
+		return null;
+	}
+}
+
+/**
+ * `/ref/<identifier>`: records a hit for an enabled link and redirects to a safe `next`, else the link's
+ * target, else the success URL. An anonymous visitor gets (or keeps) the signed visitor cookie; a logged-in
+ * visitor's earlier anonymous hits are claimed and the cookie deleted. Unknown and disabled links record
+ * nothing and leave the cookie alone. Never throws: the visitor is redirected whatever the database does.
+ */
+export async function follow(
+	ctx: CoreContext,
+	request: RefkitRequest,
+	rawIdentifier: string,
+	query: string,
+	cookieValue: string | undefined,
+): Promise<Outcome> {
+	const { options, store } = ctx;
+	const requestedNext = query.includes("next") ? new URLSearchParams(query).get("next") : null;
+	const safeNext = safeRedirectPath(requestedNext);
+	const identifier = decodeIdentifier(rawIdentifier);
+	if (!isValidIdentifier(identifier)) return redirectTo(safeNext ?? options.successUrl);
+
+	let link: ReferralLink | null;
+	try {
+		link = await store.findLink(identifier);
+	} catch (error) {
+		report(ctx, error, { operation: "follow", identifier });
+		return redirectTo(safeNext ?? options.successUrl);
+	}
+	if (link === null || link.disabled) return redirectTo(safeNext ?? options.successUrl);
+
+	const userId = await currentUser(ctx, request, { operation: "follow", identifier });
+	let visitorId: string | null = null;
+	let setCookies: string[];
+	if (userId === null) {
+		visitorId = verifyVisitorCookie(cookieValue, options.secret) ?? newVisitorId();
+		setCookies = [
+			serializeCookie(options.cookieName, signVisitorId(visitorId, options.secret), options.cookie),
+		];
+	} else {
+		setCookies = await claimAndForget(ctx, cookieValue ?? "", userId);
+	}
+
+	try {
+		await store.insertHit({
+			id: randomUUID(),
+			linkId: link.id,
+			authenticated: userId !== null,
+			userId,
+			visitorId,
+			ip: clientIp(request.remoteAddress, request.header("x-forwarded-for"), options.trustProxy),
+			userAgent: bounded(request.header("user-agent"), STORED_LENGTH.userAgent),
+			referer: bounded(request.header("referer"), STORED_LENGTH.referer),
+			next: bounded(requestedNext, STORED_LENGTH.next),
+			createdAt: ctx.now(),
+		});
+	} catch (error) {
+		report(ctx, error, { operation: "follow", identifier });
+	}
+	return redirectTo(safeNext ?? link.target ?? options.successUrl, setCookies);
+}

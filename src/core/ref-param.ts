@@ -1,0 +1,41 @@
+import type { Outcome } from "../http/request.js";
+import { type CoreContext, redirectTo, report } from "./context.js";
+import { isValidIdentifier } from "./identifiers.js";
+
+function decodeKey(key: string): string {
+	try {
+		return decodeURIComponent(key.replace(/\+/g, " "));
+	} catch {
+		return key;
+	}
+}
+
+/**
+ * django-reflinks' ReferralLinkMiddleware: a GET to any URL with `?ref=<identifier>` of an enabled link
+ * redirects to `/ref/<identifier>?next=<the same path and query without ref>`. Returns `null` to let the
+ * request through (no parameter, a malformed or unknown identifier, a disabled link, a database error).
+ */
+export async function refParamRedirect(
+	ctx: CoreContext,
+	path: string,
+	query: string,
+): Promise<Outcome | null> {
+	const { urlParam, mountPath } = ctx.options;
+	if (!query.includes(urlParam)) return null;
+	const identifier = new URLSearchParams(query).get(urlParam);
+	if (!isValidIdentifier(identifier)) return null;
+	try {
+		const link = await ctx.store.findLink(identifier);
+		if (link === null || link.disabled) return null;
+	} catch (error) {
+		report(ctx, error, { operation: "ref-param", identifier });
+		return null;
+	}
+	// Keep the other parameters exactly as they were written.
+	const rest = query
+		.split("&")
+		.filter((pair) => pair !== "" && decodeKey(pair.split("=", 1)[0] ?? "") !== urlParam)
+		.join("&");
+	const next = rest === "" ? path : `${path}?${rest}`;
+	return redirectTo(`${mountPath}/${identifier}?next=${encodeURIComponent(next)}`);
+}

@@ -1,0 +1,54 @@
+/**
+ * Every code a {@link RefkitError} can carry. Each one names a situation a caller can act on; the README's
+ * "Errors" table says what to do about each.
+ */
+export type RefkitErrorCode =
+	/** An option given to `createRefkit()` is missing or malformed. */
+	| "INVALID_OPTION"
+	/** An argument given to a method is malformed (an empty user id, a negative limit...). */
+	| "INVALID_ARGUMENT"
+	/** A link identifier does not match `[A-Za-z0-9_]{1,50}`. */
+	| "INVALID_IDENTIFIER"
+	/** A link with this identifier already exists. */
+	| "IDENTIFIER_TAKEN"
+	/** No link has this identifier. */
+	| "LINK_NOT_FOUND"
+	/** The database driver for the configured database (better-sqlite3 or pg) is not installed. */
+	| "MISSING_DRIVER"
+	/** refkit's tables do not exist yet: run `refkit.migrate()` or `refkit migrate`. */
+	| "NOT_MIGRATED"
+	/** A migration failed; the cause holds the database's error. */
+	| "MIGRATION_FAILED"
+	/** The database could not be opened or reached, or it refused a query. */
+	| "STORE_UNAVAILABLE";
+
+/**
+ * The one error class refkit throws. `code` is stable and meant for `switch`; `message` is meant for people.
+ *
+ * @example
+ * try {
+ *   await refkit.createLink({ identifier: "spring_sale" });
+ * } catch (error) {
+ *   if (isRefkitError(error, "IDENTIFIER_TAKEN")) return reply.status(409).send(error.message);
+ *   throw error;
+ * }
+ */
+export class RefkitError extends Error {
+	readonly code: RefkitErrorCode;
+
+	constructor(code: RefkitErrorCode, message: string, options?: { cause?: unknown }) {
+		super(message, options);
+		this.name = "RefkitError";
+		this.code = code;
+	}
+}
+
+/**
+ * Tells whether `error` is a {@link RefkitError}, optionally with a given code.
+ *
+ * @example
+ * if (isRefkitError(error, "LINK_NOT_FOUND")) res.status(404).end();
+ */
+export function isRefkitError(error: unknown, code?: RefkitErrorCode): error is RefkitError {
+	return error instanceof RefkitError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,223 @@
+import type { TrustProxy } from "./core/ip.js";
+import { safeRedirectPath } from "./core/safe-redirect.js";
+import { RefkitError } from "./errors.js";
+import { COOKIE_NAME, type CookieAttributes } from "./http/cookies.js";
+import type { DatabaseOption } from "./store/open.js";
+
+/** Where a failure happened that refkit handled without troubling the visitor. */
+export interface ErrorContext {
+	/** `follow`: `/ref/<id>`; `ref-param`: `?ref=`; `claim`: giving hits to a user at login; `database`: the pool. */
+	operation: "follow" | "ref-param" | "claim" | "database";
+	/** The link identifier involved, when there is one. */
+	identifier?: string;
+}
+
+/** Options of {@link createRefkit}. Only `database` and `secret` are required. */
+export interface RefkitOptions {
+	/** A `postgres://` URL, a SQLite file path (`sqlite:`/`file:` prefixes accepted) or a Kysely instance. */
+	database: DatabaseOption;
+	/**
+	 * Signs the visitor cookie: at least 32 characters, kept secret. Required unless `NODE_ENV` is
+	 * `development` or `test`, where a fixed development secret is used with a warning.
+	 */
+	secret?: string | undefined;
+	cookie?: {
+		/** Default `refkit_visitor`. */
+		name?: string;
+		/** Default `true`: scripts cannot read the cookie. */
+		httpOnly?: boolean;
+		/** Lifetime in seconds. Default one year. */
+		maxAge?: number;
+		/** Default `lax`, so the cookie is sent when the visitor comes back from another site. */
+		sameSite?: "lax" | "strict" | "none";
+		/** Default `false`; set `true` when the site is served over HTTPS. */
+		secure?: boolean;
+		/** Default `/`. */
+		path?: string;
+		/** Default: none, the cookie belongs to the exact host. */
+		domain?: string;
+	};
+	/** The query parameter that turns any page into a referral link. Default `ref`. */
+	urlParam?: string;
+	/** Where visitors go when there is no safe `next` and the link has no target. A same-site path; default `/`. */
+	successUrl?: string;
+	/** The path referral links live under. Default `/ref`, so links are `/ref/<identifier>`. */
+	mountPath?: string;
+	/** Whether to read the client's IP from `X-Forwarded-For`; see {@link TrustProxy}. Default `false`. */
+	trustProxy?: TrustProxy;
+	/**
+	 * Told of every error refkit absorbed to keep a visitor's request working (the database being down, say).
+	 * Default: `console.error`.
+	 */
+	onError?: (error: unknown, context: ErrorContext) => void;
+}
+
+/** The options after validation, with every default filled in. Frozen. */
+export interface ResolvedOptions {
+	readonly secret: string;
+	readonly cookieName: string;
+	readonly cookie: Readonly<CookieAttributes>;
+	readonly urlParam: string;
+	readonly successUrl: string;
+	readonly mountPath: string;
+	readonly trustProxy: TrustProxy;
+	readonly onError: (error: unknown, context: ErrorContext) => void;
+}
+
+/** The defaults, as documented in the README's options table. */
+export const DEFAULTS = Object.freeze({
+	cookie: Object.freeze({
+		name: "refkit_visitor",
+		httpOnly: true,
+		maxAge: 60 * 60 * 24 * 365,
+		sameSite: "lax",
+		secure: false,
+		path: "/",
+	}),
+	urlParam: "ref",
+	successUrl: "/",
+	mountPath: "/ref",
+	trustProxy: false,
+});
+
+export const MIN_SECRET_LENGTH = 32;
+const DEVELOPMENT_SECRET = "refkit-development-secret-do-not-use-in-production";
+const KNOWN = new Set([
+	"database",
+	"secret",
+	"cookie",
+	"urlParam",
+	"successUrl",
+	"mountPath",
+	"trustProxy",
+	"onError",
+]);
+const KNOWN_COOKIE = new Set(["name", "httpOnly", "maxAge", "sameSite", "secure", "path", "domain"]);
+
+function invalid(message: string): never {
+	throw new RefkitError("INVALID_OPTION", `refkit: ${message}`);
+}
+
+function resolveSecret(secret: unknown): string {
+	const development = process.env.NODE_ENV === "development" || process.env.NODE_ENV === "test";
+	if (secret !== undefined && typeof secret !== "string") invalid("options.secret must be a string.");
+	if (typeof secret === "string" && secret.length >= MIN_SECRET_LENGTH) return secret;
+	const problem =
+		secret === undefined || secret === ""
+			? "options.secret is missing"
+			: `options.secret must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length})`;
+	if (!development) {
+		invalid(
+			`${problem}. Generate one with \`openssl rand -hex 32\` and pass it from an environment variable, e.g. secret: process.env.REFKIT_SECRET.`,
+		);
+	}
+	console.warn(`refkit: ${problem}; NODE_ENV is ${process.env.NODE_ENV}, so an insecure secret is used.`);
+	return secret || DEVELOPMENT_SECRET;
+}
+
+function resolveCookie(cookie: RefkitOptions["cookie"]): { name: string; attributes: CookieAttributes } {
+	if (cookie !== undefined && (typeof cookie !== "object" || cookie === null)) {
+		invalid("options.cookie must be an object.");
+	}
+	const given = cookie ?? {};
+	for (const key of Object.keys(given)) {
+		if (!KNOWN_COOKIE.has(key))
+			invalid(`options.cookie.${key} is not an option (known: ${[...KNOWN_COOKIE].join(", ")}).`);
+	}
+	const merged = { ...DEFAULTS.cookie, ...given };
+	if (typeof merged.name !== "string" || !COOKIE_NAME.test(merged.name)) {
+		invalid(
+			`options.cookie.name must be a cookie name of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(merged.name)}).`,
+		);
+	}
+	if (typeof merged.httpOnly !== "boolean") invalid("options.cookie.httpOnly must be a boolean.");
+	if (typeof merged.secure !== "boolean") invalid("options.cookie.secure must be a boolean.");
+	if (!Number.isInteger(merged.maxAge) || merged.maxAge <= 0) {
+		invalid(`options.cookie.maxAge must be a positive whole number of seconds (got ${merged.maxAge}).`);
+	}
+	if (!["lax", "strict", "none"].includes(merged.sameSite)) {
+		invalid(
+			`options.cookie.sameSite must be "lax", "strict" or "none" (got ${JSON.stringify(merged.sameSite)}).`,
+		);
+	}
+	if (merged.sameSite === "none" && !merged.secure) {
+		invalid(
+			'options.cookie.sameSite "none" needs options.cookie.secure: true (browsers refuse it otherwise).',
+		);
+	}
+	if (typeof merged.path !== "string" || !/^\/[\x21-\x3a\x3c-\x7e]*$/.test(merged.path)) {
+		invalid(`options.cookie.path must be a path starting with "/" (got ${JSON.stringify(merged.path)}).`);
+	}
+	const domain = "domain" in given ? given.domain : undefined;
+	if (domain !== undefined && (typeof domain !== "string" || !/^\.?[A-Za-z0-9.-]{1,253}$/.test(domain))) {
+		invalid(`options.cookie.domain must be a host name (got ${JSON.stringify(domain)}).`);
+	}
+	return {
+		name: merged.name,
+		attributes: {
+			httpOnly: merged.httpOnly,
+			maxAge: merged.maxAge,
+			sameSite: merged.sameSite,
+			secure: merged.secure,
+			path: merged.path,
+			domain,
+		},
+	};
+}
+
+/**
+ * Checks every option once, fills in the defaults and freezes the result. Throws `INVALID_OPTION` with a
+ * message that says what to change.
+ */
+export function resolveOptions(options: RefkitOptions): ResolvedOptions {
+	if (typeof options !== "object" || options === null) invalid("createRefkit() needs an options object.");
+	for (const key of Object.keys(options)) {
+		if (!KNOWN.has(key)) invalid(`options.${key} is not an option (known: ${[...KNOWN].join(", ")}).`);
+	}
+	if (options.database === undefined || options.database === null || options.database === "") {
+		invalid(
+			'options.database is missing: give a SQLite file path ("./refkit.sqlite"), a postgres:// URL or a Kysely instance.',
+		);
+	}
+	const cookie = resolveCookie(options.cookie);
+
+	const urlParam = options.urlParam ?? DEFAULTS.urlParam;
+	if (typeof urlParam !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(urlParam)) {
+		invalid(
+			`options.urlParam must be 1 to 64 letters, digits, "_", "." or "-" (got ${JSON.stringify(urlParam)}).`,
+		);
+	}
+	const successUrl = options.successUrl ?? DEFAULTS.successUrl;
+	if (safeRedirectPath(successUrl) === null) {
+		invalid(
+			`options.successUrl must be a same-site path such as "/" or "/welcome" (got ${JSON.stringify(successUrl)}).`,
+		);
+	}
+	const mountPath = (options.mountPath ?? DEFAULTS.mountPath).toString().replace(/\/+$/, "");
+	if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(mountPath)) {
+		invalid(`options.mountPath must be a path such as "/ref" (got ${JSON.stringify(options.mountPath)}).`);
+	}
+	const trustProxy = options.trustProxy ?? DEFAULTS.trustProxy;
+	if (typeof trustProxy !== "boolean" && !(Number.isInteger(trustProxy) && trustProxy >= 0)) {
+		invalid(
+			`options.trustProxy must be true, false or a number of proxies (got ${JSON.stringify(trustProxy)}).`,
+		);
+	}
+	if (options.onError !== undefined && typeof options.onError !== "function") {
+		invalid("options.onError must be a function (error, context) => void.");
+	}
+	const onError =
+		options.onError ??
+		((error: unknown, context: ErrorContext) => console.error(`refkit: ${context.operation} failed:`, error));
+
+	return Object.freeze({
+		secret: resolveSecret(options.secret),
+		cookieName: cookie.name,
+		cookie: Object.freeze(cookie.attributes),
+		urlParam,
+		successUrl: safeRedirectPath(successUrl) as string,
+		mountPath,
+		trustProxy,
+		onError,
+	});
+}

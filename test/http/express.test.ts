@@ -1,0 +1,302 @@
+import { describe, expect, test } from "vitest";
+import { createTestRefkit, DATABASES } from "../setup/databases.js";
+import { deletesCookie, request, responseCookie, startExpressApp } from "../setup/http.js";
+
+const COOKIE = "refkit_visitor";
+
+async function setUp(kind: (typeof DATABASES)[number], options = {}) {
+	const refkit = await createTestRefkit(kind, options);
+	const base = await startExpressApp(refkit);
+	const link = await refkit.createLink({ identifier: "abc123def", userId: "referrer" });
+	return { refkit, base, link };
+}
+
+describe.each(DATABASES)("express on %s", (kind) => {
+	describe("following /ref/<identifier> (django-reflinks' tests)", () => {
+		test("a logged-out hit redirects to / and records one anonymous hit with a visitor cookie", async () => {
+			const { refkit, base } = await setUp(kind);
+			const response = await request(`${base}/ref/abc123def`, { headers: { "user-agent": "TestAgent/1.0" } });
+			expect(response.status).toBe(302);
+			expect(response.headers.get("location")).toBe("/");
+
+			const hits = await refkit.listHits();
+			expect(hits).toHaveLength(1);
+			const hit = hits[0];
+			expect(hit).toMatchObject({
+				identifier: "abc123def",
+				authenticated: false,
+				userId: null,
+				ip: "127.0.0.1",
+				userAgent: "TestAgent/1.0",
+				next: null,
+				confirmedAt: null,
+			});
+			expect(hit?.visitorId).toMatch(/^[0-9a-f-]{36}$/);
+
+			const cookie = responseCookie(response, COOKIE);
+			expect(cookie?.value.split(".")[0]).toBe(hit?.visitorId);
+			expect(cookie?.attributes).toMatch(/HttpOnly/);
+			expect(cookie?.attributes).toMatch(/Max-Age=31536000/);
+			expect(cookie?.attributes).toMatch(/SameSite=Lax/);
+			expect(cookie?.attributes).toMatch(/Path=\//);
+		});
+
+		test("?next=/foo is honoured and stored", async () => {
+			const { refkit, base } = await setUp(kind);
+			const response = await request(`${base}/ref/abc123def?next=/foo`);
+			expect(response.status).toBe(302);
+			expect(response.headers.get("location")).toBe("/foo");
+			expect((await refkit.listHits())[0]?.next).toBe("/foo");
+		});
+
+		test("an off-site next is stored as asked but never followed", async () => {
+			const { refkit, base } = await setUp(kind);
+			const response = await request(`${base}/ref/abc123def?next=${encodeURIComponent("//evil.example/x")}`);
+			expect(response.headers.get("location")).toBe("/");
+			expect((await refkit.listHits())[0]?.next).toBe("//evil.example/x");
+		});
+
+		test("a link's target is used when no next is given, a safe next wins over it", async () => {
+			const { refkit, base } = await setUp(kind);
+			await refkit.createLink({ identifier: "sale", target: "/pricing?plan=pro" });
+			expect((await request(`${base}/ref/sale`)).headers.get("location")).toBe("/pricing?plan=pro");
+			expect((await request(`${base}/ref/sale?next=/foo`)).headers.get("location")).toBe("/foo");
+		});
+
+		test("a trailing slash and HEAD requests are followed too", async () => {
+			const { refkit, base } = await setUp(kind);
+			expect((await request(`${base}/ref/abc123def/`)).status).toBe(302);
+			expect((await request(`${base}/ref/abc123def`, { method: "HEAD" })).status).toBe(302);
+			expect(await refkit.listHits()).toHaveLength(2);
+		});
+
+		test("a logged-in hit is authenticated, keeps its user and Referer, and deletes the cookie", async () => {
+			const { refkit, base } = await setUp(kind);
+			const response = await request(`${base}/ref/abc123def`, {
+				user: "alice",
+				headers: { referer: "https://news.example/post" },
+			});
+			expect(response.status).toBe(302);
+			expect(deletesCookie(response, COOKIE)).toBe(true);
+			const [hit] = await refkit.listHits();
+			expect(hit).toMatchObject({
+				authenticated: true,
+				userId: "alice",
+				visitorId: null,
+				referer: "https://news.example/post",
+			});
+		});
+
+		test("the client IP comes from the socket unless trustProxy says otherwise", async () => {
+			const { refkit, base } = await setUp(kind);
+			await request(`${base}/ref/abc123def`, { headers: { "x-forwarded-for": "203.0.113.9" } });
+			expect((await refkit.listHits())[0]?.ip).toBe("127.0.0.1");
+
+			const trusting = await createTestRefkit(kind, { trustProxy: true });
+			await trusting.createLink({ identifier: "abc123def" });
+			const trustingBase = await startExpressApp(trusting);
+			await request(`${trustingBase}/ref/abc123def`, {
+				headers: { "x-forwarded-for": "203.0.113.9, 10.0.0.1" },
+			});
+			expect((await trusting.listHits())[0]?.ip).toBe("203.0.113.9");
+		});
+	});
+
+	describe("unknown, disabled and malformed links", () => {
+		const malformed = [
+			"nope",
+			"a".repeat(51),
+			"x".repeat(5000),
+			"abc%00def",
+			"abc%2Fdef",
+			encodeURIComponent("' OR 1=1; DROP TABLE refkit_hit; --"),
+			"%E0%A4%A",
+			"%",
+			"abc-def",
+			"%F0%9F%98%80",
+		];
+
+		test.each(malformed)("%s records nothing, redirects and leaves the cookie alone", async (identifier) => {
+			const { refkit, base } = await setUp(kind);
+			const response = await request(`${base}/ref/${identifier}?next=/foo`, { cookie: `${COOKIE}=keep.me` });
+			expect(response.status).toBe(302);
+			expect(response.headers.get("location")).toBe("/foo");
+			expect(response.headers.getSetCookie()).toEqual([]);
+			expect(await refkit.listHits()).toHaveLength(0);
+		});
+
+		test("a disabled link records nothing and redirects to the success URL", async () => {
+			const { refkit, base } = await setUp(kind);
+			await refkit.disableLink("abc123def");
+			const response = await request(`${base}/ref/abc123def`);
+			expect(response.headers.get("location")).toBe("/");
+			expect(response.headers.getSetCookie()).toEqual([]);
+			expect(await refkit.listHits()).toHaveLength(0);
+			await refkit.enableLink("abc123def");
+			await request(`${base}/ref/abc123def`);
+			expect(await refkit.listHits()).toHaveLength(1);
+		});
+	});
+
+	describe("claiming anonymous hits at login", () => {
+		test("a logged-in request with the cookie claims the hit, deletes the cookie, and a 404 stays 404", async () => {
+			const { refkit, base } = await setUp(kind);
+			const followed = await request(`${base}/ref/abc123def`);
+			const cookie = responseCookie(followed, COOKIE);
+			const response = await request(`${base}/no-such-page`, {
+				user: "bob",
+				cookie: `${COOKIE}=${cookie?.value}`,
+			});
+			expect(response.status).toBe(404);
+			expect(deletesCookie(response, COOKIE)).toBe(true);
+			const [hit] = await refkit.listHits();
+			expect(hit).toMatchObject({ userId: "bob", authenticated: false });
+		});
+
+		test("three anonymous hits from one browser are all claimed at login", async () => {
+			const { refkit, base } = await setUp(kind);
+			await refkit.createLink({ identifier: "other" });
+			const first = await request(`${base}/ref/abc123def`);
+			const jar = `${COOKIE}=${responseCookie(first, COOKIE)?.value}`;
+			const second = await request(`${base}/ref/other`, { cookie: jar });
+			const third = await request(`${base}/ref/abc123def?next=/foo`, { cookie: jar });
+			expect(responseCookie(second, COOKIE)?.value).toBe(responseCookie(first, COOKIE)?.value);
+			expect(responseCookie(third, COOKIE)?.value).toBe(responseCookie(first, COOKIE)?.value);
+
+			const login = await request(`${base}/`, { user: "carol", cookie: jar });
+			expect(login.status).toBe(200);
+			const hits = await refkit.listHits();
+			expect(hits).toHaveLength(3);
+			expect(hits.every((hit) => hit.userId === "carol")).toBe(true);
+		});
+
+		test("following a link while logged in claims the earlier anonymous hits too", async () => {
+			const { refkit, base } = await setUp(kind);
+			const first = await request(`${base}/ref/abc123def`);
+			const jar = `${COOKIE}=${responseCookie(first, COOKIE)?.value}`;
+			const second = await request(`${base}/ref/abc123def`, { user: "dave", cookie: jar });
+			expect(deletesCookie(second, COOKIE)).toBe(true);
+			const hits = await refkit.listHits();
+			expect(hits.map((hit) => hit.userId)).toEqual(["dave", "dave"]);
+		});
+
+		test.each([
+			["looks nothing like a uuid"],
+			["00000000-0000-0000-0000-000000000000"],
+			["00000000-0000-0000-0000-000000000000.AAAA"],
+			[""],
+			["x".repeat(5000)],
+		])("a bad cookie %j is harmless: no error, no claim, cookie deleted", async (bad) => {
+			const { refkit, base } = await setUp(kind);
+			await request(`${base}/ref/abc123def`);
+			const response = await request(`${base}/foo`, { user: "erin", cookie: `${COOKIE}=${bad}` });
+			expect(response.status).toBe(200);
+			expect(deletesCookie(response, COOKIE)).toBe(true);
+			expect((await refkit.listHits())[0]?.userId).toBeNull();
+		});
+
+		test("a forged cookie (another visitor's id without a valid signature) claims nothing", async () => {
+			const { refkit, base } = await setUp(kind);
+			const victim = responseCookie(await request(`${base}/ref/abc123def`), COOKIE)?.value ?? "";
+			const visitorId = victim.split(".")[0];
+			const forgeries = [
+				visitorId,
+				`${visitorId}.`,
+				`${visitorId}.${"A".repeat(43)}`,
+				`${visitorId}.${victim.split(".")[1]?.slice(0, -1)}B`,
+			];
+			for (const forged of forgeries) {
+				const response = await request(`${base}/foo`, { user: "mallory", cookie: `${COOKIE}=${forged}` });
+				expect(response.status).toBe(200);
+				expect(deletesCookie(response, COOKIE)).toBe(true);
+			}
+			const signedElsewhere = await createTestRefkit(kind, { secret: "another-secret-".repeat(4) });
+			await signedElsewhere.createLink({ identifier: "abc123def" });
+			const elsewhere = responseCookie(
+				await request(`${await startExpressApp(signedElsewhere)}/ref/abc123def`),
+				COOKIE,
+			);
+			await request(`${base}/foo`, { user: "mallory", cookie: `${COOKIE}=${elsewhere?.value}` });
+			expect((await refkit.listHits())[0]?.userId).toBeNull();
+		});
+
+		test("refkit.claim() gives a visitor's hits to a user from a signup handler", async () => {
+			const { refkit, base } = await setUp(kind);
+			const cookie = responseCookie(await request(`${base}/ref/abc123def`), COOKIE)?.value;
+			await request(`${base}/ref/abc123def`, { cookie: `${COOKIE}=${cookie}` });
+			expect(await refkit.claim(cookie, "frank")).toBe(2);
+			expect(await refkit.claim(cookie, "someone-else")).toBe(0);
+			expect(await refkit.claim("forged.cookie", "frank")).toBe(0);
+			expect(await refkit.claim(undefined, "frank")).toBe(0);
+			expect((await refkit.listHits()).map((hit) => hit.userId)).toEqual(["frank", "frank"]);
+		});
+
+		test("an anonymous request with the cookie is left alone", async () => {
+			const { base } = await setUp(kind);
+			const cookie = responseCookie(await request(`${base}/ref/abc123def`), COOKIE)?.value;
+			const response = await request(`${base}/foo`, { cookie: `${COOKIE}=${cookie}` });
+			expect(response.status).toBe(200);
+			expect(response.headers.getSetCookie()).toEqual([]);
+		});
+	});
+
+	describe("?ref= on any URL", () => {
+		test("GET /foo?ref=X redirects to /ref/X?next=%2Ffoo", async () => {
+			const { base } = await setUp(kind);
+			const response = await request(`${base}/foo?ref=abc123def`);
+			expect(response.status).toBe(302);
+			expect(response.headers.get("location")).toBe("/ref/abc123def?next=%2Ffoo");
+		});
+
+		test("other query parameters are kept in next, exactly as written", async () => {
+			const { base } = await setUp(kind);
+			const response = await request(`${base}/foo?a=1&ref=abc123def&b=x%20y`);
+			expect(response.headers.get("location")).toBe(
+				`/ref/abc123def?next=${encodeURIComponent("/foo?a=1&b=x%20y")}`,
+			);
+		});
+
+		test("following the whole chain records a hit and lands on the page", async () => {
+			const { refkit, base } = await setUp(kind);
+			const response = await fetch(`${base}/foo?ref=abc123def&a=1`);
+			expect(response.status).toBe(200);
+			expect(response.url).toBe(`${base}/foo?a=1`);
+			expect(await response.text()).toBe("foo");
+			expect((await refkit.listHits())[0]?.next).toBe("/foo?a=1");
+		});
+
+		test("a POST with ?ref= passes through", async () => {
+			const { refkit, base } = await setUp(kind);
+			const response = await request(`${base}/foo?ref=abc123def`, { method: "POST" });
+			expect(response.status).toBe(200);
+			expect(await response.text()).toBe("posted");
+			expect(await refkit.listHits()).toHaveLength(0);
+		});
+
+		test.each(["nope", "bad-id", "%zz", "", "a".repeat(80)])(
+			"an unknown or malformed ?ref=%s passes through",
+			async (identifier) => {
+				const { base } = await setUp(kind);
+				const response = await request(`${base}/foo?ref=${identifier}`);
+				expect(response.status).toBe(200);
+			},
+		);
+
+		test("a disabled link's ?ref= passes through", async () => {
+			const { refkit, base } = await setUp(kind);
+			await refkit.disableLink("abc123def");
+			expect((await request(`${base}/foo?ref=abc123def`)).status).toBe(200);
+		});
+	});
+
+	test("300 concurrent follows record exactly 300 hits", async () => {
+		const { refkit, base } = await setUp(kind);
+		const responses = await Promise.all(
+			Array.from({ length: 300 }, (_, i) => request(`${base}/ref/abc123def?next=/foo%3Fn%3D${i}`)),
+		);
+		expect(responses.every((response) => response.status === 302)).toBe(true);
+		const hits = await refkit.listHits({ limit: 1000 });
+		expect(hits).toHaveLength(300);
+		expect(new Set(hits.map((hit) => hit.next)).size).toBe(300);
+	});
+});
