@@ -168,9 +168,9 @@ export function createRefkit(options: RefkitOptions): Refkit {
 			}
 		},
 
-		getLink: (identifier: string) => store.findLink(assertIdentifier(identifier)),
+		getLink: async (identifier: string) => store.findLink(assertIdentifier(identifier)),
 
-		listLinks: (input: ListLinksInput = {}) =>
+		listLinks: async (input: ListLinksInput = {}) =>
 			store.listLinks({
 				userId: optionalUserId(input.userId, "userId"),
 				disabled: input.disabled,
@@ -180,7 +180,7 @@ export function createRefkit(options: RefkitOptions): Refkit {
 		disableLink: (identifier: string) => setDisabled(identifier, true),
 		enableLink: (identifier: string) => setDisabled(identifier, false),
 
-		listHits: (input: ListHitsInput = {}) =>
+		listHits: async (input: ListHitsInput = {}) =>
 			store.listHits({
 				identifier: input.link === undefined ? undefined : assertIdentifier(input.link),
 				userId: optionalUserId(input.userId, "userId"),

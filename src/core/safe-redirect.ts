@@ -13,6 +13,9 @@ const PROBE_ORIGIN = "http://refkit.invalid";
 // C0 controls, space, DEL, and the backslash.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
 const FORBIDDEN = /[\u0000-\u0020\u007f\\]/;
+// In a decoded path a space is ordinary, but controls (which browsers strip) and backslashes are not.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+const DECODED_FORBIDDEN = /[\u0000-\u001f\u007f\\]/;
 
 function isSafeForm(path: string): boolean {
 	if (path.length === 0 || path[0] !== "/" || path[1] === "/") return false;
@@ -38,18 +41,20 @@ function isSafeForm(path: string): boolean {
  */
 export function safeRedirectPath(next: unknown): string | null {
 	if (typeof next !== "string" || next.length > MAX_LENGTH || !isSafeForm(next)) return null;
-	// Decode repeatedly so that "%2F%2F", "%252F%252F" and friends are judged by what they could become.
-	let decoded = next;
+	// A later hop (a router that normalises paths, a server that decodes and redirects again) may decode the
+	// path, so judge "%2F%2F", "%252F%252F", "%5C", "%09" and friends by what they could become. The query
+	// and fragment are left alone: encoded text there is ordinary ("?q=a%20b").
+	let path = next.slice(0, next.search(/[?#]|$/));
 	for (let round = 0; round < 3; round++) {
-		let once: string;
+		let decoded: string;
 		try {
-			once = decodeURIComponent(decoded);
+			decoded = decodeURIComponent(path);
 		} catch {
 			return null;
 		}
-		if (once === decoded) break;
-		if (!isSafeForm(once)) return null;
-		decoded = once;
+		if (decoded === path) break;
+		if (decoded[1] === "/" || DECODED_FORBIDDEN.test(decoded)) return null;
+		path = decoded;
 	}
 	const url = new URL(next, PROBE_ORIGIN);
 	return url.pathname + url.search + url.hash;

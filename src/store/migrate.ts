@@ -1,4 +1,4 @@
-import { type Kysely, type MigrationProvider, Migrator } from "kysely";
+import { type Kysely, type MigrationProvider, Migrator, sql } from "kysely";
 import { RefkitError } from "../errors.js";
 import type { DialectName, MigrationResult } from "../types.js";
 import { m0001Initial } from "./migrations/0001-initial.js";
@@ -15,26 +15,53 @@ function provider(dialect: DialectName): MigrationProvider {
 	};
 }
 
-/**
- * Brings refkit's tables up to date. Safe to run from several processes at once (Kysely takes a lock).
- * Throws `MIGRATION_FAILED` with the database's error as `cause`.
- */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName): Promise<MigrationResult[]> {
+async function runMigrator(db: Kysely<unknown>, dialect: DialectName): Promise<MigrationResult[]> {
 	const migrator = new Migrator({
 		db,
 		provider: provider(dialect),
 		migrationTableName: MIGRATION_TABLE,
 		migrationLockTableName: MIGRATION_LOCK_TABLE,
+		// On SQLite the caller already holds a write transaction (see below).
+		disableTransactions: dialect === "sqlite",
 	});
 	const { error, results = [] } = await migrator.migrateToLatest();
 	if (error) {
 		const failed = results.find((result) => result.status === "Error");
 		const detail = error instanceof Error ? error.message : String(error);
+		// No migration ran: the database could not be reached or locked, which is not a migration's fault.
+		if (failed === undefined) {
+			throw new RefkitError("STORE_UNAVAILABLE", `refkit: could not migrate the database: ${detail}`, {
+				cause: error,
+			});
+		}
 		throw new RefkitError(
 			"MIGRATION_FAILED",
-			`refkit: migration ${failed ? `"${failed.migrationName}" ` : ""}failed: ${detail}`,
-			{ cause: error },
+			`refkit: migration "${failed.migrationName}" failed: ${detail}`,
+			{
+				cause: error,
+			},
 		);
 	}
 	return results.map(({ migrationName, direction, status }) => ({ migrationName, direction, status }));
+}
+
+/**
+ * Brings refkit's tables up to date. Safe to run from several processes at once: PostgreSQL takes Kysely's
+ * advisory lock; SQLite, whose Kysely lock only guards one connection, runs everything in one
+ * `BEGIN IMMEDIATE` transaction, so a second process waits and then finds nothing left to do.
+ * Throws `MIGRATION_FAILED` with the database's error as `cause`.
+ */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName): Promise<MigrationResult[]> {
+	if (dialect !== "sqlite") return runMigrator(db, dialect);
+	return db.connection().execute(async (connection) => {
+		await sql`begin immediate`.execute(connection);
+		try {
+			const results = await runMigrator(connection, dialect);
+			await sql`commit`.execute(connection);
+			return results;
+		} catch (error) {
+			await sql`rollback`.execute(connection);
+			throw error;
+		}
+	});
 }

@@ -1,0 +1,31 @@
+import { fileURLToPath } from "node:url";
+import { createRefkit } from "refkit";
+import { createDemoApp } from "./app.js";
+
+/** `npm start`: the demo on http://localhost:3000, with its data in demo.sqlite in the project folder. */
+
+const DEVELOPMENT_SECRET = "refkit-demo-development-secret-change-me-0000";
+const port = Number(process.env.PORT ?? 3000);
+const database = process.env.DATABASE_URL ?? fileURLToPath(new URL("../../demo.sqlite", import.meta.url));
+let secret = process.env.REFKIT_SECRET;
+if (!secret) {
+	console.warn(
+		"refkit demo: REFKIT_SECRET is not set; using a development secret. Never do this in production.",
+	);
+	secret = DEVELOPMENT_SECRET;
+}
+
+const refkit = createRefkit({ database, secret });
+await refkit.migrate();
+const server = createDemoApp(refkit, secret).listen(port, () => {
+	const address = server.address();
+	const actual = typeof address === "object" && address ? address.port : port;
+	console.log(`refkit demo listening on http://localhost:${actual} (database: ${database})`);
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+	process.once(signal, () => {
+		server.close();
+		void refkit.close();
+	});
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import { realpathSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError } from "commander";
+import { registerHits } from "./commands/hits.js";
+import { registerLinks } from "./commands/links.js";
+import { registerMigrate } from "./commands/migrate.js";
+import { errorLine, examples, type Io, PROCESS_IO } from "./shared.js";
+
+// dist/cli/main.js, like src/cli/main.ts, is two levels below the package root.
+const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+
+/** The `refkit` program, writing to `io`. A new one for every run: commander keeps state between parses. */
+export function buildProgram(io: Io = PROCESS_IO): Command {
+	const program = new Command("refkit")
+		.description("Manage refkit's referral links and hits from the command line.")
+		.version(version, "-V, --version", "print refkit's version")
+		.option("--database <url>", "a postgres:// URL or a SQLite file path (default: $DATABASE_URL)")
+		// Settings made before .command() are inherited by every subcommand.
+		.exitOverride()
+		.configureHelp({ showGlobalOptions: true })
+		.configureOutput({
+			writeOut: (text) => io.out(text),
+			writeErr: (text) => io.err(text),
+			// "error: unknown command 'x'" becomes "refkit: unknown command 'x'", like refkit's own errors.
+			outputError: (text, write) => write(`refkit: ${text.replace(/^error:\s*/, "")}`),
+		})
+		.addHelpText(
+			"after",
+			examples(
+				"$ refkit --database ./refkit.sqlite migrate",
+				"$ export DATABASE_URL=postgres://localhost/app",
+				"$ refkit links create --user 42",
+				"$ refkit links list",
+				"$ refkit hits list --link spring_sale",
+			),
+		);
+	registerMigrate(program, io);
+	registerLinks(program, io);
+	registerHits(program, io);
+	return program;
+}
+
+/**
+ * Runs the CLI on `args` (the arguments after `refkit`, e.g. `["links", "list", "--json"]`) and resolves to
+ * the exit code: 0 on success, 1 on any error, which is reported as one `refkit: ...` line on stderr.
+ */
+export async function run(args: string[], io: Io = PROCESS_IO): Promise<number> {
+	try {
+		await buildProgram(io).parseAsync(args, { from: "user" });
+		return 0;
+	} catch (error) {
+		// Commander has already printed its message (or the help, or the version, with exit code 0).
+		if (error instanceof CommanderError) return error.exitCode;
+		// A RefkitError or a CliError is expected, anything else is not; neither deserves a stack trace here.
+		io.err(`${errorLine(error)}\n`);
+		return 1;
+	}
+}
+
+function isEntryPoint(): boolean {
+	const script = process.argv[1];
+	if (script === undefined) return false;
+	try {
+		// npm's bin is a symlink (or a shim) to this file.
+		return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+	} catch {
+		return false;
+	}
+}
+
+if (isEntryPoint()) {
+	// `refkit links list | head` closes stdout early; that is not an error worth a stack trace.
+	process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+		if (error.code !== "EPIPE") throw error;
+	});
+	process.exitCode = await run(process.argv.slice(2));
+}

@@ -1,0 +1,43 @@
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { newVisitorId, signVisitorId, verifyVisitorCookie } from "./visitor-cookie.js";
+
+const SECRET = "s".repeat(32);
+
+describe("visitor cookie", () => {
+	test("a signed visitor id verifies, as <visitor id>.<signature>", () => {
+		const id = newVisitorId();
+		const value = signVisitorId(id, SECRET);
+		expect(value.startsWith(`${id}.`)).toBe(true);
+		expect(verifyVisitorCookie(value, SECRET)).toBe(id);
+	});
+
+	test("another secret's signature does not verify", () => {
+		const value = signVisitorId(newVisitorId(), SECRET);
+		expect(verifyVisitorCookie(value, "t".repeat(32))).toBeNull();
+	});
+
+	test("property: any change to a valid cookie makes it invalid", () => {
+		const value = signVisitorId(newVisitorId(), SECRET);
+		fc.assert(
+			fc.property(fc.nat(value.length - 1), fc.string({ minLength: 1, maxLength: 1 }), (index, char) => {
+				fc.pre(value[index] !== char);
+				const tampered = value.slice(0, index) + char + value.slice(index + 1);
+				expect(verifyVisitorCookie(tampered, SECRET)).toBeNull();
+			}),
+		);
+	});
+
+	test("property: arbitrary input never verifies and never throws", () => {
+		fc.assert(
+			fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.anything()), (value) => {
+				expect(verifyVisitorCookie(value, SECRET)).toBeNull();
+			}),
+		);
+	});
+
+	test("oversized values are refused before any hashing", () => {
+		const value = signVisitorId(newVisitorId(), SECRET);
+		expect(verifyVisitorCookie(value + "A".repeat(100_000), SECRET)).toBeNull();
+	});
+});

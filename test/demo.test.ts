@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, test } from "vitest";
+import { DATABASES, freshDatabaseUrl } from "./setup/databases.js";
+import { request, responseCookie } from "./setup/http.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const running: ChildProcess[] = [];
+afterEach(() => {
+	for (const child of running.splice(0)) child.kill("SIGTERM");
+});
+
+/** Starts the demo exactly as `npm start` does (after the build), on a free port; returns its base URL. */
+async function startDemo(databaseUrl: string): Promise<{ base: string; output: () => string }> {
+	const child = spawn(
+		fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url)),
+		["examples/demo/server.ts"],
+		{
+			cwd: ROOT,
+			env: { ...process.env, PORT: "0", DATABASE_URL: databaseUrl, REFKIT_SECRET: "" },
+		},
+	);
+	running.push(child);
+	let output = "";
+	const base = await new Promise<string>((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`demo did not start:\n${output}`)), 20_000);
+		const collect = (chunk: Buffer) => {
+			output += chunk.toString();
+			const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
+			if (match?.[1]) {
+				clearTimeout(timer);
+				resolve(match[1].replace("localhost", "127.0.0.1"));
+			}
+		};
+		child.stdout?.on("data", collect);
+		child.stderr?.on("data", collect);
+		child.once("exit", (code) => reject(new Error(`demo exited with ${code}:\n${output}`)));
+	});
+	return { base, output: () => output };
+}
+
+async function login(base: string, username: string, cookie?: string): Promise<Response> {
+	return fetch(`${base}/login`, {
+		method: "POST",
+		headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie ? { cookie } : {}) },
+		body: new URLSearchParams({ username }),
+		redirect: "manual",
+	});
+}
+
+describe.each(DATABASES)("the demo on %s", (kind) => {
+	test("log in, share the link, and see a friend's visit claimed at their login", async () => {
+		const { base, output } = await startDemo(await freshDatabaseUrl(kind));
+		expect(output()).toMatch(/REFKIT_SECRET is not set/);
+
+		const home = await request(`${base}/`);
+		expect(home.status).toBe(200);
+		expect(await home.text()).toContain('name="username"');
+
+		const aliceLogin = await login(base, "alice");
+		expect(aliceLogin.status).toBe(303);
+		const alice = `demo_user=${responseCookie(aliceLogin, "demo_user")?.value}`;
+		const aliceHome = await (await request(`${base}/`, { cookie: alice })).text();
+		const identifier = /\/ref\/([A-Za-z0-9_]{8})/.exec(aliceHome)?.[1];
+		expect(identifier).toBeDefined();
+		// The link is created once, at first login.
+		expect(await (await request(`${base}/`, { cookie: alice })).text()).toContain(`/ref/${identifier}`);
+
+		// A friend follows it anonymously through ?ref= on any page, then logs in.
+		const viaParam = await request(`${base}/?ref=${identifier}`);
+		expect(viaParam.headers.get("location")).toBe(`/ref/${identifier}?next=%2F`);
+		const followed = await request(`${base}${viaParam.headers.get("location")}`);
+		expect(followed.status).toBe(302);
+		const visitor = `refkit_visitor=${responseCookie(followed, "refkit_visitor")?.value}`;
+		const bobLogin = await login(base, "bob", visitor);
+		const bob = `demo_user=${responseCookie(bobLogin, "demo_user")?.value}`;
+		const bobHome = await request(`${base}/`, { cookie: `${bob}; ${visitor}` });
+		expect(bobHome.status).toBe(200);
+		expect(responseCookie(bobHome, "refkit_visitor")?.value).toBe("");
+
+		const aliceAfter = await (await request(`${base}/`, { cookie: alice })).text();
+		expect(aliceAfter).toMatch(/<td>bob<\/td><td>claimed at login<\/td>/);
+
+		expect((await request(`${base}/no-such-page`, { cookie: alice })).status).toBe(404);
+		const logout = await fetch(`${base}/logout`, {
+			method: "POST",
+			headers: { cookie: alice },
+			redirect: "manual",
+		});
+		expect(responseCookie(logout, "demo_user")?.value).toBe("");
+	});
+
+	test("a bad name is refused and escapes nothing into the page", async () => {
+		const { base } = await startDemo(await freshDatabaseUrl(kind));
+		const response = await login(base, "<script>alert(1)</script>");
+		expect(response.status).toBe(400);
+		expect(await response.text()).not.toContain("<script>");
+	});
+});

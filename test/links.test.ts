@@ -1,0 +1,194 @@
+import { execFile } from "node:child_process";
+import Database from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import { describe, expect, test } from "vitest";
+import { IDENTIFIER_ALPHABET } from "../src/core/identifiers.js";
+import { createRefkit, isRefkitError, type RefkitErrorCode } from "../src/index.js";
+import { createTestRefkit, DATABASES, freshDatabaseUrl, TEST_SECRET } from "./setup/databases.js";
+
+async function expectCode(promise: Promise<unknown>, code: RefkitErrorCode): Promise<string> {
+	try {
+		await promise;
+	} catch (error) {
+		if (isRefkitError(error, code)) return error.message;
+		throw error;
+	}
+	throw new Error(`expected ${code}`);
+}
+
+describe.each(DATABASES)("links and storage on %s", (kind) => {
+	test("a generated identifier is 8 characters without look-alikes", async () => {
+		const refkit = await createTestRefkit(kind);
+		const links = await Promise.all(Array.from({ length: 20 }, () => refkit.createLink({ userId: "u1" })));
+		for (const link of links) {
+			expect(link.identifier).toHaveLength(8);
+			for (const char of link.identifier) expect(IDENTIFIER_ALPHABET).toContain(char);
+			expect(link).toMatchObject({ userId: "u1", disabled: false, target: null });
+			expect(link.createdAt).toBeInstanceOf(Date);
+		}
+		expect(new Set(links.map((link) => link.identifier)).size).toBe(20);
+	});
+
+	test("a chosen identifier is checked, case-sensitive and unique", async () => {
+		const refkit = await createTestRefkit(kind);
+		await refkit.createLink({ identifier: "Spring_Sale_2026", userId: "u1", target: "/sale" });
+		await refkit.createLink({ identifier: "spring_sale_2026" });
+		expect(
+			await expectCode(refkit.createLink({ identifier: "Spring_Sale_2026" }), "IDENTIFIER_TAKEN"),
+		).toMatch(/already exists/);
+		for (const bad of ["", "has space", "a-b", "a".repeat(51), "é", "x;DROP TABLE refkit_link"]) {
+			await expectCode(refkit.createLink({ identifier: bad }), "INVALID_IDENTIFIER");
+		}
+		expect(await refkit.listLinks()).toHaveLength(2);
+		expect((await refkit.getLink("Spring_Sale_2026"))?.target).toBe("/sale");
+		expect(await refkit.getLink("nope")).toBeNull();
+	});
+
+	test("a target must be a same-site path", async () => {
+		const refkit = await createTestRefkit(kind);
+		for (const target of ["https://evil.example", "//evil.example", "javascript:alert(1)"]) {
+			expect(await expectCode(refkit.createLink({ target }), "INVALID_ARGUMENT")).toMatch(/same-site path/);
+		}
+		expect(await refkit.listLinks()).toHaveLength(0);
+	});
+
+	test("links are listed newest first, filtered and paginated", async () => {
+		const refkit = await createTestRefkit(kind);
+		for (let i = 0; i < 5; i++)
+			await refkit.createLink({ identifier: `link${i}`, userId: i % 2 ? "odd" : "even" });
+		await refkit.disableLink("link4");
+		expect((await refkit.listLinks()).map((l) => l.identifier)).toEqual([
+			"link4",
+			"link3",
+			"link2",
+			"link1",
+			"link0",
+		]);
+		expect((await refkit.listLinks({ userId: "odd" })).map((l) => l.identifier)).toEqual(["link3", "link1"]);
+		expect((await refkit.listLinks({ disabled: true })).map((l) => l.identifier)).toEqual(["link4"]);
+		expect(
+			(await refkit.listLinks({ disabled: false, limit: 2, offset: 1 })).map((l) => l.identifier),
+		).toEqual(["link2", "link1"]);
+		await expectCode(refkit.listLinks({ limit: 0 }), "INVALID_ARGUMENT");
+		await expectCode(refkit.listLinks({ limit: 5000 }), "INVALID_ARGUMENT");
+		await expectCode(refkit.listLinks({ offset: -1 }), "INVALID_ARGUMENT");
+	});
+
+	test("disable and enable, and unknown links", async () => {
+		const refkit = await createTestRefkit(kind);
+		const created = await refkit.createLink({ identifier: "abc" });
+		const disabled = await refkit.disableLink("abc");
+		expect(disabled.disabled).toBe(true);
+		expect(disabled.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
+		expect((await refkit.enableLink("abc")).disabled).toBe(false);
+		expect(await expectCode(refkit.disableLink("missing"), "LINK_NOT_FOUND")).toMatch(
+			/no link has the identifier/,
+		);
+	});
+
+	test("migrate() records versions in refkit_migration and is idempotent", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const refkit = createRefkit({ database: url, secret: TEST_SECRET });
+		try {
+			await expectCode(refkit.listLinks(), "NOT_MIGRATED");
+			expect(await refkit.migrate()).toEqual([
+				{ migrationName: "0001-initial", direction: "Up", status: "Success" },
+			]);
+			expect(await refkit.migrate()).toEqual([]);
+		} finally {
+			await refkit.close();
+		}
+	});
+
+	test("concurrent migrate() calls from separate processes agree", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const script = `
+			import { createRefkit } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
+			const refkit = createRefkit({ database: process.argv[1], secret: "${TEST_SECRET}" });
+			const results = await refkit.migrate();
+			await refkit.close();
+			console.log(JSON.stringify(results));`;
+		const outputs = await Promise.all(
+			[1, 2, 3].map(
+				() =>
+					new Promise<string>((resolve, reject) =>
+						execFile(process.execPath, ["--input-type=module", "-e", script, url], (error, stdout) =>
+							error ? reject(error) : resolve(stdout),
+						),
+					),
+			),
+		);
+		const results = outputs.flatMap((output) => JSON.parse(output) as { status: string }[]);
+		expect(results.filter((result) => result.status === "Success")).toHaveLength(1);
+		const refkit = createRefkit({ database: url, secret: TEST_SECRET });
+		await refkit.createLink({ identifier: "works" });
+		await refkit.close();
+	});
+
+	test("an application's own Kysely instance is used and left open", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const db =
+			kind === "sqlite"
+				? new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(url) }) })
+				: new Kysely<unknown>({
+						dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }),
+					});
+		try {
+			const refkit = createRefkit({ database: db, secret: TEST_SECRET });
+			expect(refkit.dialect).toBe(kind);
+			await refkit.migrate();
+			await refkit.createLink({ identifier: "own_db" });
+			await refkit.close();
+			const { rows } = await sql<{ identifier: string }>`select identifier from refkit_link`.execute(db);
+			expect(rows).toEqual([{ identifier: "own_db" }]);
+		} finally {
+			await db.destroy();
+		}
+	});
+
+	test("an unreachable database is a STORE_UNAVAILABLE error, not a crash", async () => {
+		const refkit =
+			kind === "sqlite"
+				? null
+				: createRefkit({
+						database: "postgres://nobody@127.0.0.1:1/none",
+						secret: TEST_SECRET,
+						onError: () => {},
+					});
+		if (refkit === null) {
+			expect(() => createRefkit({ database: "/no/such/dir/refkit.sqlite", secret: TEST_SECRET })).toThrow(
+				/cannot open the SQLite database/,
+			);
+			return;
+		}
+		try {
+			expect(await expectCode(refkit.migrate(), "STORE_UNAVAILABLE")).toMatch(
+				/could not migrate the database/,
+			);
+			await expectCode(refkit.listLinks(), "STORE_UNAVAILABLE");
+		} finally {
+			await refkit.close();
+		}
+	});
+});
+
+describe("database option", () => {
+	test.each(["mysql://localhost/db", "   ", "sqlite:", "redis://x"])(
+		"%j is refused with INVALID_OPTION",
+		(database) => {
+			expect(() => createRefkit({ database, secret: TEST_SECRET })).toThrow(
+				/postgres:\/\/ or postgresql:\/\/ URL|database/,
+			);
+		},
+	);
+
+	test("sqlite: and file: prefixes name a SQLite file", async () => {
+		for (const prefix of ["sqlite:", "file:"]) {
+			const refkit = createRefkit({ database: `${prefix}:memory:`, secret: TEST_SECRET });
+			expect(refkit.dialect).toBe("sqlite");
+			await refkit.migrate();
+			await refkit.close();
+		}
+	});
+});
