@@ -44,21 +44,37 @@ describe("the built package", () => {
 		expect(loaded).not.toContain("better-sqlite3");
 	});
 
-	test("refkit/express loads no framework itself; SQLite loads better-sqlite3 and not pg", async () => {
-		const loaded = await loadedPackages(`
+	test.each(["express", "fastify", "hono", "web"])(
+		"importing refkit/%s loads no framework and no database driver",
+		async (adapter) => {
+			const loaded = await loadedPackages(`await import("refkit/${adapter}");`);
+			for (const other of ["express", "fastify", "hono", "@hono/node-server", "pg", "better-sqlite3"]) {
+				expect(loaded).not.toContain(other);
+			}
+		},
+	);
+
+	test("a SQLite refkit loads better-sqlite3 and not pg; a PostgreSQL one loads pg and not better-sqlite3", async () => {
+		const sqlite = await loadedPackages(`
 			const { createRefkit } = await import("refkit");
-			await import("refkit/express");
 			createRefkit({ database: ":memory:", secret: "x".repeat(32) });`);
-		expect(loaded).toContain("better-sqlite3");
-		expect(loaded).not.toContain("pg");
-		expect(loaded).not.toContain("express");
+		expect(sqlite).toContain("better-sqlite3");
+		expect(sqlite).not.toContain("pg");
+		const postgres = await loadedPackages(`
+			const { createRefkit } = await import("refkit");
+			await createRefkit({ database: "postgres://localhost:1/x", secret: "x".repeat(32) }).close();`);
+		expect(postgres).toContain("pg");
+		expect(postgres).not.toContain("better-sqlite3");
 	});
 
 	test("the published files hold the build and no tests", async () => {
 		const { stdout } = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT });
 		const files = (JSON.parse(stdout) as [{ files: { path: string }[] }])[0].files.map((f) => f.path);
 		expect(files).toContain("dist/index.js");
-		expect(files).toContain("dist/adapters/express.d.ts");
+		for (const entry of ["adapters/express", "adapters/fastify", "adapters/hono", "http/web"]) {
+			expect(files).toContain(`dist/${entry}.js`);
+			expect(files).toContain(`dist/${entry}.d.ts`);
+		}
 		expect(files).toContain("README.md");
 		expect(files.some((file) => file.includes(".test."))).toBe(false);
 		expect(files.some((file) => file.startsWith("src/") || file.startsWith("test/"))).toBe(false);

@@ -17,7 +17,9 @@ if (!secret) {
 
 const refkit = createRefkit({ database, secret });
 await refkit.migrate();
-const server = createDemoApp(refkit, secret).listen(port, () => {
+const server = createDemoApp(refkit, secret).listen(port, (error?: Error) => {
+	// Express 5 hands listen errors (a port in use) to this callback instead of throwing them.
+	if (error) throw error;
 	const address = server.address();
 	const actual = typeof address === "object" && address ? address.port : port;
 	console.log(`refkit demo listening on http://localhost:${actual} (database: ${database})`);

@@ -1,4 +1,5 @@
-import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { Request, RequestHandler } from "express";
+import { fromNodeRequest, passportUserId } from "../http/node.js";
 import type { MaybeUserId } from "../http/request.js";
 import type { Refkit } from "../refkit.js";
 
@@ -9,12 +10,6 @@ export interface ExpressOptions {
 	 * middleware that sets the user, so install refkit after your session/auth middleware.
 	 */
 	getUserId?: (req: Request) => MaybeUserId | Promise<MaybeUserId>;
-}
-
-function defaultUserId(req: Request): MaybeUserId {
-	const user = (req as Request & { user?: { id?: unknown } }).user;
-	const id = user?.id;
-	return typeof id === "string" || typeof id === "number" ? id : null;
 }
 
 /**
@@ -33,18 +28,9 @@ function defaultUserId(req: Request): MaybeUserId {
  * app.use(refkitMiddleware(refkit, { getUserId: (req) => req.user?.id }));
  */
 export function refkitMiddleware(refkit: Refkit, options: ExpressOptions = {}): RequestHandler {
-	const getUserId = options.getUserId ?? defaultUserId;
-	return async (req: Request, res: Response, next: NextFunction) => {
-		const outcome = await refkit.handle({
-			method: req.method,
-			url: req.originalUrl,
-			header: (name) => {
-				const value = req.headers[name];
-				return Array.isArray(value) ? value.join(", ") : value;
-			},
-			remoteAddress: req.socket.remoteAddress,
-			getUserId: () => getUserId(req),
-		});
+	const getUserId = options.getUserId ?? passportUserId;
+	return async (req, res, next) => {
+		const outcome = await refkit.handle(fromNodeRequest(req, req.originalUrl, () => getUserId(req)));
 		for (const cookie of outcome.setCookies) res.append("Set-Cookie", cookie);
 		if (outcome.redirect === null) return next();
 		res.statusCode = outcome.redirect.status;

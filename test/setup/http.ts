@@ -1,39 +1,89 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import express from "express";
+import Fastify from "fastify";
+import { Hono } from "hono";
 import { afterAll } from "vitest";
-import { refkitMiddleware } from "../../src/adapters/express.js";
+import { refkitMiddleware as expressMiddleware } from "../../src/adapters/express.js";
+import { refkitPlugin } from "../../src/adapters/fastify.js";
+import { refkitMiddleware as honoMiddleware } from "../../src/adapters/hono.js";
+import { refkitHandler } from "../../src/http/web.js";
 import type { Refkit } from "../../src/index.js";
+
+/** Every adapter; the HTTP behaviour suite runs through each. */
+export const ADAPTERS = ["express", "fastify", "hono", "web"] as const;
+export type AdapterName = (typeof ADAPTERS)[number];
 
 /** The header tests use to say who is logged in; the test apps read it in getUserId. */
 export const USER_HEADER = "x-test-user";
 
-const servers: Server[] = [];
+const closers: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
-	await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+	await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-/**
- * An Express app with refkit installed as the README says, on a real HTTP server. `/` and `/foo` answer
- * 200; every other path is Express's 404. Returns the server's base URL.
- */
-export async function startExpressApp(refkit: Refkit): Promise<string> {
-	const app = express();
-	app.use(refkitMiddleware(refkit, { getUserId: (req) => req.get(USER_HEADER) ?? null }));
-	app.get("/", (_req, res) => {
-		res.send("home");
-	});
-	app.get("/foo", (_req, res) => {
-		res.send("foo");
-	});
-	app.post("/foo", (_req, res) => {
-		res.send("posted");
-	});
-	const server = createServer(app);
-	servers.push(server);
+async function listen(server: Server): Promise<string> {
+	closers.push(() => new Promise((resolve) => server.close(resolve)));
 	// Listening on every address makes IPv4 clients appear as ::ffff:127.0.0.1, which refkit must normalise.
 	await new Promise<void>((resolve) => server.listen(0, resolve));
 	return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The application's own pages, as plain Web responses: `/` and `/foo` answer 200, everything else 404. */
+function pages(request: Request): Response {
+	const { pathname } = new URL(request.url);
+	if (request.method === "GET" && pathname === "/") return new Response("home");
+	if (request.method === "GET" && pathname === "/foo") return new Response("foo");
+	if (request.method === "POST" && pathname === "/foo") return new Response("posted");
+	return new Response("not found", { status: 404 });
+}
+
+/**
+ * An application on `adapter` with refkit installed as the README says, on a real HTTP server. `/` and
+ * `/foo` answer 200 (and POST `/foo`); every other path is the framework's own 404. Returns the base URL.
+ */
+export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<string> {
+	switch (adapter) {
+		case "express": {
+			const app = express();
+			app.use(expressMiddleware(refkit, { getUserId: (req) => req.get(USER_HEADER) ?? null }));
+			app.get("/", (_req, res) => void res.send("home"));
+			app.get("/foo", (_req, res) => void res.send("foo"));
+			app.post("/foo", (_req, res) => void res.send("posted"));
+			return listen(createServer(app));
+		}
+		case "fastify": {
+			const app = Fastify();
+			await app.register(refkitPlugin, {
+				refkit,
+				getUserId: (request) => request.headers[USER_HEADER] as string,
+			});
+			app.get("/", async () => "home");
+			app.get("/foo", async () => "foo");
+			app.post("/foo", async () => "posted");
+			await app.ready();
+			return listen(app.server);
+		}
+		case "hono": {
+			const app = new Hono<{ Bindings: HttpBindings }>();
+			app.use(honoMiddleware(refkit, { getUserId: (c) => c.req.header(USER_HEADER) }));
+			app.get("/", (c) => c.text("home"));
+			// A handler that returns a Response of its own, as many do.
+			app.get("/foo", () => new Response("foo"));
+			app.post("/foo", (c) => c.text("posted"));
+			return listen(createAdaptorServer({ fetch: app.fetch }) as Server);
+		}
+		case "web": {
+			const handle = refkitHandler(refkit, { getUserId: (request) => request.headers.get(USER_HEADER) });
+			const fetch = async (request: Request, env: HttpBindings | Http2Bindings) =>
+				(await handle(request, {
+					remoteAddress: env.incoming.socket.remoteAddress,
+					next: () => pages(request),
+				})) ?? pages(request);
+			return listen(createAdaptorServer({ fetch }) as Server);
+		}
+	}
 }
 
 /** A cookie from the response's Set-Cookie headers: its value and attributes, or undefined. */

@@ -1,20 +1,22 @@
 import { describe, expect, test } from "vitest";
 import { createTestRefkit, DATABASES } from "../setup/databases.js";
-import { deletesCookie, request, responseCookie, startExpressApp } from "../setup/http.js";
+import { ADAPTERS, deletesCookie, request, responseCookie, startApp } from "../setup/http.js";
 
 const COOKIE = "refkit_visitor";
 
-async function setUp(kind: (typeof DATABASES)[number], options = {}) {
-	const refkit = await createTestRefkit(kind, options);
-	const base = await startExpressApp(refkit);
-	const link = await refkit.createLink({ identifier: "abc123def", userId: "referrer" });
-	return { refkit, base, link };
-}
+const MATRIX = ADAPTERS.flatMap((adapter) => DATABASES.map((kind) => [adapter, kind] as const));
 
-describe.each(DATABASES)("express on %s", (kind) => {
+describe.each(MATRIX)("%s on %s", (adapter, kind) => {
+	async function setUp(options = {}) {
+		const refkit = await createTestRefkit(kind, options);
+		const base = await startApp(adapter, refkit);
+		const link = await refkit.createLink({ identifier: "abc123def", userId: "referrer" });
+		return { refkit, base, link };
+	}
+
 	describe("following /ref/<identifier> (django-reflinks' tests)", () => {
 		test("a logged-out hit redirects to / and records one anonymous hit with a visitor cookie", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			const response = await request(`${base}/ref/abc123def`, { headers: { "user-agent": "TestAgent/1.0" } });
 			expect(response.status).toBe(302);
 			expect(response.headers.get("location")).toBe("/");
@@ -42,7 +44,7 @@ describe.each(DATABASES)("express on %s", (kind) => {
 		});
 
 		test("?next=/foo is honoured and stored", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			const response = await request(`${base}/ref/abc123def?next=/foo`);
 			expect(response.status).toBe(302);
 			expect(response.headers.get("location")).toBe("/foo");
@@ -50,28 +52,28 @@ describe.each(DATABASES)("express on %s", (kind) => {
 		});
 
 		test("an off-site next is stored as asked but never followed", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			const response = await request(`${base}/ref/abc123def?next=${encodeURIComponent("//evil.example/x")}`);
 			expect(response.headers.get("location")).toBe("/");
 			expect((await refkit.listHits())[0]?.next).toBe("//evil.example/x");
 		});
 
 		test("a link's target is used when no next is given, a safe next wins over it", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			await refkit.createLink({ identifier: "sale", target: "/pricing?plan=pro" });
 			expect((await request(`${base}/ref/sale`)).headers.get("location")).toBe("/pricing?plan=pro");
 			expect((await request(`${base}/ref/sale?next=/foo`)).headers.get("location")).toBe("/foo");
 		});
 
 		test("a trailing slash and HEAD requests are followed too", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			expect((await request(`${base}/ref/abc123def/`)).status).toBe(302);
 			expect((await request(`${base}/ref/abc123def`, { method: "HEAD" })).status).toBe(302);
 			expect(await refkit.listHits()).toHaveLength(2);
 		});
 
 		test("a logged-in hit is authenticated, keeps its user and Referer, and deletes the cookie", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			const response = await request(`${base}/ref/abc123def`, {
 				user: "alice",
 				headers: { referer: "https://news.example/post" },
@@ -88,13 +90,13 @@ describe.each(DATABASES)("express on %s", (kind) => {
 		});
 
 		test("the client IP comes from the socket unless trustProxy says otherwise", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			await request(`${base}/ref/abc123def`, { headers: { "x-forwarded-for": "203.0.113.9" } });
 			expect((await refkit.listHits())[0]?.ip).toBe("127.0.0.1");
 
 			const trusting = await createTestRefkit(kind, { trustProxy: true });
 			await trusting.createLink({ identifier: "abc123def" });
-			const trustingBase = await startExpressApp(trusting);
+			const trustingBase = await startApp(adapter, trusting);
 			await request(`${trustingBase}/ref/abc123def`, {
 				headers: { "x-forwarded-for": "203.0.113.9, 10.0.0.1" },
 			});
@@ -116,17 +118,24 @@ describe.each(DATABASES)("express on %s", (kind) => {
 			"%F0%9F%98%80",
 		];
 
+		const INVALID_ENCODING = new Set(["%E0%A4%A", "%"]);
+
 		test.each(malformed)("%s records nothing, redirects and leaves the cookie alone", async (identifier) => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			const response = await request(`${base}/ref/${identifier}?next=/foo`, { cookie: `${COOKIE}=keep.me` });
-			expect(response.status).toBe(302);
-			expect(response.headers.get("location")).toBe("/foo");
+			if (adapter === "fastify" && INVALID_ENCODING.has(identifier)) {
+				// Fastify's router answers 400 to a path with invalid percent-encoding before any hook runs.
+				expect(response.status).toBe(400);
+			} else {
+				expect(response.status).toBe(302);
+				expect(response.headers.get("location")).toBe("/foo");
+			}
 			expect(response.headers.getSetCookie()).toEqual([]);
 			expect(await refkit.listHits()).toHaveLength(0);
 		});
 
 		test("a disabled link records nothing and redirects to the success URL", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			await refkit.disableLink("abc123def");
 			const response = await request(`${base}/ref/abc123def`);
 			expect(response.headers.get("location")).toBe("/");
@@ -140,7 +149,7 @@ describe.each(DATABASES)("express on %s", (kind) => {
 
 	describe("claiming anonymous hits at login", () => {
 		test("a logged-in request with the cookie claims the hit, deletes the cookie, and a 404 stays 404", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			const followed = await request(`${base}/ref/abc123def`);
 			const cookie = responseCookie(followed, COOKIE);
 			const response = await request(`${base}/no-such-page`, {
@@ -154,7 +163,7 @@ describe.each(DATABASES)("express on %s", (kind) => {
 		});
 
 		test("three anonymous hits from one browser are all claimed at login", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			await refkit.createLink({ identifier: "other" });
 			const first = await request(`${base}/ref/abc123def`);
 			const jar = `${COOKIE}=${responseCookie(first, COOKIE)?.value}`;
@@ -171,7 +180,7 @@ describe.each(DATABASES)("express on %s", (kind) => {
 		});
 
 		test("following a link while logged in claims the earlier anonymous hits too", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			const first = await request(`${base}/ref/abc123def`);
 			const jar = `${COOKIE}=${responseCookie(first, COOKIE)?.value}`;
 			const second = await request(`${base}/ref/abc123def`, { user: "dave", cookie: jar });
@@ -187,7 +196,7 @@ describe.each(DATABASES)("express on %s", (kind) => {
 			[""],
 			["x".repeat(5000)],
 		])("a bad cookie %j is harmless: no error, no claim, cookie deleted", async (bad) => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			await request(`${base}/ref/abc123def`);
 			const response = await request(`${base}/foo`, { user: "erin", cookie: `${COOKIE}=${bad}` });
 			expect(response.status).toBe(200);
@@ -196,7 +205,7 @@ describe.each(DATABASES)("express on %s", (kind) => {
 		});
 
 		test("a forged cookie (another visitor's id without a valid signature) claims nothing", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			const victim = responseCookie(await request(`${base}/ref/abc123def`), COOKIE)?.value ?? "";
 			const visitorId = victim.split(".")[0];
 			const forgeries = [
@@ -213,7 +222,7 @@ describe.each(DATABASES)("express on %s", (kind) => {
 			const signedElsewhere = await createTestRefkit(kind, { secret: "another-secret-".repeat(4) });
 			await signedElsewhere.createLink({ identifier: "abc123def" });
 			const elsewhere = responseCookie(
-				await request(`${await startExpressApp(signedElsewhere)}/ref/abc123def`),
+				await request(`${await startApp(adapter, signedElsewhere)}/ref/abc123def`),
 				COOKIE,
 			);
 			await request(`${base}/foo`, { user: "mallory", cookie: `${COOKIE}=${elsewhere?.value}` });
@@ -221,7 +230,7 @@ describe.each(DATABASES)("express on %s", (kind) => {
 		});
 
 		test("refkit.claim() gives a visitor's hits to a user from a signup handler", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			const cookie = responseCookie(await request(`${base}/ref/abc123def`), COOKIE)?.value;
 			await request(`${base}/ref/abc123def`, { cookie: `${COOKIE}=${cookie}` });
 			expect(await refkit.claim(cookie, "frank")).toBe(2);
@@ -232,7 +241,7 @@ describe.each(DATABASES)("express on %s", (kind) => {
 		});
 
 		test("an anonymous request with the cookie is left alone", async () => {
-			const { base } = await setUp(kind);
+			const { base } = await setUp();
 			const cookie = responseCookie(await request(`${base}/ref/abc123def`), COOKIE)?.value;
 			const response = await request(`${base}/foo`, { cookie: `${COOKIE}=${cookie}` });
 			expect(response.status).toBe(200);
@@ -242,14 +251,14 @@ describe.each(DATABASES)("express on %s", (kind) => {
 
 	describe("?ref= on any URL", () => {
 		test("GET /foo?ref=X redirects to /ref/X?next=%2Ffoo", async () => {
-			const { base } = await setUp(kind);
+			const { base } = await setUp();
 			const response = await request(`${base}/foo?ref=abc123def`);
 			expect(response.status).toBe(302);
 			expect(response.headers.get("location")).toBe("/ref/abc123def?next=%2Ffoo");
 		});
 
 		test("other query parameters are kept in next, exactly as written", async () => {
-			const { base } = await setUp(kind);
+			const { base } = await setUp();
 			const response = await request(`${base}/foo?a=1&ref=abc123def&b=x%20y`);
 			expect(response.headers.get("location")).toBe(
 				`/ref/abc123def?next=${encodeURIComponent("/foo?a=1&b=x%20y")}`,
@@ -257,7 +266,7 @@ describe.each(DATABASES)("express on %s", (kind) => {
 		});
 
 		test("following the whole chain records a hit and lands on the page", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			const response = await fetch(`${base}/foo?ref=abc123def&a=1`);
 			expect(response.status).toBe(200);
 			expect(response.url).toBe(`${base}/foo?a=1`);
@@ -266,7 +275,7 @@ describe.each(DATABASES)("express on %s", (kind) => {
 		});
 
 		test("a POST with ?ref= passes through", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			const response = await request(`${base}/foo?ref=abc123def`, { method: "POST" });
 			expect(response.status).toBe(200);
 			expect(await response.text()).toBe("posted");
@@ -276,21 +285,21 @@ describe.each(DATABASES)("express on %s", (kind) => {
 		test.each(["nope", "bad-id", "%zz", "", "a".repeat(80)])(
 			"an unknown or malformed ?ref=%s passes through",
 			async (identifier) => {
-				const { base } = await setUp(kind);
+				const { base } = await setUp();
 				const response = await request(`${base}/foo?ref=${identifier}`);
 				expect(response.status).toBe(200);
 			},
 		);
 
 		test("a disabled link's ?ref= passes through", async () => {
-			const { refkit, base } = await setUp(kind);
+			const { refkit, base } = await setUp();
 			await refkit.disableLink("abc123def");
 			expect((await request(`${base}/foo?ref=abc123def`)).status).toBe(200);
 		});
 	});
 
 	test("300 concurrent follows record exactly 300 hits", async () => {
-		const { refkit, base } = await setUp(kind);
+		const { refkit, base } = await setUp();
 		const responses = await Promise.all(
 			Array.from({ length: 300 }, (_, i) => request(`${base}/ref/abc123def?next=/foo%3Fn%3D${i}`)),
 		);

@@ -1,0 +1,61 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { readCookie } from "../http/cookies.js";
+import { fromNodeRequest, passportUserId } from "../http/node.js";
+import type { MaybeUserId } from "../http/request.js";
+import type { Refkit } from "../refkit.js";
+
+/** Options of {@link refkitPlugin}. */
+export interface FastifyOptions {
+	refkit: Refkit;
+	/** Who is logged in. Default: `request.user?.id` (@fastify/passport's convention). */
+	getUserId?: (request: FastifyRequest) => MaybeUserId | Promise<MaybeUserId>;
+}
+
+declare module "fastify" {
+	interface FastifyInstance {
+		/** The refkit instance the plugin was registered with. */
+		refkit: Refkit;
+	}
+	interface FastifyRequest {
+		/**
+		 * Gives this request's anonymous hits (from the visitor cookie) to `userId`, e.g. right after signup.
+		 * Resolves to how many hits were claimed.
+		 */
+		refkitClaim(userId: string): Promise<number>;
+	}
+}
+
+const plugin: FastifyPluginAsync<FastifyOptions> = async (fastify: FastifyInstance, options) => {
+	const { refkit } = options;
+	const getUserId = options.getUserId ?? passportUserId;
+	fastify.decorate("refkit", refkit);
+	fastify.decorateRequest("refkitClaim", function (this: FastifyRequest, userId: string) {
+		return refkit.claim(readCookie(this.headers.cookie, refkit.options.cookieName), userId);
+	});
+	// One hook serves /ref/<identifier>, ?ref= and claims: core decides which, before routing.
+	fastify.addHook("onRequest", async (request, reply) => {
+		const outcome = await refkit.handle(
+			fromNodeRequest(request.raw, request.raw.url ?? request.url, () => getUserId(request)),
+		);
+		for (const cookie of outcome.setCookies) reply.header("set-cookie", cookie);
+		if (outcome.redirect === null) return;
+		return reply.code(outcome.redirect.status).header("location", outcome.redirect.location).send();
+	});
+};
+
+/**
+ * refkit for Fastify 5, as a plugin: it serves `/ref/<identifier>`, redirects `?ref=` URLs, and claims a
+ * visitor's anonymous hits when they are logged in. Register it after the plugin that sets the user.
+ *
+ * @example
+ * import Fastify from "fastify";
+ * import { createRefkit } from "refkit";
+ * import { refkitPlugin } from "refkit/fastify";
+ *
+ * const refkit = createRefkit({ database: "./refkit.sqlite", secret: process.env.REFKIT_SECRET });
+ * await refkit.migrate();
+ * const app = Fastify();
+ * await app.register(refkitPlugin, { refkit, getUserId: (request) => request.session.userId });
+ */
+export const refkitPlugin = fp(plugin, { name: "refkit", fastify: "5.x" });

@@ -1,0 +1,51 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { MaybeUserId } from "../http/request.js";
+import { fromWebRequest, redirectResponse, withCookies } from "../http/web.js";
+import type { Refkit } from "../refkit.js";
+
+/** Options of {@link refkitMiddleware}. */
+export interface HonoOptions {
+	/** Who is logged in, from the context (e.g. `c.get("user")?.id` set by your auth middleware). */
+	getUserId: (c: Context) => MaybeUserId | Promise<MaybeUserId>;
+	/**
+	 * The peer's IP address. Default: the socket's address on `@hono/node-server`; on other runtimes pass
+	 * Hono's `getConnInfo(c).remote.address`.
+	 */
+	getRemoteAddress?: (c: Context) => string | undefined;
+}
+
+function nodeServerAddress(c: Context): string | undefined {
+	const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+	return env?.incoming?.socket?.remoteAddress;
+}
+
+/**
+ * refkit for Hono, as one middleware: it serves `/ref/<identifier>`, redirects `?ref=` URLs, and claims a
+ * visitor's anonymous hits when they are logged in. Install it after the middleware that sets the user.
+ *
+ * @example
+ * import { Hono } from "hono";
+ * import { createRefkit } from "refkit";
+ * import { refkitMiddleware } from "refkit/hono";
+ *
+ * const refkit = createRefkit({ database: "./refkit.sqlite", secret: process.env.REFKIT_SECRET });
+ * await refkit.migrate();
+ * const app = new Hono();
+ * app.use(refkitMiddleware(refkit, { getUserId: (c) => c.get("userId") }));
+ */
+export function refkitMiddleware(refkit: Refkit, options: HonoOptions): MiddlewareHandler {
+	const { getUserId } = options;
+	const getRemoteAddress = options.getRemoteAddress ?? nodeServerAddress;
+	return async (c, next) => {
+		const outcome = await refkit.handle(fromWebRequest(c.req.raw, getRemoteAddress(c), () => getUserId(c)));
+		const redirect = redirectResponse(outcome);
+		if (redirect !== null) return redirect;
+		await next();
+		const response = withCookies(c.res, outcome.setCookies);
+		if (response !== c.res) {
+			// A copy (the original's headers were immutable): clear first, or Hono merges the old headers back.
+			c.res = undefined;
+			c.res = response;
+		}
+	};
+}

@@ -1,0 +1,88 @@
+import type { Refkit } from "../refkit.js";
+import type { MaybeUserId, Outcome, RefkitRequest } from "./request.js";
+
+/** Options of {@link refkitHandler}. */
+export interface WebOptions {
+	/** Who is logged in, read from the request (a session cookie, a header...). */
+	getUserId: (request: Request) => MaybeUserId | Promise<MaybeUserId>;
+}
+
+/** What the runtime knows beyond the `Request` itself. Both fields are optional. */
+export interface WebContext {
+	/** The peer's IP address (Deno: `info.remoteAddr.hostname`; Bun: `server.requestIP(req)?.address`). */
+	remoteAddress?: string | undefined;
+	/**
+	 * The rest of the application, for middleware use (Next.js: `() => NextResponse.next()`). When given, a
+	 * request refkit lets through gets `next()`'s response, with refkit's cookies added; the handler never
+	 * returns null.
+	 */
+	next?: () => Response | Promise<Response>;
+}
+
+/** A Web-standard handler: a `Response` when refkit answers, `null` when the request is not refkit's. */
+export type WebHandler = (request: Request, context?: WebContext) => Promise<Response | null>;
+
+/** A {@link RefkitRequest} from a Web-standard `Request`. */
+export function fromWebRequest(
+	request: Request,
+	remoteAddress: string | undefined,
+	getUserId: () => MaybeUserId | Promise<MaybeUserId>,
+): RefkitRequest {
+	const url = new URL(request.url);
+	return {
+		method: request.method,
+		url: url.pathname + url.search,
+		header: (name) => request.headers.get(name) ?? undefined,
+		remoteAddress,
+		getUserId,
+	};
+}
+
+/** The redirect of an outcome as a `Response`, or `null` when the outcome lets the request through. */
+export function redirectResponse(outcome: Outcome): Response | null {
+	if (outcome.redirect === null) return null;
+	const headers = new Headers({ location: outcome.redirect.location });
+	for (const cookie of outcome.setCookies) headers.append("set-cookie", cookie);
+	return new Response(null, { status: outcome.redirect.status, headers });
+}
+
+/** `response` with `cookies` added; a response whose headers are immutable (from `fetch`) is copied first. */
+export function withCookies(response: Response, cookies: readonly string[]): Response {
+	if (cookies.length === 0) return response;
+	let target = response;
+	try {
+		for (const cookie of cookies) target.headers.append("set-cookie", cookie);
+	} catch {
+		target = new Response(response.body, response);
+		for (const cookie of cookies) target.headers.append("set-cookie", cookie);
+	}
+	return target;
+}
+
+/**
+ * refkit for any fetch-based runtime: Next.js route handlers and middleware, Bun, Deno, Cloudflare Workers,
+ * or `node:http` through `@hono/node-server`. It serves `/ref/<identifier>`, redirects `?ref=` URLs and
+ * claims a logged-in visitor's anonymous hits.
+ *
+ * Without `context.next`, a request refkit lets through gives `null`: carry on with your own handler. A
+ * claim's cookie deletion then cannot reach the browser, so the (harmless, idempotent) claim is retried on
+ * later requests; pass `next` to avoid that.
+ *
+ * @example
+ * import { refkitHandler } from "refkit/web";
+ * const handle = refkitHandler(refkit, { getUserId: (request) => sessionUser(request) });
+ * Deno.serve(async (request, info) =>
+ *   (await handle(request, { remoteAddress: info.remoteAddr.hostname })) ?? app(request));
+ */
+export function refkitHandler(refkit: Refkit, options: WebOptions): WebHandler {
+	const { getUserId } = options;
+	return async (request, context = {}) => {
+		const outcome = await refkit.handle(
+			fromWebRequest(request, context.remoteAddress, () => getUserId(request)),
+		);
+		const redirect = redirectResponse(outcome);
+		if (redirect !== null) return redirect;
+		if (context.next === undefined) return null;
+		return withCookies(await context.next(), outcome.setCookies);
+	};
+}

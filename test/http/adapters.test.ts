@@ -1,0 +1,63 @@
+import Fastify from "fastify";
+import { describe, expect, test } from "vitest";
+import { refkitPlugin } from "../../src/adapters/fastify.js";
+import { refkitHandler } from "../../src/http/web.js";
+import { createTestRefkit, DATABASES } from "../setup/databases.js";
+import { responseCookie } from "../setup/http.js";
+
+/** What is particular to one adapter; the shared behaviour is in referrals.test.ts. */
+describe.each(DATABASES)("adapter specifics on %s", (kind) => {
+	test("fastify: app.refkit and request.refkitClaim(userId) for a signup handler", async () => {
+		const refkit = await createTestRefkit(kind);
+		await refkit.createLink({ identifier: "abc" });
+		const app = Fastify();
+		await app.register(refkitPlugin, { refkit, getUserId: () => null });
+		app.post("/signup", async (request) => ({ claimed: await request.refkitClaim("new-user") }));
+		expect(app.refkit).toBe(refkit);
+
+		const followed = await app.inject({ method: "GET", url: "/ref/abc" });
+		expect(followed.statusCode).toBe(302);
+		const cookie = followed.cookies.find((c) => c.name === "refkit_visitor");
+		const signup = await app.inject({
+			method: "POST",
+			url: "/signup",
+			cookies: { refkit_visitor: cookie?.value ?? "" },
+		});
+		expect(signup.json()).toEqual({ claimed: 1 });
+		expect((await refkit.listHits())[0]?.userId).toBe("new-user");
+		await app.close();
+	});
+
+	test("web: null for a request refkit lets through, a Response for a link", async () => {
+		const refkit = await createTestRefkit(kind);
+		await refkit.createLink({ identifier: "abc" });
+		const handle = refkitHandler(refkit, { getUserId: () => null });
+		expect(await handle(new Request("http://app.example/pricing"))).toBeNull();
+		const response = await handle(new Request("http://app.example/ref/abc?next=/pricing"), {
+			remoteAddress: "::ffff:203.0.113.5",
+		});
+		expect(response?.status).toBe(302);
+		expect(response?.headers.get("location")).toBe("/pricing");
+		expect((await refkit.listHits())[0]?.ip).toBe("203.0.113.5");
+	});
+
+	test("web: with next, a claim's cookie deletion reaches even an immutable response", async () => {
+		const refkit = await createTestRefkit(kind);
+		await refkit.createLink({ identifier: "abc" });
+		const anonymous = refkitHandler(refkit, { getUserId: () => null });
+		const followed = await anonymous(new Request("http://app.example/ref/abc"));
+		const visitor = followed ? responseCookie(followed, "refkit_visitor")?.value : undefined;
+
+		const loggedIn = refkitHandler(refkit, { getUserId: () => "zoe" });
+		// Response.redirect() has immutable headers, like a response from fetch().
+		const immutable = Response.redirect("http://app.example/home", 303);
+		const response = await loggedIn(
+			new Request("http://app.example/page", { headers: { cookie: `refkit_visitor=${visitor}` } }),
+			{ next: () => immutable },
+		);
+		expect(response?.status).toBe(303);
+		expect(response?.headers.get("location")).toBe("http://app.example/home");
+		expect(response && responseCookie(response, "refkit_visitor")?.value).toBe("");
+		expect((await refkit.listHits())[0]?.userId).toBe("zoe");
+	});
+});
