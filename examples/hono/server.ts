@@ -1,28 +1,15 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { getCookie } from "hono/cookie";
-import { createRefkit } from "refkit";
 import { refkitMiddleware } from "refkit/hono";
+import { port, refkit, userFromCookie } from "../setup.js";
 
 /** `npm run example:hono`: refkit in a Hono application on Node.js, on http://localhost:3000. */
 
-const port = Number(process.env.PORT ?? 3000);
-const database = process.env.DATABASE_URL ?? "example.sqlite";
-let secret = process.env.REFKIT_SECRET;
-if (!secret) {
-	console.warn("REFKIT_SECRET is not set; using a development secret. Never do this in production.");
-	secret = "refkit-example-development-secret-change-me";
-}
-
-const refkit = createRefkit({ database, secret });
-await refkit.migrate();
-if (!(await refkit.getLink("example"))) await refkit.createLink({ identifier: "example", userId: "alice" });
-
 const app = new Hono();
 // Who is logged in: here, whoever the `user` cookie names. A real application asks its session.
-app.use(refkitMiddleware(refkit, { getUserId: (c) => getCookie(c, "user") }));
+app.use(refkitMiddleware(refkit, { getUserId: (c) => userFromCookie(c.req.header("cookie")) }));
 app.get("/", (c) => {
-	const user = getCookie(c, "user");
+	const user = userFromCookie(c.req.header("cookie"));
 	return c.text(`${user ? `Logged in as ${user}` : "Not logged in"}. Try the link /ref/example\n`);
 });
 
