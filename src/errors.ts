@@ -13,6 +13,8 @@ export type RefkitErrorCode =
 	| "IDENTIFIER_TAKEN"
 	/** No link has this identifier. */
 	| "LINK_NOT_FOUND"
+	/** No conversion has this id. */
+	| "CONVERSION_NOT_FOUND"
 	/** The database driver for the configured database (better-sqlite3 or pg) is not installed. */
 	| "MISSING_DRIVER"
 	/** refkit's tables do not exist yet: run `refkit.migrate()` or `refkit migrate`. */

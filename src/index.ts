@@ -1,14 +1,39 @@
+export type { SkipReason } from "./core/bots.js";
+export type { ApplyCodeOptions, ApplyCodeResult } from "./core/codes.js";
+export type { RefkitCounters } from "./core/context.js";
+export type { ConfirmInput, ConfirmResult, ReverseResult, Reward } from "./core/conversions.js";
+export type { ClaimEvent, RefkitEventName, RefkitEvents, RefkitListener } from "./core/events.js";
 export type { TrustProxy } from "./core/ip.js";
+export type { DeliverOptions, DeliverResult, DeliveryHandler } from "./core/outbox.js";
 export { safeRedirectPath } from "./core/safe-redirect.js";
 export { isRefkitError, RefkitError, type RefkitErrorCode } from "./errors.js";
 export type { MaybeUserId, Outcome, Redirect, RefkitRequest } from "./http/request.js";
 export { DEFAULTS, type ErrorContext, type RefkitOptions, type ResolvedOptions } from "./options.js";
 export {
+	type VerifyWebhookSignatureInput,
+	verifyWebhookSignature,
+	WEBHOOK_IDEMPOTENCY_HEADER,
+	WEBHOOK_SIGNATURE_HEADER,
+	WebhookDeliveryError,
+	type WebhookSenderOptions,
+	webhookSender,
+} from "./outbox/webhook.js";
+export {
 	type CreateLinkInput,
 	createRefkit,
+	type ListConversionsInput,
 	type ListHitsInput,
 	type ListLinksInput,
 	type Refkit,
 } from "./refkit.js";
 export type { DatabaseOption } from "./store/open.js";
-export type { DialectName, Hit, HitWithLink, MigrationResult, ReferralLink } from "./types.js";
+export type {
+	Conversion,
+	Delivery,
+	DialectName,
+	Hit,
+	HitSource,
+	HitWithLink,
+	MigrationResult,
+	ReferralLink,
+} from "./types.js";

@@ -29,6 +29,11 @@ describe("resolveOptions", () => {
 			successUrl: "/",
 			mountPath: "/ref",
 			trustProxy: false,
+			attribution: "last",
+			attributionWindow: 90 * 24 * 60 * 60 * 1000,
+			codeWindow: 30 * 24 * 60 * 60 * 1000,
+			dedupeWindow: 0,
+			skipBots: true,
 		});
 		expect(resolved.cookie).toMatchObject({
 			httpOnly: true,
@@ -86,6 +91,19 @@ describe("resolveOptions", () => {
 		["a non-function onError", { onError: "log" }, /onError must be a function/],
 	])("refuses %s with a message that names the option", (_name, override, message) => {
 		expect(optionError({ ...base, ...override })).toMatch(message);
+	});
+
+	test.each([
+		[{ attribution: "middle" }, /attribution must be "last" or "first"/],
+		[{ attributionWindow: 0 }, /attributionWindow must be a whole number of milliseconds from 1/],
+		[{ attributionWindow: 1.5 }, /attributionWindow/],
+		[{ attributionWindow: "90d" }, /attributionWindow/],
+		[{ codeWindow: -1 }, /codeWindow/],
+		[{ dedupeWindow: -1 }, /dedupeWindow must be a whole number of milliseconds from 0/],
+		[{ dedupeWindow: 1e15 }, /dedupeWindow/],
+		[{ skipBots: "no" }, /skipBots must be a boolean/],
+	])("refuses %o", (options, message) => {
+		expect(optionError({ ...base, ...options })).toMatch(message);
 	});
 
 	test("accepts custom settings and trims a trailing slash from the mount path", () => {

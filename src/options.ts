@@ -6,8 +6,11 @@ import type { DatabaseOption } from "./store/open.js";
 
 /** Where a failure happened that refkit handled without troubling the visitor. */
 export interface ErrorContext {
-	/** `follow`: `/ref/<id>`; `ref-param`: `?ref=`; `claim`: giving hits to a user at login; `database`: the pool. */
-	operation: "follow" | "ref-param" | "claim" | "database";
+	/**
+	 * `follow`: `/ref/<id>`; `ref-param`: `?ref=`; `claim`: giving hits to a user at login; `database`: the pool;
+	 * `event`: a listener added with `refkit.on()` threw; `deliver`: an outbox handler failed (it is retried).
+	 */
+	operation: "follow" | "ref-param" | "claim" | "database" | "event" | "deliver";
 	/** The link identifier involved, when there is one. */
 	identifier?: string;
 }
@@ -45,6 +48,23 @@ export interface RefkitOptions {
 	mountPath?: string;
 	/** Whether to read the client's IP from `X-Forwarded-For`; see {@link TrustProxy}. Default `false`. */
 	trustProxy?: TrustProxy;
+	/** Which hit `confirm()` credits when a user followed several links: the `last` (default) or the `first`. */
+	attribution?: "last" | "first";
+	/** How old, in milliseconds, a hit may be and still earn a conversion. Default 90 days. */
+	attributionWindow?: number;
+	/** How long after signing up, in milliseconds, a user may still `applyCode()`. Default 30 days. */
+	codeWindow?: number;
+	/**
+	 * Keeps one hit per visitor per link within this many milliseconds: a visitor who follows a link again
+	 * sooner is redirected as usual but not recorded again. Default `0`: every visit is recorded.
+	 */
+	dedupeWindow?: number;
+	/**
+	 * Whether to leave out of the hits the requests no person made: bots and link-preview fetchers (by
+	 * User-Agent, with isbot; a missing User-Agent counts as a bot) and HEAD requests. They are still
+	 * redirected, and `refkit.counters()` counts them. Default `true`.
+	 */
+	skipBots?: boolean;
 	/**
 	 * Told of every error refkit absorbed to keep a visitor's request working (the database being down, say).
 	 * Default: `console.error`.
@@ -61,8 +81,17 @@ export interface ResolvedOptions {
 	readonly successUrl: string;
 	readonly mountPath: string;
 	readonly trustProxy: TrustProxy;
+	readonly attribution: "last" | "first";
+	readonly attributionWindow: number;
+	readonly codeWindow: number;
+	readonly dedupeWindow: number;
+	readonly skipBots: boolean;
 	readonly onError: (error: unknown, context: ErrorContext) => void;
 }
+
+const DAY = 24 * 60 * 60 * 1000;
+/** The longest window refkit accepts: about 100 years, far inside what a `Date` can hold. */
+const MAX_WINDOW = 36_500 * DAY;
 
 /** The defaults, as documented in the README's options table. */
 export const DEFAULTS = Object.freeze({
@@ -78,6 +107,11 @@ export const DEFAULTS = Object.freeze({
 	successUrl: "/",
 	mountPath: "/ref",
 	trustProxy: false,
+	attribution: "last",
+	attributionWindow: 90 * DAY,
+	codeWindow: 30 * DAY,
+	dedupeWindow: 0,
+	skipBots: true,
 });
 
 export const MIN_SECRET_LENGTH = 32;
@@ -90,6 +124,11 @@ const KNOWN = new Set([
 	"successUrl",
 	"mountPath",
 	"trustProxy",
+	"attribution",
+	"attributionWindow",
+	"codeWindow",
+	"dedupeWindow",
+	"skipBots",
 	"onError",
 ]);
 const KNOWN_COOKIE = new Set(["name", "httpOnly", "maxAge", "sameSite", "secure", "path", "domain"]);
@@ -165,6 +204,17 @@ function resolveCookie(cookie: RefkitOptions["cookie"]): { name: string; attribu
 	};
 }
 
+/** A window in milliseconds: a whole number from `min` to about 100 years. */
+function resolveWindow(name: string, value: unknown, fallback: number, min: 0 | 1): number {
+	if (value === undefined) return fallback;
+	if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > MAX_WINDOW) {
+		invalid(
+			`options.${name} must be a whole number of milliseconds from ${min} to ${MAX_WINDOW}, e.g. 30 * 24 * 60 * 60 * 1000 for 30 days (got ${JSON.stringify(value)}).`,
+		);
+	}
+	return value;
+}
+
 /**
  * Checks every option once, fills in the defaults and freezes the result. Throws `INVALID_OPTION` with a
  * message that says what to change.
@@ -203,6 +253,12 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 			`options.trustProxy must be true, false or a number of proxies (got ${JSON.stringify(trustProxy)}).`,
 		);
 	}
+	const attribution = options.attribution ?? DEFAULTS.attribution;
+	if (attribution !== "last" && attribution !== "first") {
+		invalid(`options.attribution must be "last" or "first" (got ${JSON.stringify(attribution)}).`);
+	}
+	const skipBots = options.skipBots ?? DEFAULTS.skipBots;
+	if (typeof skipBots !== "boolean") invalid("options.skipBots must be a boolean.");
 	if (options.onError !== undefined && typeof options.onError !== "function") {
 		invalid("options.onError must be a function (error, context) => void.");
 	}
@@ -218,6 +274,16 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 		successUrl: safeRedirectPath(successUrl) as string,
 		mountPath,
 		trustProxy,
+		attribution,
+		attributionWindow: resolveWindow(
+			"attributionWindow",
+			options.attributionWindow,
+			DEFAULTS.attributionWindow,
+			1,
+		),
+		codeWindow: resolveWindow("codeWindow", options.codeWindow, DEFAULTS.codeWindow, 1),
+		dedupeWindow: resolveWindow("dedupeWindow", options.dedupeWindow, DEFAULTS.dedupeWindow, 0),
+		skipBots,
 		onError,
 	});
 }

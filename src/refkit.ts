@@ -1,14 +1,31 @@
 import { claimHits } from "./core/claim.js";
-import { type CoreContext, PASS, report } from "./core/context.js";
+import { type ApplyCodeOptions, type ApplyCodeResult, applyCode } from "./core/codes.js";
+import { type CoreContext, PASS, type RefkitCounters, report } from "./core/context.js";
+import {
+	type ConfirmInput,
+	type ConfirmResult,
+	confirm,
+	isUuid,
+	type ReverseResult,
+	type Reward,
+	reverseConversion,
+} from "./core/conversions.js";
+import { Emitter, EVENT_NAMES, type RefkitEventName, type RefkitListener } from "./core/events.js";
 import { handleRequest } from "./core/handle.js";
 import { assertIdentifier, generateIdentifier } from "./core/identifiers.js";
+import {
+	type DeliverOptions,
+	type DeliverResult,
+	type DeliveryHandler,
+	deliverConversions,
+} from "./core/outbox.js";
 import { safeRedirectPath } from "./core/safe-redirect.js";
 import { isRefkitError, RefkitError } from "./errors.js";
 import type { Outcome, RefkitRequest } from "./http/request.js";
 import { type RefkitOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { KyselyStore } from "./store/kysely-store.js";
 import { openDatabase } from "./store/open.js";
-import type { DialectName, HitWithLink, MigrationResult, ReferralLink } from "./types.js";
+import type { Conversion, DialectName, HitWithLink, MigrationResult, ReferralLink } from "./types.js";
 
 /** Arguments of {@link Refkit.createLink}. */
 export interface CreateLinkInput {
@@ -33,7 +50,22 @@ export interface ListLinksInput {
 export interface ListHitsInput {
 	/** Only the hits of the link with this identifier. */
 	link?: string | undefined;
+	/** Only the hits of this (referred) user. */
 	userId?: string | undefined;
+	/** Only the hits on links this user owns. */
+	referrerUserId?: string | undefined;
+	/** At most this many, 1 to 1000; default 100. */
+	limit?: number | undefined;
+	offset?: number | undefined;
+}
+
+/** Filters of {@link Refkit.listConversions}. Newest conversions first. */
+export interface ListConversionsInput {
+	/** Only the conversions credited to this referrer. */
+	referrerUserId?: string | undefined;
+	/** Only the conversions of this referred user. */
+	referredUserId?: string | undefined;
+	goal?: string | undefined;
 	/** At most this many, 1 to 1000; default 100. */
 	limit?: number | undefined;
 	offset?: number | undefined;
@@ -69,6 +101,51 @@ export interface Refkit {
 	 * session exists. Returns how many hits were claimed; an invalid or forged cookie claims nothing.
 	 */
 	claim(cookieValue: string | null | undefined, userId: string): Promise<number>;
+	/**
+	 * Confirms that a user reached a goal (`signup`, `purchase`...) and credits the referral, exactly once per
+	 * user and goal however many calls race. The credited hit is the user's last (or, with
+	 * `attribution: "first"`, first) hit within `attributionWindow` that is not a self-referral. `reward`
+	 * runs in the same transaction: what it writes through `tx` commits with the conversion or not at all, and
+	 * if it throws, nothing is recorded and its error is thrown here. Expected outcomes are values
+	 * (`converted`, `already-converted`, `no-referral`, `self-referral`, `outside-window`); a malformed argument
+	 * throws `INVALID_ARGUMENT`, an unreachable database `STORE_UNAVAILABLE`.
+	 *
+	 * @example
+	 * const result = await refkit.confirm({ userId: user.id, goal: "purchase", value: order.totalCents },
+	 *   (tx, conversion) => tx.insertInto("credit").values({ user_id: conversion.referrerUserId, cents: 500 }).execute());
+	 * if (result.status === "converted") console.log(`credited ${result.referrerUserId}`);
+	 */
+	confirm(input: ConfirmInput, reward?: Reward): Promise<ConfirmResult>;
+	/**
+	 * Reverses a conversion (a refund, fraud): the row stays, marked with the time and reason, a `reversal`
+	 * event is emitted and the outbox delivers the reversal. Reversing twice keeps the first. Throws
+	 * `CONVERSION_NOT_FOUND`. A reversed conversion still counts for `already-converted`.
+	 */
+	reverseConversion(id: string, options: { reason: string; at?: Date | undefined }): Promise<ReverseResult>;
+	/** The conversion with this id, or `null`. */
+	getConversion(id: string): Promise<Conversion | null>;
+	/** Conversions, newest first. */
+	listConversions(input?: ListConversionsInput): Promise<Conversion[]>;
+	/**
+	 * Delivers every conversion and reversal that is due to `handler`, oldest first, and resolves when done.
+	 * Each is marked delivered after the handler resolves; a handler that throws is retried with exponential
+	 * backoff on a later pass. So each event arrives at least once: deduplicate on `idempotencyKey`. Run it
+	 * on a timer, or after `confirm()`. Pass {@link webhookSender} to post them to a URL.
+	 */
+	deliverConversions(handler: DeliveryHandler, options?: DeliverOptions): Promise<DeliverResult>;
+	/**
+	 * Records the referral code a user typed (at signup) as a hit of source `code`, which `confirm()` credits
+	 * like a followed link. Refused (as a value) for an unknown or disabled code, the user's own code, a
+	 * second code, or later than `codeWindow` after `signedUpAt`.
+	 */
+	applyCode(userId: string, code: string, options: ApplyCodeOptions): Promise<ApplyCodeResult>;
+	/**
+	 * Calls `listener` after each `hit`, `claim`, `conversion` or `reversal` is committed. Returns a function
+	 * that removes it. A listener that throws is reported to `onError` and never breaks the operation.
+	 */
+	on<E extends RefkitEventName>(event: E, listener: RefkitListener<E>): () => void;
+	/** Hits recorded and skipped (bots, previews, HEAD, duplicates) by this instance since it was created. */
+	counters(): RefkitCounters;
 	/** Closes the database connection refkit opened (not an application's own Kysely instance). */
 	close(): Promise<void>;
 }
@@ -113,6 +190,8 @@ export function createRefkit(options: RefkitOptions): Refkit {
 		store: new KyselyStore(
 			openDatabase(options.database, (error) => report(ctx, error, { operation: "database" })),
 		),
+		events: new Emitter((error) => report(ctx, error, { operation: "event" })),
+		counters: { hitsRecorded: 0, hitsSkipped: { bot: 0, preview: 0, head: 0, duplicate: 0 } },
 		now: () => new Date(),
 	};
 	const { store } = ctx;
@@ -184,6 +263,7 @@ export function createRefkit(options: RefkitOptions): Refkit {
 			store.listHits({
 				identifier: input.link === undefined ? undefined : assertIdentifier(input.link),
 				userId: optionalUserId(input.userId, "userId"),
+				referrerUserId: optionalUserId(input.referrerUserId, "referrerUserId"),
 				...page(input),
 			}),
 
@@ -192,6 +272,40 @@ export function createRefkit(options: RefkitOptions): Refkit {
 				invalidArgument("claim() needs the user id as a non-empty string.");
 			return claimHits(ctx, cookieValue, userId);
 		},
+
+		confirm: (input: ConfirmInput, reward?: Reward) => confirm(ctx, input, reward),
+		reverseConversion: (id: string, options: { reason: string; at?: Date | undefined }) =>
+			reverseConversion(ctx, id, options),
+
+		async getConversion(id: string): Promise<Conversion | null> {
+			if (typeof id !== "string") invalidArgument("getConversion() needs the conversion's id, a string.");
+			return isUuid(id) ? store.getConversion(id) : null;
+		},
+
+		async listConversions(input: ListConversionsInput = {}): Promise<Conversion[]> {
+			if (input.goal !== undefined && (typeof input.goal !== "string" || input.goal === ""))
+				invalidArgument("goal must be a non-empty string.");
+			return store.listConversions({
+				referrerUserId: optionalUserId(input.referrerUserId, "referrerUserId"),
+				referredUserId: optionalUserId(input.referredUserId, "referredUserId"),
+				goal: input.goal,
+				...page(input),
+			});
+		},
+
+		deliverConversions: (handler: DeliveryHandler, options?: DeliverOptions) =>
+			deliverConversions(ctx, handler, options),
+		applyCode: (userId: string, code: string, options: ApplyCodeOptions) =>
+			applyCode(ctx, userId, code, options),
+
+		on<E extends RefkitEventName>(event: E, listener: RefkitListener<E>): () => void {
+			if (!EVENT_NAMES.includes(event))
+				invalidArgument(`on() knows the events ${EVENT_NAMES.join(", ")} (got ${JSON.stringify(event)}).`);
+			if (typeof listener !== "function") invalidArgument("on() needs a listener function.");
+			return ctx.events.on(event, listener);
+		},
+
+		counters: () => structuredClone(ctx.counters),
 
 		close: () => store.close(),
 	});

@@ -13,11 +13,16 @@ export interface ReferralLink {
 	updatedAt: Date;
 }
 
-/** One visit that followed a referral link. */
+/** How a hit came about: a visitor followed `/ref/<identifier>` (or `?ref=`), or a user typed the code. */
+export type HitSource = "link" | "code";
+
+/** One visit that followed a referral link, or one referral code a user typed. */
 export interface Hit {
 	/** A UUID. */
 	id: string;
 	linkId: number;
+	/** `link` for a followed link, `code` for a code applied with `refkit.applyCode()`. */
+	source: HitSource;
 	/** Whether the visitor was logged in when following the link. */
 	authenticated: boolean;
 	/** The visitor's user: set at once for a logged-in visitor, or later when an anonymous visitor logs in. */
@@ -40,6 +45,37 @@ export interface HitWithLink extends Hit {
 	identifier: string;
 }
 
+/**
+ * One referral confirmed for a goal: the referred user reached it (signed up, bought...) and the hit that
+ * earned the credit is recorded. At most one per (referred user, goal), enforced by a unique constraint.
+ */
+export interface Conversion {
+	/** A UUID; also the idempotency key of its delivery. */
+	id: string;
+	/** The goal reached, such as `signup` or `purchase`. */
+	goal: string;
+	/** The user who was referred and reached the goal. */
+	referredUserId: string;
+	/** The owner of the link credited, when the link has one. */
+	referrerUserId: string | null;
+	/** The hit credited; `null` once that hit has been pruned or erased. */
+	hitId: string | null;
+	/** The link credited; `null` once that link has been deleted. */
+	linkId: number | null;
+	/** An amount the application attached (an order total in cents, say), or `null`. */
+	value: number | null;
+	/** When the goal was reached. */
+	createdAt: Date;
+	/** When the conversion was reversed (a refund, fraud), or `null`. */
+	reversedAt: Date | null;
+	/** Why it was reversed, as given to `refkit.reverseConversion()`. */
+	reversalReason: string | null;
+	/** When the outbox delivered the conversion, or `null` while it is pending. */
+	deliveredAt: Date | null;
+	/** When the outbox delivered the reversal, or `null`. */
+	reversalDeliveredAt: Date | null;
+}
+
 /** Which database a refkit instance runs on. */
 export type DialectName = "sqlite" | "postgres";
 
@@ -48,4 +84,18 @@ export interface MigrationResult {
 	migrationName: string;
 	direction: "Up" | "Down";
 	status: "Success" | "Error" | "NotExecuted";
+}
+
+/** One event the outbox hands to a delivery handler (see `refkit.deliverConversions()`). */
+export interface Delivery {
+	/** `conversion` when a conversion was recorded; `reversal` when it was later reversed. */
+	type: "conversion" | "reversal";
+	/**
+	 * Stable across retries, so a receiver can ignore repeats: the conversion id for a conversion, and the
+	 * conversion id followed by `:reversal` for its reversal.
+	 */
+	idempotencyKey: string;
+	/** 1 on the first attempt, 2 on the first retry, and so on. */
+	attempt: number;
+	conversion: Conversion;
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import { createRefkit, type HitWithLink, type ReferralLink } from "../src/index.js";
 import { DATABASES, freshDatabaseUrl, TEST_SECRET } from "./setup/databases.js";
+import { BROWSER_AGENT } from "./setup/http.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
@@ -131,9 +132,13 @@ describe.concurrent.each(DATABASES)("refkit CLI on %s", (kind) => {
 		return JSON.parse(result.stdout) as ReferralLink[];
 	}
 
-	test("migrate applies 0001-initial on a new database, then finds it up to date", async () => {
+	test("migrate applies every migration on a new database, then finds it up to date", async () => {
 		const run = await fresh();
-		expect(await run("migrate")).toEqual({ code: 0, stdout: "0001-initial  applied\n", stderr: "" });
+		expect(await run("migrate")).toEqual({
+			code: 0,
+			stdout: "0001-initial      applied\n0002-conversions  applied\n",
+			stderr: "",
+		});
 		expect(await run("migrate")).toEqual({ code: 0, stdout: "database is up to date\n", stderr: "" });
 	});
 
@@ -288,7 +293,7 @@ describe.concurrent.each(DATABASES)("refkit CLI on %s", (kind) => {
 				refkit.handle({
 					method: "GET",
 					url,
-					header: () => undefined,
+					header: (name: string) => (name === "user-agent" ? BROWSER_AGENT : undefined),
 					remoteAddress: "127.0.0.1",
 					getUserId: () => user,
 				});

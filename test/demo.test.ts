@@ -48,8 +48,25 @@ async function login(base: string, username: string, cookie?: string): Promise<R
 	});
 }
 
+function purchase(base: string, cookie: string, amount: string): Promise<Response> {
+	return fetch(`${base}/purchase`, {
+		method: "POST",
+		headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie ? { cookie } : {}) },
+		body: new URLSearchParams({ amount }),
+		redirect: "manual",
+	});
+}
+
+/** The part of a demo page under the heading `title`, up to the next heading. */
+function section(html: string, title: string): string {
+	const start = html.indexOf(`<h2>${title}</h2>`);
+	expect(start, `the page has a "${title}" section`).toBeGreaterThan(-1);
+	const end = html.indexOf("<h2>", start + 1);
+	return html.slice(start, end < 0 ? undefined : end);
+}
+
 describe.each(DATABASES)("the demo on %s", (kind) => {
-	test("log in, share the link, and see a friend's visit claimed at their login", async () => {
+	test("log in, share the link, and see a friend's visit, signup and first purchase credited once", async () => {
 		const { base, output } = await startDemo(await freshDatabaseUrl(kind));
 		expect(output()).toMatch(/REFKIT_SECRET is not set/);
 
@@ -80,6 +97,36 @@ describe.each(DATABASES)("the demo on %s", (kind) => {
 
 		const aliceAfter = await (await request(`${base}/`, { cookie: alice })).text();
 		expect(aliceAfter).toMatch(/<td>bob<\/td><td>claimed at login<\/td>/);
+		// Bob's first login was his signup, credited to Alice.
+		expect(section(aliceAfter, "Signups you referred")).toMatch(/<td>bob<\/td>/);
+		expect(section(aliceAfter, "Purchases you referred")).toContain("No purchases yet.");
+
+		// Bob buys twice: the first purchase is credited once, with its amount.
+		const bought = await purchase(base, bob, "25.50");
+		expect(bought.status).toBe(303);
+		expect(bought.headers.get("location")).toBe("/?purchase=converted");
+		expect(await (await request(`${base}/?purchase=converted`, { cookie: bob })).text()).toContain(
+			"credited to the friend who referred you",
+		);
+		expect((await purchase(base, bob, "99")).headers.get("location")).toBe("/?purchase=already-converted");
+		const alicePurchases = section(
+			await (await request(`${base}/`, { cookie: alice })).text(),
+			"Purchases you referred",
+		);
+		expect(alicePurchases.match(/<tr><td>/g)).toHaveLength(1);
+		expect(alicePurchases).toMatch(/<td>bob<\/td><td>25\.50<\/td>/);
+
+		// Logging in again is not a second signup; Alice, referred by nobody, credits nobody.
+		await login(base, "bob");
+		expect(
+			section(await (await request(`${base}/`, { cookie: alice })).text(), "Signups you referred").match(
+				/<tr><td>/g,
+			),
+		).toHaveLength(1);
+		expect((await purchase(base, alice, "10")).headers.get("location")).toBe("/?purchase=no-referral");
+		expect((await purchase(base, bob, "-3")).status).toBe(400);
+		expect((await purchase(base, bob, "lots")).status).toBe(400);
+		expect((await purchase(base, "", "10")).status).toBe(401);
 
 		expect((await request(`${base}/no-such-page`, { cookie: alice })).status).toBe(404);
 		const logout = await fetch(`${base}/logout`, {

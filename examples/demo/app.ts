@@ -20,17 +20,42 @@ function sessionValue(username: string, secret: string): string {
 	return `${username}.${signature}`;
 }
 
-function sessionUser(req: Request, secret: string): string | null {
-	const cookie = (req.headers.cookie ?? "")
+/** The value of cookie `name` in the request, or "". */
+function cookieValue(req: Request, name: string): string {
+	const pair = (req.headers.cookie ?? "")
 		.split(";")
-		.map((pair) => pair.trim())
-		.find((pair) => pair.startsWith(`${SESSION_COOKIE}=`));
-	const value = cookie?.slice(SESSION_COOKIE.length + 1) ?? "";
+		.map((part) => part.trim())
+		.find((part) => part.startsWith(`${name}=`));
+	return pair?.slice(name.length + 1) ?? "";
+}
+
+function sessionUser(req: Request, secret: string): string | null {
+	const value = cookieValue(req, SESSION_COOKIE);
 	const username = value.slice(0, value.lastIndexOf("."));
 	if (!USERNAME.test(username)) return null;
 	const expected = Buffer.from(sessionValue(username, secret));
 	const given = Buffer.from(value);
 	return given.length === expected.length && timingSafeEqual(given, expected) ? username : null;
+}
+
+const PURCHASE_MESSAGES: Record<string, string> = {
+	converted: "Thank you! Your purchase was credited to the friend who referred you.",
+	"already-converted": "Thank you! Your first purchase was already credited to your referrer.",
+	"no-referral": "Thank you! Nobody referred you, so nobody is credited.",
+	"self-referral": "Thank you! A purchase through your own link credits nobody.",
+	"outside-window": "Thank you! Your referral is too old to be credited.",
+};
+
+function when(date: Date): string {
+	return date.toISOString().replace("T", " ").slice(0, 19);
+}
+
+/** An HTML table of cells that are already escaped, or a muted line when there are no rows. */
+function table(headings: string[], rows: string[][], empty: string): string {
+	if (rows.length === 0) return `<p class="muted">${empty}</p>`;
+	const head = headings.map((heading) => `<th>${heading}</th>`).join("");
+	const body = rows.map((cells) => `<tr>${cells.map((cell) => `<td>${cell}</td>`).join("")}</tr>`).join("");
+	return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 function page(title: string, body: string): string {
@@ -43,7 +68,7 @@ function page(title: string, body: string): string {
   .link { display: inline-block; font-size: 1.1rem; padding: .5rem .75rem; }
   table { border-collapse: collapse; width: 100%; margin-top: 1rem; } th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #d9e2ec; }
   form { margin: 1rem 0; } input, button { font: inherit; padding: .4rem .6rem; } button { cursor: pointer; }
-  .muted { color: #627d98; }
+  .muted { color: #627d98; } .notice { background: #e3f9e5; padding: .5rem .75rem; border-radius: 4px; }
 </style></head><body>${body}</body></html>`;
 }
 
@@ -61,44 +86,62 @@ export function createDemoApp(refkit: Refkit, secret: string): express.Express {
 					"refkit demo",
 					`<h1>refkit demo</h1>
 <p>Log in with any name to get your own referral link. Open it in another browser (or a private window),
-then log in there as someone else: the visit is credited to you.</p>
+then log in there as someone else: the visit is credited to you, and so are their signup and purchases.</p>
 <form method="post" action="/login"><label>Your name <input name="username" required pattern="[A-Za-z0-9_.\\-]{1,40}" autofocus></label>
 <button type="submit">Log in</button></form>`,
 				),
 			);
 			return;
 		}
-		let [link] = await refkit.listLinks({ userId: user, limit: 1 });
-		link ??= await refkit.createLink({ userId: user });
-		const url = `${req.protocol}://${req.get("host")}${refkit.options.mountPath}/${link.identifier}`;
-		const hits = await refkit.listHits({ link: link.identifier, limit: 20 });
-		const rows = hits
-			.map((hit) => {
-				const when = hit.createdAt.toISOString().replace("T", " ").slice(0, 19);
-				const who =
-					hit.userId === null ? '<span class="muted">not logged in yet</span>' : escapeHtml(hit.userId);
-				const how = hit.authenticated
-					? "was logged in"
-					: hit.userId === null
-						? "anonymous"
-						: "claimed at login";
-				return `<tr><td>${when}</td><td>${who}</td><td>${how}</td></tr>`;
-			})
-			.join("");
+		const [link] = await refkit.listLinks({ userId: user, limit: 1 });
+		const url = link
+			? `${req.protocol}://${req.get("host")}${refkit.options.mountPath}/${link.identifier}`
+			: "";
+		const [hits, conversions] = await Promise.all([
+			refkit.listHits({ referrerUserId: user, limit: 20 }),
+			refkit.listConversions({ referrerUserId: user, limit: 100 }),
+		]);
+		const hitRows = hits.map((hit) => {
+			const who =
+				hit.userId === null ? '<span class="muted">not logged in yet</span>' : escapeHtml(hit.userId);
+			const how = hit.authenticated
+				? "was logged in"
+				: hit.userId === null
+					? "anonymous"
+					: "claimed at login";
+			return [when(hit.createdAt), who, how];
+		});
+		const signups = conversions
+			.filter((c) => c.goal === "signup")
+			.map((c) => [when(c.createdAt), escapeHtml(c.referredUserId)]);
+		const purchases = conversions
+			.filter((c) => c.goal === "purchase")
+			.map((c) => [when(c.createdAt), escapeHtml(c.referredUserId), (c.value ?? 0).toFixed(2)]);
+		const purchased =
+			typeof req.query.purchase === "string" ? PURCHASE_MESSAGES[req.query.purchase] : undefined;
 		res.send(
 			page(
 				"refkit demo",
 				`<h1>Hello, ${escapeHtml(user)}</h1>
 <p>Your referral link:</p><p><span class="link">${escapeHtml(url)}</span></p>
-<p class="muted">Also works on any page: <code>/?ref=${escapeHtml(link.identifier)}</code></p>
+<p class="muted">Also works on any page: <code>/?ref=${escapeHtml(link?.identifier ?? "")}</code></p>
 <h2>Visits through your link</h2>
-${hits.length === 0 ? "<p class=muted>No visits yet.</p>" : `<table><thead><tr><th>When (UTC)</th><th>Visitor</th><th>How</th></tr></thead><tbody>${rows}</tbody></table>`}
+${table(["When (UTC)", "Visitor", "How"], hitRows, "No visits yet.")}
+<h2>Signups you referred</h2>
+${table(["When (UTC)", "User"], signups, "No signups yet.")}
+<h2>Purchases you referred</h2>
+${table(["When (UTC)", "User", "Amount"], purchases, "No purchases yet.")}
+<h2>Buy something</h2>
+${purchased ? `<p class="notice">${escapeHtml(purchased)}</p>` : ""}
+<form method="post" action="/purchase"><label>Amount <input name="amount" required inputmode="decimal" pattern="[0-9]+(\\.[0-9]{1,2})?" value="25.00"></label>
+<button type="submit">Buy</button></form>
+<p class="muted">Your first purchase is credited to whoever referred you, once.</p>
 <form method="post" action="/logout"><button type="submit">Log out</button></form>`,
 			),
 		);
 	});
 
-	app.post("/login", (req, res) => {
+	app.post("/login", async (req, res) => {
 		const username = typeof req.body?.username === "string" ? req.body.username.trim() : "";
 		if (!USERNAME.test(username)) {
 			res
@@ -111,12 +154,44 @@ ${hits.length === 0 ? "<p class=muted>No visits yet.</p>" : `<table><thead><tr><
 				);
 			return;
 		}
+		// The demo keeps no user table: a name without a link is a new user, and this login is their signup.
+		const signingUp = (await refkit.listLinks({ userId: username, limit: 1 })).length === 0;
+		if (signingUp) {
+			await refkit.createLink({ userId: username });
+			// Claim the visits this browser made before signing up, then credit the signup to their referrer.
+			await refkit.claim(cookieValue(req, refkit.options.cookieName), username);
+			await refkit.confirm({ userId: username, goal: "signup" });
+		}
 		res.cookie(SESSION_COOKIE, sessionValue(username, secret), {
 			httpOnly: true,
 			sameSite: "lax",
 			path: "/",
 		});
 		res.redirect(303, "/");
+	});
+
+	app.post("/purchase", async (req, res) => {
+		const user = sessionUser(req, secret);
+		if (user === null) {
+			res
+				.status(401)
+				.send(page("Log in first", `<p>Log in to buy something.</p><p><a href="/">Back</a></p>`));
+			return;
+		}
+		const amount = typeof req.body?.amount === "string" ? req.body.amount.trim() : "";
+		if (!/^[0-9]{1,7}(\.[0-9]{1,2})?$/.test(amount) || Number(amount) <= 0) {
+			res
+				.status(400)
+				.send(
+					page(
+						"Bad amount",
+						`<p>An amount is a positive number such as 25 or 9.99.</p><p><a href="/">Back</a></p>`,
+					),
+				);
+			return;
+		}
+		const result = await refkit.confirm({ userId: user, goal: "purchase", value: Number(amount) });
+		res.redirect(303, `/?purchase=${result.status}`);
 	});
 
 	app.post("/logout", (_req, res) => {

@@ -10,7 +10,9 @@ import { verifyVisitorCookie } from "./visitor-cookie.js";
 export async function claimHits(ctx: CoreContext, cookieValue: unknown, userId: string): Promise<number> {
 	const visitorId = verifyVisitorCookie(cookieValue, ctx.options.secret);
 	if (visitorId === null) return 0;
-	return ctx.store.claimVisitorHits(visitorId, userId, ctx.now());
+	const count = await ctx.store.claimVisitorHits(visitorId, userId, ctx.now());
+	if (count > 0) ctx.events.emit("claim", { userId, visitorId, count });
+	return count;
 }
 
 /**

@@ -1,11 +1,23 @@
 import type { Outcome, RefkitRequest } from "../http/request.js";
 import type { ErrorContext, ResolvedOptions } from "../options.js";
 import type { RefkitStore } from "../store/store.js";
+import type { SkipReason } from "./bots.js";
+import type { Emitter } from "./events.js";
 
-/** What the request-handling functions of core share: the options, the store and the clock. */
+/** What `refkit.counters()` reports, counted since the instance was created (per process, not stored). */
+export interface RefkitCounters {
+	/** Hits recorded by following links in this process. */
+	hitsRecorded: number;
+	/** Requests to enabled links that were redirected but not recorded, by reason. */
+	hitsSkipped: Record<SkipReason, number>;
+}
+
+/** What core's functions share: the options, the store, the clock, the event emitter and the counters. */
 export interface CoreContext {
 	readonly options: ResolvedOptions;
 	readonly store: RefkitStore;
+	readonly events: Emitter;
+	readonly counters: RefkitCounters;
 	now(): Date;
 }
 

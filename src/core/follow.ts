@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { serializeCookie } from "../http/cookies.js";
 import type { Outcome, RefkitRequest } from "../http/request.js";
-import type { ReferralLink } from "../types.js";
+import type { Hit, ReferralLink } from "../types.js";
+import { nonHumanReason } from "./bots.js";
 import { claimAndForget } from "./claim.js";
 import { type CoreContext, currentUser, redirectTo, report } from "./context.js";
 import { isValidIdentifier } from "./identifiers.js";
@@ -30,7 +31,9 @@ function decodeIdentifier(raw: string): string | null {
  * `/ref/<identifier>`: records a hit for an enabled link and redirects to a safe `next`, else the link's
  * target, else the success URL. An anonymous visitor gets (or keeps) the signed visitor cookie; a logged-in
  * visitor's earlier anonymous hits are claimed and the cookie deleted. Unknown and disabled links record
- * nothing and leave the cookie alone. Never throws: the visitor is redirected whatever the database does.
+ * nothing and leave the cookie alone. Bots, previews and HEAD requests (with `skipBots`) and repeats within
+ * `dedupeWindow` are redirected the same way but not recorded. Never throws: the visitor is redirected
+ * whatever the database does.
  */
 export async function follow(
 	ctx: CoreContext,
@@ -53,12 +56,29 @@ export async function follow(
 		return redirectTo(safeNext ?? options.successUrl);
 	}
 	if (link === null || link.disabled) return redirectTo(safeNext ?? options.successUrl);
+	const destination = safeNext ?? link.target ?? options.successUrl;
+
+	const userAgent = request.header("user-agent");
+	if (options.skipBots) {
+		const reason = nonHumanReason(
+			request.method,
+			userAgent,
+			request.header("purpose") ?? request.header("x-purpose"),
+		);
+		if (reason !== null) {
+			ctx.counters.hitsSkipped[reason]++;
+			return redirectTo(destination);
+		}
+	}
 
 	const userId = await currentUser(ctx, request, { operation: "follow", identifier });
 	let visitorId: string | null = null;
+	let returning = userId !== null;
 	let setCookies: string[];
 	if (userId === null) {
-		visitorId = verifyVisitorCookie(cookieValue, options.secret) ?? newVisitorId();
+		visitorId = verifyVisitorCookie(cookieValue, options.secret);
+		returning = visitorId !== null;
+		visitorId ??= newVisitorId();
 		setCookies = [
 			serializeCookie(options.cookieName, signVisitorId(visitorId, options.secret), options.cookie),
 		];
@@ -66,21 +86,40 @@ export async function follow(
 		setCookies = await claimAndForget(ctx, cookieValue ?? "", userId);
 	}
 
+	const now = ctx.now();
 	try {
-		await store.insertHit({
+		if (
+			options.dedupeWindow > 0 &&
+			returning &&
+			(await store.hasRecentHit(
+				link.id,
+				{ visitorId, userId },
+				new Date(now.getTime() - options.dedupeWindow),
+			))
+		) {
+			ctx.counters.hitsSkipped.duplicate++;
+			return redirectTo(destination, setCookies);
+		}
+		const hit: Hit = {
 			id: randomUUID(),
 			linkId: link.id,
+			source: "link",
 			authenticated: userId !== null,
 			userId,
 			visitorId,
 			ip: clientIp(request.remoteAddress, request.header("x-forwarded-for"), options.trustProxy),
-			userAgent: bounded(request.header("user-agent"), STORED_LENGTH.userAgent),
+			userAgent: bounded(userAgent, STORED_LENGTH.userAgent),
 			referer: bounded(request.header("referer"), STORED_LENGTH.referer),
 			next: bounded(requestedNext, STORED_LENGTH.next),
-			createdAt: ctx.now(),
-		});
+			confirmedAt: null,
+			createdAt: now,
+			updatedAt: now,
+		};
+		await store.insertHit(hit);
+		ctx.counters.hitsRecorded++;
+		ctx.events.emit("hit", hit);
 	} catch (error) {
 		report(ctx, error, { operation: "follow", identifier });
 	}
-	return redirectTo(safeNext ?? link.target ?? options.successUrl, setCookies);
+	return redirectTo(destination, setCookies);
 }

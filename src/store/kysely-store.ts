@@ -1,11 +1,21 @@
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import { isRefkitError, RefkitError } from "../errors.js";
-import type { DialectName, HitWithLink, MigrationResult, ReferralLink } from "../types.js";
+import type { Conversion, DialectName, Hit, HitWithLink, MigrationResult, ReferralLink } from "../types.js";
 import { type DialectHelpers, dialectHelpers, fromDbTime, toDbTime } from "./dialect.js";
 import { migrateToLatest } from "./migrate.js";
 import type { OpenedDatabase } from "./open.js";
-import type { Database, HitTable, LinkTable } from "./schema.js";
-import type { HitQuery, LinkQuery, NewHit, NewLink, RefkitStore } from "./store.js";
+import type { ConversionTable, Database, HitTable, LinkTable } from "./schema.js";
+import type {
+	CandidateHit,
+	ConversionQuery,
+	DueDelivery,
+	HitQuery,
+	LinkQuery,
+	NewConversion,
+	NewHit,
+	NewLink,
+	RefkitStore,
+} from "./store.js";
 
 function toLink(row: Selectable<LinkTable>): ReferralLink {
 	return {
@@ -19,11 +29,11 @@ function toLink(row: Selectable<LinkTable>): ReferralLink {
 	};
 }
 
-function toHit(row: Selectable<HitTable> & { identifier: string }): HitWithLink {
+function toHit(row: Selectable<HitTable>): Hit {
 	return {
 		id: row.id,
 		linkId: row.link_id,
-		identifier: row.identifier,
+		source: row.source === "code" ? "code" : "link",
 		authenticated: Boolean(row.authenticated),
 		userId: row.user_id,
 		visitorId: row.visitor_id,
@@ -31,9 +41,30 @@ function toHit(row: Selectable<HitTable> & { identifier: string }): HitWithLink 
 		userAgent: row.user_agent,
 		referer: row.referer,
 		next: row.next,
-		confirmedAt: row.confirmed_at === null ? null : fromDbTime(row.confirmed_at),
+		confirmedAt: optionalTime(row.confirmed_at),
 		createdAt: fromDbTime(row.created_at),
 		updatedAt: fromDbTime(row.updated_at),
+	};
+}
+
+function optionalTime(value: Date | string | null): Date | null {
+	return value === null ? null : fromDbTime(value);
+}
+
+function toConversion(row: Selectable<ConversionTable>): Conversion {
+	return {
+		id: row.id,
+		goal: row.goal,
+		referredUserId: row.referred_user_id,
+		referrerUserId: row.referrer_user_id,
+		hitId: row.hit_id,
+		linkId: row.link_id,
+		value: row.value === null ? null : Number(row.value),
+		createdAt: fromDbTime(row.created_at),
+		reversedAt: optionalTime(row.reversed_at),
+		reversalReason: row.reversal_reason,
+		deliveredAt: optionalTime(row.delivered_at),
+		reversalDeliveredAt: optionalTime(row.reversal_delivered_at),
 	};
 }
 
@@ -43,29 +74,70 @@ export class KyselyStore implements RefkitStore {
 	readonly #db: Kysely<Database>;
 	readonly #owned: boolean;
 	readonly #sql: DialectHelpers;
+	readonly #inTransaction: boolean;
 
-	constructor(opened: OpenedDatabase) {
+	constructor(opened: OpenedDatabase, inTransaction = false) {
 		this.#db = opened.db;
 		this.#owned = opened.owned;
 		this.dialect = opened.dialect;
 		this.#sql = dialectHelpers(opened.dialect);
+		this.#inTransaction = inTransaction;
 	}
 
-	/** Runs a query, turning the database's errors into {@link RefkitError}s a caller can act on. */
+	/** A database error as a {@link RefkitError} a caller can act on. */
+	#refkitError(what: string, error: unknown): RefkitError {
+		if (isRefkitError(error)) return error;
+		if (this.#sql.isMissingTable(error)) {
+			return new RefkitError(
+				"NOT_MIGRATED",
+				"refkit: the database has no refkit tables yet (or not the newest). Run `await refkit.migrate()` at start-up, or `npx refkit migrate`.",
+				{ cause: error },
+			);
+		}
+		const detail = error instanceof Error ? error.message : String(error);
+		return new RefkitError("STORE_UNAVAILABLE", `refkit: could not ${what}: ${detail}`, { cause: error });
+	}
+
+	/** Runs a query, turning the database's errors into {@link RefkitError}s. */
 	async #run<T>(what: string, query: () => Promise<T>): Promise<T> {
 		try {
 			return await query();
 		} catch (error) {
-			if (isRefkitError(error)) throw error;
-			if (this.#sql.isMissingTable(error)) {
-				throw new RefkitError(
-					"NOT_MIGRATED",
-					"refkit: the database has no refkit tables yet. Run `await refkit.migrate()` at start-up, or `npx refkit migrate`.",
-					{ cause: error },
-				);
+			throw this.#refkitError(what, error);
+		}
+	}
+
+	async transaction<T>(work: (store: RefkitStore, db: Kysely<unknown>) => Promise<T>): Promise<T> {
+		if (this.#inTransaction) return work(this, this.#db as Kysely<unknown>);
+		const bound = (db: Kysely<Database>) =>
+			new KyselyStore({ db, dialect: this.dialect, owned: false }, true);
+		// Errors thrown by `work` (a reward's, say) reach the caller as they are; the database's become RefkitErrors.
+		let workFailed = false;
+		const run = async (db: Kysely<Database>) => {
+			try {
+				return await work(bound(db), db as Kysely<unknown>);
+			} catch (error) {
+				workFailed = true;
+				throw error;
 			}
-			const detail = error instanceof Error ? error.message : String(error);
-			throw new RefkitError("STORE_UNAVAILABLE", `refkit: could not ${what}: ${detail}`, { cause: error });
+		};
+		try {
+			if (this.dialect === "postgres") return await this.#db.transaction().execute(run);
+			return await this.#db.connection().execute(async (connection) => {
+				await sql`begin immediate`.execute(connection);
+				let result: T;
+				try {
+					result = await run(connection);
+				} catch (error) {
+					await sql`rollback`.execute(connection);
+					throw error;
+				}
+				await sql`commit`.execute(connection);
+				return result;
+			});
+		} catch (error) {
+			if (workFailed) throw error;
+			throw this.#refkitError("run a transaction", error);
 		}
 	}
 
@@ -144,6 +216,7 @@ export class KyselyStore implements RefkitStore {
 				.values({
 					id: hit.id,
 					link_id: hit.linkId,
+					source: hit.source,
 					authenticated: this.#sql.bool(hit.authenticated),
 					user_id: hit.userId,
 					visitor_id: hit.visitorId,
@@ -181,13 +254,255 @@ export class KyselyStore implements RefkitStore {
 			if (query.identifier !== undefined)
 				select = select.where("refkit_link.identifier", "=", query.identifier);
 			if (query.userId !== undefined) select = select.where("refkit_hit.user_id", "=", query.userId);
+			if (query.referrerUserId !== undefined)
+				select = select.where("refkit_link.user_id", "=", query.referrerUserId);
 			const rows = await select
 				.orderBy("refkit_hit.created_at", "desc")
 				.orderBy("refkit_hit.id")
 				.limit(query.limit)
 				.offset(query.offset)
 				.execute();
-			return rows.map(toHit);
+			return rows.map((row) => ({ ...toHit(row), identifier: row.identifier }));
+		});
+	}
+
+	hasRecentHit(
+		linkId: number,
+		by: { visitorId: string | null; userId: string | null },
+		since: Date,
+	): Promise<boolean> {
+		return this.#run("look for a recent hit", async () => {
+			let select = this.#db
+				.selectFrom("refkit_hit")
+				.select("id")
+				.where("link_id", "=", linkId)
+				.where("created_at", ">=", toDbTime(since));
+			select =
+				by.userId !== null
+					? select.where("user_id", "=", by.userId)
+					: select.where("visitor_id", "=", by.visitorId);
+			return (await select.limit(1).executeTakeFirst()) !== undefined;
+		});
+	}
+
+	hasHitOfSource(userId: string, source: Hit["source"]): Promise<boolean> {
+		return this.#run("read hits", async () => {
+			const row = await this.#db
+				.selectFrom("refkit_hit")
+				.select("id")
+				.where("user_id", "=", userId)
+				.where("source", "=", source)
+				.limit(1)
+				.executeTakeFirst();
+			return row !== undefined;
+		});
+	}
+
+	findConversion(referredUserId: string, goal: string): Promise<Conversion | null> {
+		return this.#run("read a conversion", async () => {
+			const row = await this.#db
+				.selectFrom("refkit_conversion")
+				.selectAll()
+				.where("referred_user_id", "=", referredUserId)
+				.where("goal", "=", goal)
+				.executeTakeFirst();
+			return row ? toConversion(row) : null;
+		});
+	}
+
+	getConversion(id: string): Promise<Conversion | null> {
+		return this.#run("read a conversion", async () => {
+			const row = await this.#db
+				.selectFrom("refkit_conversion")
+				.selectAll()
+				.where("id", "=", id)
+				.executeTakeFirst();
+			return row ? toConversion(row) : null;
+		});
+	}
+
+	attributableHits(
+		userId: string,
+		window: { from: Date; to: Date },
+		order: "first" | "last",
+		limit: number,
+	): Promise<CandidateHit[]> {
+		return this.#run("read a user's hits", async () => {
+			const direction = order === "first" ? "asc" : "desc";
+			const rows = await this.#db
+				.selectFrom("refkit_hit")
+				.innerJoin("refkit_link", "refkit_link.id", "refkit_hit.link_id")
+				.selectAll("refkit_hit")
+				.select("refkit_link.user_id as link_user_id")
+				.where("refkit_hit.user_id", "=", userId)
+				.where("refkit_hit.created_at", ">=", toDbTime(window.from))
+				.where("refkit_hit.created_at", "<=", toDbTime(window.to))
+				.orderBy("refkit_hit.created_at", direction)
+				.orderBy("refkit_hit.id", direction)
+				.limit(limit)
+				.execute();
+			return rows.map((row) => ({ ...toHit(row), linkUserId: row.link_user_id }));
+		});
+	}
+
+	hasHitsBefore(userId: string, before: Date): Promise<boolean> {
+		return this.#run("read a user's hits", async () => {
+			const row = await this.#db
+				.selectFrom("refkit_hit")
+				.select("id")
+				.where("user_id", "=", userId)
+				.where("created_at", "<", toDbTime(before))
+				.limit(1)
+				.executeTakeFirst();
+			return row !== undefined;
+		});
+	}
+
+	visitorUsedBy(visitorId: string, userId: string): Promise<boolean> {
+		return this.#run("read a visitor's hits", async () => {
+			const row = await this.#db
+				.selectFrom("refkit_hit")
+				.select("id")
+				.where("visitor_id", "=", visitorId)
+				.where("user_id", "=", userId)
+				.limit(1)
+				.executeTakeFirst();
+			return row !== undefined;
+		});
+	}
+
+	insertConversion(conversion: NewConversion): Promise<Conversion | null> {
+		return this.#run("record a conversion", async () => {
+			const at = toDbTime(conversion.createdAt);
+			const row = await this.#db
+				.insertInto("refkit_conversion")
+				.values({
+					id: conversion.id,
+					goal: conversion.goal,
+					referred_user_id: conversion.referredUserId,
+					referrer_user_id: conversion.referrerUserId,
+					hit_id: conversion.hitId,
+					link_id: conversion.linkId,
+					value: conversion.value,
+					created_at: at,
+					updated_at: at,
+					reversed_at: null,
+					reversal_reason: null,
+					delivered_at: null,
+					reversal_delivered_at: null,
+					next_delivery_at: at,
+					last_delivery_error: null,
+				})
+				// A concurrent confirm() that got there first: PostgreSQL waits for it to commit or roll back.
+				.onConflict((conflict) => conflict.columns(["referred_user_id", "goal"]).doNothing())
+				.returningAll()
+				.executeTakeFirst();
+			return row ? toConversion(row) : null;
+		});
+	}
+
+	confirmHit(hitId: string, at: Date): Promise<void> {
+		return this.#run("confirm a hit", async () => {
+			await this.#db
+				.updateTable("refkit_hit")
+				.set({ confirmed_at: toDbTime(at), updated_at: toDbTime(at) })
+				.where("id", "=", hitId)
+				.where("confirmed_at", "is", null)
+				.execute();
+		});
+	}
+
+	reverseConversion(id: string, reason: string, at: Date): Promise<Conversion | null> {
+		return this.#run("reverse a conversion", async () => {
+			const now = toDbTime(at);
+			const row = await this.#db
+				.updateTable("refkit_conversion")
+				.set({
+					reversed_at: now,
+					reversal_reason: reason,
+					updated_at: now,
+					// Due now, unless a delivery is already scheduled (it sends the reversal after the conversion).
+					next_delivery_at: sql<string>`coalesce(next_delivery_at, ${now})`,
+				})
+				.where("id", "=", id)
+				.where("reversed_at", "is", null)
+				.returningAll()
+				.executeTakeFirst();
+			return row ? toConversion(row) : null;
+		});
+	}
+
+	listConversions(query: ConversionQuery): Promise<Conversion[]> {
+		return this.#run("list conversions", async () => {
+			let select = this.#db.selectFrom("refkit_conversion").selectAll();
+			if (query.referrerUserId !== undefined)
+				select = select.where("referrer_user_id", "=", query.referrerUserId);
+			if (query.referredUserId !== undefined)
+				select = select.where("referred_user_id", "=", query.referredUserId);
+			if (query.goal !== undefined) select = select.where("goal", "=", query.goal);
+			const rows = await select
+				.orderBy("created_at", "desc")
+				.orderBy("id")
+				.limit(query.limit)
+				.offset(query.offset)
+				.execute();
+			return rows.map(toConversion);
+		});
+	}
+
+	takeDueDeliveries(now: Date, leaseUntil: Date, limit: number): Promise<DueDelivery[]> {
+		return this.#run("take conversions to deliver", async () => {
+			const due = toDbTime(now);
+			const rows = await this.#db
+				.updateTable("refkit_conversion")
+				.set((eb) => ({
+					next_delivery_at: toDbTime(leaseUntil),
+					delivery_attempts: eb("delivery_attempts", "+", 1),
+				}))
+				.where("id", "in", (eb) =>
+					eb
+						.selectFrom("refkit_conversion")
+						.select("id")
+						.where("next_delivery_at", "<=", due)
+						.orderBy("next_delivery_at")
+						.limit(limit),
+				)
+				// Checked again on the row itself, so two workers never both take it (PostgreSQL re-reads a
+				// row another transaction just updated before applying this condition).
+				.where("next_delivery_at", "<=", due)
+				.returningAll()
+				.execute();
+			return rows
+				.map((row) => ({ conversion: toConversion(row), attempt: row.delivery_attempts }))
+				.sort((a, b) => a.conversion.createdAt.getTime() - b.conversion.createdAt.getTime());
+		});
+	}
+
+	markDelivered(id: string, type: "conversion" | "reversal", now: Date): Promise<void> {
+		return this.#run("record a delivery", async () => {
+			const at = toDbTime(now);
+			await this.#db
+				.updateTable("refkit_conversion")
+				.set({
+					...(type === "conversion" ? { delivered_at: at } : { reversal_delivered_at: at }),
+					delivery_attempts: 0,
+					last_delivery_error: null,
+					updated_at: at,
+					// A reversal still to send has been due since it was made; without one, nothing is left to send.
+					next_delivery_at: type === "conversion" ? sql<string | null>`reversed_at` : null,
+				})
+				.where("id", "=", id)
+				.execute();
+		});
+	}
+
+	markDeliveryFailed(id: string, error: string, retryAt: Date): Promise<void> {
+		return this.#run("record a failed delivery", async () => {
+			await this.#db
+				.updateTable("refkit_conversion")
+				.set({ next_delivery_at: toDbTime(retryAt), last_delivery_error: error })
+				.where("id", "=", id)
+				.execute();
 		});
 	}
 

@@ -2,6 +2,7 @@ import { type Kysely, type MigrationProvider, Migrator, sql } from "kysely";
 import { RefkitError } from "../errors.js";
 import type { DialectName, MigrationResult } from "../types.js";
 import { m0001Initial } from "./migrations/0001-initial.js";
+import { m0002Conversions } from "./migrations/0002-conversions.js";
 
 /** refkit keeps its own migration bookkeeping, so a host application's Kysely migrations are never touched. */
 export const MIGRATION_TABLE = "refkit_migration";
@@ -11,6 +12,7 @@ function provider(dialect: DialectName): MigrationProvider {
 	return {
 		getMigrations: async () => ({
 			"0001-initial": m0001Initial(dialect),
+			"0002-conversions": m0002Conversions(dialect),
 		}),
 	};
 }

@@ -21,6 +21,7 @@ export interface LinkTable {
 export interface HitTable {
 	id: string;
 	link_id: number;
+	source: ColumnType<string, string | undefined, string>;
 	authenticated: Bool;
 	user_id: string | null;
 	visitor_id: string | null;
@@ -28,12 +29,36 @@ export interface HitTable {
 	user_agent: string | null;
 	referer: string | null;
 	next: string | null;
-	confirmed_at: ColumnType<Date | string | null, string | null, string | null>;
+	confirmed_at: NullableTimestamp;
 	created_at: Timestamp;
 	updated_at: Timestamp;
+}
+
+type NullableTimestamp = ColumnType<Date | string | null, string | null, string | null>;
+
+export interface ConversionTable {
+	id: string;
+	goal: string;
+	referred_user_id: string;
+	referrer_user_id: string | null;
+	hit_id: string | null;
+	link_id: number | null;
+	value: number | null;
+	created_at: Timestamp;
+	updated_at: Timestamp;
+	reversed_at: NullableTimestamp;
+	reversal_reason: string | null;
+	delivered_at: NullableTimestamp;
+	reversal_delivered_at: NullableTimestamp;
+	/** When the outbox should next try to deliver; `null` when nothing is left to deliver. */
+	next_delivery_at: NullableTimestamp;
+	/** Attempts at the pending delivery; back to 0 once it succeeds. */
+	delivery_attempts: ColumnType<number, number | undefined, number>;
+	last_delivery_error: string | null;
 }
 
 export interface Database {
 	refkit_link: LinkTable;
 	refkit_hit: HitTable;
+	refkit_conversion: ConversionTable;
 }

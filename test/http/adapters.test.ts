@@ -3,7 +3,12 @@ import { describe, expect, test } from "vitest";
 import { refkitPlugin } from "../../src/adapters/fastify.js";
 import { refkitHandler } from "../../src/http/web.js";
 import { createTestRefkit, DATABASES } from "../setup/databases.js";
-import { responseCookie } from "../setup/http.js";
+import { BROWSER_AGENT, responseCookie } from "../setup/http.js";
+
+/** A request as a browser sends it. */
+function browserRequest(url: string, headers: Record<string, string> = {}): Request {
+	return new Request(url, { headers: { "user-agent": BROWSER_AGENT, ...headers } });
+}
 
 /** What is particular to one adapter; the shared behaviour is in referrals.test.ts. */
 describe.each(DATABASES)("adapter specifics on %s", (kind) => {
@@ -15,7 +20,11 @@ describe.each(DATABASES)("adapter specifics on %s", (kind) => {
 		app.post("/signup", async (request) => ({ claimed: await request.refkitClaim("new-user") }));
 		expect(app.refkit).toBe(refkit);
 
-		const followed = await app.inject({ method: "GET", url: "/ref/abc" });
+		const followed = await app.inject({
+			method: "GET",
+			url: "/ref/abc",
+			headers: { "user-agent": BROWSER_AGENT },
+		});
 		expect(followed.statusCode).toBe(302);
 		const cookie = followed.cookies.find((c) => c.name === "refkit_visitor");
 		const signup = await app.inject({
@@ -33,7 +42,7 @@ describe.each(DATABASES)("adapter specifics on %s", (kind) => {
 		await refkit.createLink({ identifier: "abc" });
 		const handle = refkitHandler(refkit, { getUserId: () => null });
 		expect(await handle(new Request("http://app.example/pricing"))).toBeNull();
-		const response = await handle(new Request("http://app.example/ref/abc?next=/pricing"), {
+		const response = await handle(browserRequest("http://app.example/ref/abc?next=/pricing"), {
 			remoteAddress: "::ffff:203.0.113.5",
 		});
 		expect(response?.status).toBe(302);
@@ -45,14 +54,14 @@ describe.each(DATABASES)("adapter specifics on %s", (kind) => {
 		const refkit = await createTestRefkit(kind);
 		await refkit.createLink({ identifier: "abc" });
 		const anonymous = refkitHandler(refkit, { getUserId: () => null });
-		const followed = await anonymous(new Request("http://app.example/ref/abc"));
+		const followed = await anonymous(browserRequest("http://app.example/ref/abc"));
 		const visitor = followed ? responseCookie(followed, "refkit_visitor")?.value : undefined;
 
 		const loggedIn = refkitHandler(refkit, { getUserId: () => "zoe" });
 		// Response.redirect() has immutable headers, like a response from fetch().
 		const immutable = Response.redirect("http://app.example/home", 303);
 		const response = await loggedIn(
-			new Request("http://app.example/page", { headers: { cookie: `refkit_visitor=${visitor}` } }),
+			browserRequest("http://app.example/page", { cookie: `refkit_visitor=${visitor}` }),
 			{ next: () => immutable },
 		);
 		expect(response?.status).toBe(303);

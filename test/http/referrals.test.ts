@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { createTestRefkit, DATABASES } from "../setup/databases.js";
-import { ADAPTERS, deletesCookie, request, responseCookie, startApp } from "../setup/http.js";
+import { ADAPTERS, BROWSER_AGENT, deletesCookie, request, responseCookie, startApp } from "../setup/http.js";
 
 const COOKIE = "refkit_visitor";
 
@@ -17,7 +17,9 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 	describe("following /ref/<identifier> (django-reflinks' tests)", () => {
 		test("a logged-out hit redirects to / and records one anonymous hit with a visitor cookie", async () => {
 			const { refkit, base } = await setUp();
-			const response = await request(`${base}/ref/abc123def`, { headers: { "user-agent": "TestAgent/1.0" } });
+			const response = await request(`${base}/ref/abc123def`, {
+				headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0" },
+			});
 			expect(response.status).toBe(302);
 			expect(response.headers.get("location")).toBe("/");
 
@@ -29,7 +31,7 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 				authenticated: false,
 				userId: null,
 				ip: "127.0.0.1",
-				userAgent: "TestAgent/1.0",
+				userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
 				next: null,
 				confirmedAt: null,
 			});
@@ -65,11 +67,14 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 			expect((await request(`${base}/ref/sale?next=/foo`)).headers.get("location")).toBe("/foo");
 		});
 
-		test("a trailing slash and HEAD requests are followed too", async () => {
+		test("a trailing slash is followed; a HEAD request is redirected but not recorded", async () => {
 			const { refkit, base } = await setUp();
 			expect((await request(`${base}/ref/abc123def/`)).status).toBe(302);
-			expect((await request(`${base}/ref/abc123def`, { method: "HEAD" })).status).toBe(302);
-			expect(await refkit.listHits()).toHaveLength(2);
+			const head = await request(`${base}/ref/abc123def?next=/foo`, { method: "HEAD" });
+			expect(head.status).toBe(302);
+			expect(head.headers.get("location")).toBe("/foo");
+			expect(await refkit.listHits()).toHaveLength(1);
+			expect(refkit.counters().hitsSkipped.head).toBe(1);
 		});
 
 		test("a logged-in hit is authenticated, keeps its user and Referer, and deletes the cookie", async () => {
@@ -249,6 +254,66 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 		});
 	});
 
+	describe("bots, link previews and repeats", () => {
+		const agents = {
+			bot: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+			preview: "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+		};
+
+		test("bots, previews and a missing User-Agent are redirected like people but not recorded", async () => {
+			const { refkit, base } = await setUp();
+			await refkit.createLink({ identifier: "sale", target: "/pricing" });
+			const asked: { headers: Record<string, string>; reason: string }[] = [
+				{ headers: { "user-agent": agents.bot }, reason: "bot" },
+				{ headers: { "user-agent": "facebookexternalhit/1.1" }, reason: "preview" },
+				{ headers: { "user-agent": agents.preview }, reason: "preview" },
+				{ headers: { "user-agent": "" }, reason: "bot" },
+				{ headers: { purpose: "preview" }, reason: "preview" },
+			];
+			for (const { headers } of asked) {
+				const response = await request(`${base}/ref/sale`, { headers });
+				expect(response.status).toBe(302);
+				expect(response.headers.get("location")).toBe("/pricing");
+				expect(response.headers.getSetCookie()).toEqual([]);
+			}
+			expect(await refkit.listHits()).toEqual([]);
+			expect(refkit.counters()).toEqual({
+				hitsRecorded: 0,
+				hitsSkipped: { bot: 2, preview: 3, head: 0, duplicate: 0 },
+			});
+			await request(`${base}/ref/sale`);
+			expect(await refkit.listHits()).toHaveLength(1);
+			expect(refkit.counters().hitsRecorded).toBe(1);
+		});
+
+		test("skipBots: false records bots too", async () => {
+			const { refkit, base } = await setUp({ skipBots: false });
+			await request(`${base}/ref/abc123def`, { headers: { "user-agent": agents.bot } });
+			await request(`${base}/ref/abc123def`, { method: "HEAD" });
+			expect((await refkit.listHits()).map((hit) => hit.userAgent).sort()).toEqual(
+				[agents.bot, BROWSER_AGENT].sort(),
+			);
+		});
+
+		test("dedupeWindow keeps one hit per visitor (or user) per link, and still redirects", async () => {
+			const { refkit, base } = await setUp({ dedupeWindow: 60_000 });
+			await refkit.createLink({ identifier: "other" });
+			const first = await request(`${base}/ref/abc123def`);
+			const cookie = `${COOKIE}=${responseCookie(first, COOKIE)?.value}`;
+			const again = await request(`${base}/ref/abc123def?next=/foo`, { cookie });
+			expect(again.status).toBe(302);
+			expect(again.headers.get("location")).toBe("/foo");
+			expect(responseCookie(again, COOKIE)?.value).toBe(cookie.split("=")[1]);
+			await request(`${base}/ref/other`, { cookie });
+			await request(`${base}/ref/abc123def`);
+			await request(`${base}/ref/abc123def`, { user: "zoe" });
+			await request(`${base}/ref/abc123def`, { user: "zoe" });
+			const hits = await refkit.listHits();
+			expect(hits).toHaveLength(4);
+			expect(refkit.counters().hitsSkipped.duplicate).toBe(2);
+		});
+	});
+
 	describe("?ref= on any URL", () => {
 		test("GET /foo?ref=X redirects to /ref/X?next=%2Ffoo", async () => {
 			const { base } = await setUp();
@@ -267,7 +332,9 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 
 		test("following the whole chain records a hit and lands on the page", async () => {
 			const { refkit, base } = await setUp();
-			const response = await fetch(`${base}/foo?ref=abc123def&a=1`);
+			const response = await fetch(`${base}/foo?ref=abc123def&a=1`, {
+				headers: { "user-agent": BROWSER_AGENT },
+			});
 			expect(response.status).toBe(200);
 			expect(response.url).toBe(`${base}/foo?a=1`);
 			expect(await response.text()).toBe("foo");

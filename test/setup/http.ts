@@ -107,12 +107,16 @@ export function deletesCookie(response: Response, name: string): boolean {
 	return cookie !== undefined && cookie.value === "" && /Max-Age=0/i.test(cookie.attributes);
 }
 
-/** GET (or another method) without following redirects. */
+/** A desktop browser's User-Agent: test requests are people unless a test says otherwise. */
+export const BROWSER_AGENT =
+	"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+/** GET (or another method) without following redirects, as a browser (see {@link BROWSER_AGENT}). */
 export function request(
 	url: string,
 	init: { method?: string; user?: string; cookie?: string; headers?: Record<string, string> } = {},
 ): Promise<Response> {
-	const headers: Record<string, string> = { ...init.headers };
+	const headers: Record<string, string> = { "user-agent": BROWSER_AGENT, ...init.headers };
 	if (init.user) headers[USER_HEADER] = init.user;
 	if (init.cookie) headers.cookie = init.cookie;
 	return fetch(url, { method: init.method ?? "GET", headers, redirect: "manual" });
