@@ -21,14 +21,18 @@ export {
 export {
 	type CreateLinkInput,
 	createRefkit,
+	type ExportConversionsInput,
+	type ExportHitsInput,
 	type ListConversionsInput,
 	type ListHitsInput,
 	type ListLinksInput,
 	type Refkit,
+	type StatsInput,
 } from "./refkit.js";
 export type { DatabaseOption } from "./store/open.js";
 export type {
 	Conversion,
+	DailyStats,
 	Delivery,
 	DialectName,
 	Hit,
@@ -36,4 +40,6 @@ export type {
 	HitWithLink,
 	MigrationResult,
 	ReferralLink,
+	Stats,
+	TopReferrer,
 } from "./types.js";

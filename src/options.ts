@@ -8,9 +8,10 @@ import type { DatabaseOption } from "./store/open.js";
 export interface ErrorContext {
 	/**
 	 * `follow`: `/ref/<id>`; `ref-param`: `?ref=`; `claim`: giving hits to a user at login; `database`: the pool;
-	 * `event`: a listener added with `refkit.on()` threw; `deliver`: an outbox handler failed (it is retried).
+	 * `event`: a listener added with `refkit.on()` threw; `deliver`: an outbox handler failed (it is retried);
+	 * `dashboard`: the dashboard could not read the database, or `authorize` threw.
 	 */
-	operation: "follow" | "ref-param" | "claim" | "database" | "event" | "deliver";
+	operation: "follow" | "ref-param" | "claim" | "database" | "event" | "deliver" | "dashboard";
 	/** The link identifier involved, when there is one. */
 	identifier?: string;
 }

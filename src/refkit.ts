@@ -20,12 +20,14 @@ import {
 	deliverConversions,
 } from "./core/outbox.js";
 import { safeRedirectPath } from "./core/safe-redirect.js";
+import { type StatsInput, stats } from "./core/stats.js";
 import { isRefkitError, RefkitError } from "./errors.js";
 import type { Outcome, RefkitRequest } from "./http/request.js";
 import { type RefkitOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { KyselyStore } from "./store/kysely-store.js";
 import { openDatabase } from "./store/open.js";
-import type { Conversion, DialectName, HitWithLink, MigrationResult, ReferralLink } from "./types.js";
+import type { RowPosition } from "./store/store.js";
+import type { Conversion, DialectName, HitWithLink, MigrationResult, ReferralLink, Stats } from "./types.js";
 
 /** Arguments of {@link Refkit.createLink}. */
 export interface CreateLinkInput {
@@ -41,6 +43,11 @@ export interface CreateLinkInput {
 export interface ListLinksInput {
 	userId?: string | undefined;
 	disabled?: boolean | undefined;
+	/**
+	 * Only the links whose identifier or user id contains this text, ignoring case (`%`, `_` and `\` are plain
+	 * characters). At most 200 characters; `""` matches every link.
+	 */
+	search?: string | undefined;
 	/** At most this many, 1 to 1000; default 100. */
 	limit?: number | undefined;
 	offset?: number | undefined;
@@ -54,6 +61,17 @@ export interface ListHitsInput {
 	userId?: string | undefined;
 	/** Only the hits on links this user owns. */
 	referrerUserId?: string | undefined;
+	/** Only the hits of logged-in visitors (`true`) or of anonymous ones (`false`). */
+	authenticated?: boolean | undefined;
+	/** Only the hits made at or after this time. */
+	from?: Date | undefined;
+	/** Only the hits made before this time. */
+	to?: Date | undefined;
+	/**
+	 * Only the hits whose user id, visitor id, IP, User-Agent, Referer or link identifier contains this text,
+	 * ignoring case (`%`, `_` and `\` are plain characters). At most 200 characters; `""` matches every hit.
+	 */
+	search?: string | undefined;
 	/** At most this many, 1 to 1000; default 100. */
 	limit?: number | undefined;
 	offset?: number | undefined;
@@ -66,10 +84,29 @@ export interface ListConversionsInput {
 	/** Only the conversions of this referred user. */
 	referredUserId?: string | undefined;
 	goal?: string | undefined;
+	/** Only the conversions that stand (`active`) or only the reversed ones (`reversed`). */
+	status?: "active" | "reversed" | undefined;
+	/** Only the conversions credited to the link with this identifier. */
+	link?: string | undefined;
+	/** Only the conversions made at or after this time. */
+	from?: Date | undefined;
+	/** Only the conversions made before this time. */
+	to?: Date | undefined;
 	/** At most this many, 1 to 1000; default 100. */
 	limit?: number | undefined;
 	offset?: number | undefined;
 }
+
+/** Filters of {@link Refkit.exportHits}: those of {@link ListHitsInput}, without paging. */
+export type ExportHitsInput = Omit<ListHitsInput, "limit" | "offset">;
+
+/** Filters of {@link Refkit.exportConversions}: those of {@link ListConversionsInput}, without paging. */
+export type ExportConversionsInput = Omit<ListConversionsInput, "limit" | "offset">;
+
+export type { StatsInput };
+
+/** How many rows an export reads per query. */
+const EXPORT_BATCH_SIZE = 500;
 
 /** A refkit instance: the request handler adapters call, and the API an application calls. */
 export interface Refkit {
@@ -88,14 +125,23 @@ export interface Refkit {
 	createLink(input?: CreateLinkInput): Promise<ReferralLink>;
 	/** The link with this identifier, or `null`. */
 	getLink(identifier: string): Promise<ReferralLink | null>;
-	/** Links, newest first. */
+	/** Links, newest first, optionally only a user's, enabled or disabled ones, or those matching `search`. */
 	listLinks(input?: ListLinksInput): Promise<ReferralLink[]>;
 	/** Disables a link: following it records nothing. Throws `LINK_NOT_FOUND`. */
 	disableLink(identifier: string): Promise<ReferralLink>;
 	/** Enables a disabled link. Throws `LINK_NOT_FOUND`. */
 	enableLink(identifier: string): Promise<ReferralLink>;
-	/** Hits, newest first. */
+	/** Hits, newest first, by link, user, referrer, login, time (`from` included, `to` excluded) or text. */
 	listHits(input?: ListHitsInput): Promise<HitWithLink[]>;
+	/**
+	 * Every hit that matches the filters of {@link Refkit.listHits}, newest first, read in batches (keyset
+	 * pagination, no OFFSET) as the caller iterates, so that memory stays bounded however many there are. The
+	 * filters are checked at once: a bad one throws here, before any iteration.
+	 *
+	 * @example
+	 * for await (const hit of refkit.exportHits({ link: "spring_sale" })) out.write(`${hit.id},${hit.ip}\n`);
+	 */
+	exportHits(input?: ExportHitsInput): AsyncIterable<HitWithLink>;
 	/**
 	 * Gives the anonymous hits behind a visitor cookie value to `userId`, e.g. in a signup handler before the
 	 * session exists. Returns how many hits were claimed; an invalid or forged cookie claims nothing.
@@ -124,8 +170,25 @@ export interface Refkit {
 	reverseConversion(id: string, options: { reason: string; at?: Date | undefined }): Promise<ReverseResult>;
 	/** The conversion with this id, or `null`. */
 	getConversion(id: string): Promise<Conversion | null>;
-	/** Conversions, newest first. */
+	/** Conversions, newest first, filtered by referrer, referred user, goal, status, link or time. */
 	listConversions(input?: ListConversionsInput): Promise<Conversion[]>;
+	/**
+	 * Every conversion that matches the filters of {@link Refkit.listConversions}, newest first, read in
+	 * batches as the caller iterates (see {@link Refkit.exportHits}). Bad filters throw here, at once.
+	 */
+	exportConversions(input?: ExportConversionsInput): AsyncIterable<Conversion>;
+	/**
+	 * The numbers of the last `days` UTC days (default 30, at most 366), today included, up to `now` (default
+	 * the current time), for all links or for `link`: totals (hits, unique visitors, claimed users,
+	 * conversions per goal, reversals, conversion rate), one entry per day (days without activity as zeros)
+	 * and, for all links, the ten referrers with the most conversions. Throws `INVALID_ARGUMENT` for a bad
+	 * `days` or `now`, `INVALID_IDENTIFIER` or `LINK_NOT_FOUND` for a bad `link`.
+	 *
+	 * @example
+	 * const { totals, daily } = await refkit.stats({ days: 7 });
+	 * console.log(`${totals.hits} hits, ${(totals.conversionRate * 100).toFixed(1)} % converted`);
+	 */
+	stats(input?: StatsInput): Promise<Stats>;
 	/**
 	 * Delivers every conversion and reversal that is due to `handler`, oldest first, and resolves when done.
 	 * Each is marked delivered after the handler resolves; a handler that throws is retried with exponential
@@ -158,6 +221,99 @@ function optionalUserId(value: unknown, name: string): string | undefined {
 	if (value === undefined || value === null) return undefined;
 	if (typeof value !== "string" || value === "") invalidArgument(`${name} must be a non-empty string.`);
 	return value;
+}
+
+function optionalBoolean(value: unknown, name: string): boolean | undefined {
+	if (value === undefined || value === null) return undefined;
+	if (typeof value !== "boolean")
+		invalidArgument(`${name} must be true or false (got ${JSON.stringify(value)}).`);
+	return value;
+}
+
+function optionalDate(value: unknown, name: string): Date | undefined {
+	if (value === undefined || value === null) return undefined;
+	if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+		invalidArgument(`${name} must be a valid Date.`);
+	return value;
+}
+
+/** `from` and `to` as Dates, `from` not after `to`. */
+function timeRange(input: { from?: unknown; to?: unknown }): { from?: Date; to?: Date } {
+	const from = optionalDate(input.from, "from");
+	const to = optionalDate(input.to, "to");
+	if (from !== undefined && to !== undefined && from.getTime() > to.getTime()) {
+		invalidArgument(`from (${from.toISOString()}) must not be after to (${to.toISOString()}).`);
+	}
+	return { from, to };
+}
+
+/** A search text; `""` is no filter (every text contains it). */
+function optionalSearch(value: unknown): string | undefined {
+	if (value === undefined || value === null) return undefined;
+	if (typeof value !== "string" || value.length > 200)
+		invalidArgument("search must be a string of at most 200 characters.");
+	return value === "" ? undefined : value;
+}
+
+function optionalLink(value: unknown): string | undefined {
+	return value === undefined || value === null ? undefined : assertIdentifier(value);
+}
+
+function filtersObject<T extends object>(input: T | undefined, method: string): T | Record<string, never> {
+	if (input === undefined) return {};
+	if (typeof input !== "object" || input === null)
+		invalidArgument(`${method} takes an object of filters, or nothing.`);
+	return input;
+}
+
+function hitFilters(input: ExportHitsInput | undefined, method: string) {
+	const filters: ExportHitsInput = filtersObject(input, method);
+	return {
+		identifier: optionalLink(filters.link),
+		userId: optionalUserId(filters.userId, "userId"),
+		referrerUserId: optionalUserId(filters.referrerUserId, "referrerUserId"),
+		authenticated: optionalBoolean(filters.authenticated, "authenticated"),
+		...timeRange(filters),
+		search: optionalSearch(filters.search),
+	};
+}
+
+function conversionFilters(input: ExportConversionsInput | undefined, method: string) {
+	const filters: ExportConversionsInput = filtersObject(input, method);
+	if (filters.goal !== undefined && (typeof filters.goal !== "string" || filters.goal === ""))
+		invalidArgument("goal must be a non-empty string.");
+	const { status } = filters;
+	if (status !== undefined && status !== "active" && status !== "reversed")
+		invalidArgument(`status must be "active" or "reversed" (got ${JSON.stringify(status)}).`);
+	return {
+		referrerUserId: optionalUserId(filters.referrerUserId, "referrerUserId"),
+		referredUserId: optionalUserId(filters.referredUserId, "referredUserId"),
+		goal: filters.goal,
+		status,
+		identifier: optionalLink(filters.link),
+		...timeRange(filters),
+	};
+}
+
+/**
+ * Every row of a newest-first listing, read `batchSize` at a time: each batch continues after the last row
+ * of the one before (keyset pagination), so rows added or removed meanwhile neither repeat nor shift.
+ */
+function keysetExport<T extends RowPosition>(
+	batch: (after: RowPosition | undefined, limit: number) => Promise<T[]>,
+): AsyncIterable<T> {
+	return {
+		async *[Symbol.asyncIterator]() {
+			let after: RowPosition | undefined;
+			for (;;) {
+				const rows = await batch(after, EXPORT_BATCH_SIZE);
+				yield* rows;
+				const last = rows.at(-1);
+				if (last === undefined || rows.length < EXPORT_BATCH_SIZE) return;
+				after = { createdAt: last.createdAt, id: last.id };
+			}
+		},
+	};
 }
 
 function page(input: { limit?: number | undefined; offset?: number | undefined }): {
@@ -249,23 +405,26 @@ export function createRefkit(options: RefkitOptions): Refkit {
 
 		getLink: async (identifier: string) => store.findLink(assertIdentifier(identifier)),
 
-		listLinks: async (input: ListLinksInput = {}) =>
-			store.listLinks({
-				userId: optionalUserId(input.userId, "userId"),
-				disabled: input.disabled,
-				...page(input),
-			}),
+		async listLinks(input?: ListLinksInput): Promise<ReferralLink[]> {
+			const filters: ListLinksInput = filtersObject(input, "listLinks()");
+			return store.listLinks({
+				userId: optionalUserId(filters.userId, "userId"),
+				disabled: optionalBoolean(filters.disabled, "disabled"),
+				search: optionalSearch(filters.search),
+				...page(filters),
+			});
+		},
 
 		disableLink: (identifier: string) => setDisabled(identifier, true),
 		enableLink: (identifier: string) => setDisabled(identifier, false),
 
 		listHits: async (input: ListHitsInput = {}) =>
-			store.listHits({
-				identifier: input.link === undefined ? undefined : assertIdentifier(input.link),
-				userId: optionalUserId(input.userId, "userId"),
-				referrerUserId: optionalUserId(input.referrerUserId, "referrerUserId"),
-				...page(input),
-			}),
+			store.listHits({ ...hitFilters(input, "listHits()"), ...page(input) }),
+
+		exportHits(input?: ExportHitsInput): AsyncIterable<HitWithLink> {
+			const filters = hitFilters(input, "exportHits()");
+			return keysetExport((after, limit) => store.listHits({ ...filters, after, limit, offset: 0 }));
+		},
 
 		async claim(cookieValue: string | null | undefined, userId: string): Promise<number> {
 			if (typeof userId !== "string" || userId === "")
@@ -282,16 +441,15 @@ export function createRefkit(options: RefkitOptions): Refkit {
 			return isUuid(id) ? store.getConversion(id) : null;
 		},
 
-		async listConversions(input: ListConversionsInput = {}): Promise<Conversion[]> {
-			if (input.goal !== undefined && (typeof input.goal !== "string" || input.goal === ""))
-				invalidArgument("goal must be a non-empty string.");
-			return store.listConversions({
-				referrerUserId: optionalUserId(input.referrerUserId, "referrerUserId"),
-				referredUserId: optionalUserId(input.referredUserId, "referredUserId"),
-				goal: input.goal,
-				...page(input),
-			});
+		listConversions: async (input: ListConversionsInput = {}) =>
+			store.listConversions({ ...conversionFilters(input, "listConversions()"), ...page(input) }),
+
+		exportConversions(input?: ExportConversionsInput): AsyncIterable<Conversion> {
+			const filters = conversionFilters(input, "exportConversions()");
+			return keysetExport((after, limit) => store.listConversions({ ...filters, after, limit, offset: 0 }));
 		},
+
+		stats: (input?: StatsInput) => stats(ctx, input),
 
 		deliverConversions: (handler: DeliveryHandler, options?: DeliverOptions) =>
 			deliverConversions(ctx, handler, options),

@@ -99,3 +99,51 @@ export interface Delivery {
 	attempt: number;
 	conversion: Conversion;
 }
+
+/** One day of a statistics series (UTC). */
+export interface DailyStats {
+	/** `YYYY-MM-DD`, in UTC. */
+	date: string;
+	hits: number;
+	/** Conversions made that day, reversed ones included. */
+	conversions: number;
+}
+
+/** A referrer ranked by what their links brought. */
+export interface TopReferrer {
+	userId: string;
+	hits: number;
+	/** Conversions credited to them, not counting reversed ones. */
+	conversions: number;
+}
+
+/** What `refkit.stats()` reports for a period, overall or for one link. */
+export interface Stats {
+	/** The period: from the start of the first day (UTC) to `to`. */
+	from: Date;
+	to: Date;
+	/** The link the numbers are about, or `null` for all links. */
+	link: string | null;
+	totals: {
+		/** Links that exist now (1 for one link's stats). */
+		links: number;
+		/** Hits in the period. */
+		hits: number;
+		/** Distinct visitors in the period: anonymous visitor ids and logged-in users, each counted once. */
+		uniqueVisitors: number;
+		/** Distinct users the period's hits belong to (logged in, or claimed at login). */
+		claimedUsers: number;
+		/** Conversions in the period, reversed ones excluded. */
+		conversions: number;
+		/** The same, per goal. */
+		conversionsByGoal: Record<string, number>;
+		/** Conversions in the period that were reversed. */
+		reversed: number;
+		/** Distinct converted users ÷ unique visitors, from 0 to 1 (0 when there were no visitors). */
+		conversionRate: number;
+	};
+	/** Every day of the period, oldest first, days without activity included as zeros. */
+	daily: DailyStats[];
+	/** The ten referrers with the most conversions, then hits, in the period; empty for one link's stats. */
+	topReferrers: TopReferrer[];
+}

@@ -136,7 +136,7 @@ describe.concurrent.each(DATABASES)("refkit CLI on %s", (kind) => {
 		const run = await fresh();
 		expect(await run("migrate")).toEqual({
 			code: 0,
-			stdout: "0001-initial      applied\n0002-conversions  applied\n",
+			stdout: "0001-initial        applied\n0002-conversions    applied\n0003-stats-indexes  applied\n",
 			stderr: "",
 		});
 		expect(await run("migrate")).toEqual({ code: 0, stdout: "database is up to date\n", stderr: "" });

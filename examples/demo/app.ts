@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import express, { type Request } from "express";
 import type { Refkit } from "refkit";
-import { refkitMiddleware } from "refkit/express";
+import { refkitDashboard, refkitMiddleware } from "refkit/express";
 
 /**
  * The demo application: log in by name, get your referral link, share it. A real application has its own
@@ -77,6 +77,13 @@ export function createDemoApp(refkit: Refkit, secret: string): express.Express {
 	const app = express();
 	app.use(express.urlencoded({ extended: false }));
 	app.use(refkitMiddleware(refkit, { getUserId: (req) => sessionUser(req, secret) }));
+	// The referral dashboard, for the user named "admin" only: a real application checks its own roles.
+	app.use(
+		refkitDashboard(refkit, {
+			path: "/admin/refkit",
+			authorize: (req) => sessionUser(req, secret) === "admin",
+		}),
+	);
 
 	app.get("/", async (req, res) => {
 		const user = sessionUser(req, secret);
@@ -136,6 +143,7 @@ ${purchased ? `<p class="notice">${escapeHtml(purchased)}</p>` : ""}
 <form method="post" action="/purchase"><label>Amount <input name="amount" required inputmode="decimal" pattern="[0-9]+(\\.[0-9]{1,2})?" value="25.00"></label>
 <button type="submit">Buy</button></form>
 <p class="muted">Your first purchase is credited to whoever referred you, once.</p>
+${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a></p>` : `<p class="muted">Log in as <code>admin</code> to see the referral dashboard.</p>`}
 <form method="post" action="/logout"><button type="submit">Log out</button></form>`,
 			),
 		);

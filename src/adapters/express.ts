@@ -1,4 +1,6 @@
 import type { Request, RequestHandler } from "express";
+import { fromNodeDashboardRequest, sendNodeResponse } from "../dashboard/adapt.js";
+import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
 import { fromNodeRequest, passportUserId } from "../http/node.js";
 import type { MaybeUserId } from "../http/request.js";
 import type { Refkit } from "../refkit.js";
@@ -36,5 +38,32 @@ export function refkitMiddleware(refkit: Refkit, options: ExpressOptions = {}): 
 		res.statusCode = outcome.redirect.status;
 		res.setHeader("Location", outcome.redirect.location);
 		res.end();
+	};
+}
+
+/** Options of {@link refkitDashboard}: where it lives and who may use it. */
+export type ExpressDashboardOptions = DashboardOptions<Request>;
+
+/**
+ * The referral dashboard for Express: overview, links, hits and conversions, server-rendered, at
+ * `options.path`. It denies every request (403) unless `authorize(req)` says yes. Install it after the
+ * middleware that sets the user; it reads forms itself, or uses `req.body` if a body parser ran first.
+ *
+ * @example
+ * app.use(refkitDashboard(refkit, { path: "/admin/refkit", authorize: (req) => req.user?.role === "admin" }));
+ */
+export function refkitDashboard(refkit: Refkit, options: ExpressDashboardOptions): RequestHandler {
+	const handle = createDashboard(refkit, dashboardPath(options));
+	const { authorize } = options;
+	return async (req, res, next) => {
+		try {
+			const response = await handle(fromNodeDashboardRequest(req, req.originalUrl, req.body), async () =>
+				authorize ? authorize(req) : false,
+			);
+			if (response === null) return next();
+			await sendNodeResponse(res, response);
+		} catch (error) {
+			next(error);
+		}
 	};
 }

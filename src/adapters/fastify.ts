@@ -1,5 +1,8 @@
+import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { fromNodeDashboardRequest } from "../dashboard/adapt.js";
+import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
 import { readCookie } from "../http/cookies.js";
 import { fromNodeRequest, passportUserId } from "../http/node.js";
 import type { MaybeUserId } from "../http/request.js";
@@ -59,3 +62,36 @@ const plugin: FastifyPluginAsync<FastifyOptions> = async (fastify: FastifyInstan
  * await app.register(refkitPlugin, { refkit, getUserId: (request) => request.session.userId });
  */
 export const refkitPlugin = fp(plugin, { name: "refkit", fastify: "5.x" });
+
+/** Options of {@link refkitDashboardPlugin}. */
+export interface FastifyDashboardOptions extends DashboardOptions<FastifyRequest> {
+	refkit: Refkit;
+}
+
+const dashboardPlugin: FastifyPluginAsync<FastifyDashboardOptions> = async (fastify, options) => {
+	const { refkit, authorize } = options;
+	const handle = createDashboard(refkit, dashboardPath(options));
+	// Answered before routing and body parsing: the dashboard reads its own forms.
+	fastify.addHook("onRequest", async (request, reply) => {
+		const response = await handle(
+			fromNodeDashboardRequest(request.raw, request.raw.url ?? request.url),
+			async () => (authorize ? authorize(request) : false),
+		);
+		if (response === null) return;
+		reply.code(response.status).headers(response.headers);
+		return reply.send(typeof response.body === "string" ? response.body : Readable.from(response.body));
+	});
+};
+
+/**
+ * The referral dashboard for Fastify 5, at `options.path`. It denies every request (403) unless
+ * `authorize(request)` says yes. Register it after the plugin that sets the user.
+ *
+ * @example
+ * await app.register(refkitDashboardPlugin, {
+ *   refkit,
+ *   path: "/admin/refkit",
+ *   authorize: (request) => request.user?.role === "admin",
+ * });
+ */
+export const refkitDashboardPlugin = fp(dashboardPlugin, { name: "refkit-dashboard", fastify: "5.x" });

@@ -1,4 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { fromWebDashboardRequest, toWebResponse } from "../dashboard/adapt.js";
+import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
 import type { MaybeUserId } from "../http/request.js";
 import { fromWebRequest, redirectResponse, withCookies } from "../http/web.js";
 import type { Refkit } from "../refkit.js";
@@ -47,5 +49,27 @@ export function refkitMiddleware(refkit: Refkit, options: HonoOptions): Middlewa
 			c.res = undefined;
 			c.res = response;
 		}
+	};
+}
+
+/** Options of {@link refkitDashboard}: where it lives and who may use it (`authorize(c)`). */
+export type HonoDashboardOptions = DashboardOptions<Context>;
+
+/**
+ * The referral dashboard for Hono, as a middleware that answers under `options.path`. It denies every
+ * request (403) unless `authorize(c)` says yes.
+ *
+ * @example
+ * app.use(refkitDashboard(refkit, { path: "/admin/refkit", authorize: (c) => c.get("user")?.isAdmin === true }));
+ */
+export function refkitDashboard(refkit: Refkit, options: HonoDashboardOptions): MiddlewareHandler {
+	const handle = createDashboard(refkit, dashboardPath(options));
+	const { authorize } = options;
+	return async (c, next) => {
+		const response = await handle(fromWebDashboardRequest(c.req.raw), async () =>
+			authorize ? authorize(c) : false,
+		);
+		if (response === null) return next();
+		return toWebResponse(response);
 	};
 }

@@ -13,12 +13,17 @@ export function fromNodeRequest(
 	return {
 		method: raw.method ?? "GET",
 		url,
-		header: (name) => {
-			const value = raw.headers[name];
-			return Array.isArray(value) ? value.join(", ") : value;
-		},
+		header: nodeHeader(raw),
 		remoteAddress: raw.socket?.remoteAddress,
 		getUserId,
+	};
+}
+
+/** Reads one header of a Node.js request by its lower-case name; repeated headers are joined. */
+export function nodeHeader(raw: IncomingMessage): (name: string) => string | undefined {
+	return (name) => {
+		const value = raw.headers[name];
+		return Array.isArray(value) ? value.join(", ") : value;
 	};
 }
 

@@ -1,3 +1,5 @@
+import { fromWebDashboardRequest, toWebResponse } from "../dashboard/adapt.js";
+import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
 import type { Refkit } from "../refkit.js";
 import type { MaybeUserId, Outcome, RefkitRequest } from "./request.js";
 
@@ -84,5 +86,30 @@ export function refkitHandler(refkit: Refkit, options: WebOptions): WebHandler {
 		if (redirect !== null) return redirect;
 		if (context.next === undefined) return null;
 		return withCookies(await context.next(), outcome.setCookies);
+	};
+}
+
+/** Options of {@link dashboardHandler}: where it lives and who may use it (`authorize(request)`). */
+export type WebDashboardOptions = DashboardOptions<Request>;
+
+/**
+ * The referral dashboard as a Web-standard handler: a `Response` for a request under `options.path`,
+ * `null` for any other. It denies every request (403) unless `authorize(request)` says yes.
+ *
+ * @example
+ * const dashboard = dashboardHandler(refkit, { path: "/admin/refkit", authorize: (request) => isAdmin(request) });
+ * Bun.serve({ fetch: async (request) => (await dashboard(request)) ?? app(request) });
+ */
+export function dashboardHandler(
+	refkit: Refkit,
+	options: WebDashboardOptions,
+): (request: Request) => Promise<Response | null> {
+	const handle = createDashboard(refkit, dashboardPath(options));
+	const { authorize } = options;
+	return async (request) => {
+		const response = await handle(fromWebDashboardRequest(request), async () =>
+			authorize ? authorize(request) : false,
+		);
+		return response === null ? null : toWebResponse(response);
 	};
 }

@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from "kysely";
 import type { DialectName } from "../types.js";
 
 /** The few places where SQLite and PostgreSQL differ, all in one file. */
@@ -9,6 +10,15 @@ export interface DialectHelpers {
 	isUniqueViolation(error: unknown): boolean;
 	/** Whether `error` says one of refkit's tables does not exist. */
 	isMissingTable(error: unknown): boolean;
+	/**
+	 * Whether the planner chooses indexes without statistics about the data (SQLite, where the application
+	 * has not run ANALYZE), so that the statistics queries hint at which index to read.
+	 */
+	plansWithoutStatistics: boolean;
+	/** `column` in a condition the planner must not look up in an index: `+column` on SQLite. */
+	withoutIndex(column: string): RawBuilder<unknown>;
+	/** A text column to sort by byte value, so that both databases order ids alike (collations may not). */
+	binaryOrder(column: string): RawBuilder<string>;
 }
 
 function field(error: unknown, key: string): unknown {
@@ -22,6 +32,10 @@ const sqlite: DialectHelpers = {
 		field(error, "code") === "SQLITE_CONSTRAINT_UNIQUE" ||
 		field(error, "code") === "SQLITE_CONSTRAINT_PRIMARYKEY",
 	isMissingTable: (error) => /no such table: refkit_/.test(String(field(error, "message"))),
+	plansWithoutStatistics: true,
+	// Unary plus changes no value, not even text, but keeps SQLite from using an index for the term.
+	withoutIndex: (column) => sql`+${sql.ref(column)}`,
+	binaryOrder: (column) => sql<string>`${sql.ref(column)}`,
 };
 
 const postgres: DialectHelpers = {
@@ -30,6 +44,9 @@ const postgres: DialectHelpers = {
 	isUniqueViolation: (error) => field(error, "code") === "23505",
 	isMissingTable: (error) =>
 		field(error, "code") === "42P01" && /refkit_/.test(String(field(error, "message"))),
+	plansWithoutStatistics: false,
+	withoutIndex: (column) => sql.ref(column),
+	binaryOrder: (column) => sql<string>`${sql.ref(column)} collate "C"`,
 };
 
 export function dialectHelpers(name: DialectName): DialectHelpers {
@@ -44,4 +61,17 @@ export function toDbTime(date: Date): string {
 /** A time as read back from either database. */
 export function fromDbTime(value: Date | string): Date {
 	return value instanceof Date ? value : new Date(value);
+}
+
+/**
+ * A LIKE pattern matching any text that contains `text`, with LIKE's own characters (`%`, `_`) and the escape
+ * character (a backslash) escaped: use it with `escape` and a backslash.
+ */
+export function containsPattern(text: string): string {
+	return `%${text.replace(/[\\%_]/g, "\\$&")}%`;
+}
+
+/** Whether `column` contains `text`, ignoring case; the same SQL on both databases. */
+export function containsIgnoringCase(column: string, text: string): RawBuilder<boolean> {
+	return sql<boolean>`lower(${sql.ref(column)}) like lower(${containsPattern(text)}) escape '\\'`;
 }

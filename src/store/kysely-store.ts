@@ -1,21 +1,55 @@
-import { type Kysely, type Selectable, sql } from "kysely";
+import { type Kysely, type RawBuilder, type Selectable, sql } from "kysely";
 import { isRefkitError, RefkitError } from "../errors.js";
 import type { Conversion, DialectName, Hit, HitWithLink, MigrationResult, ReferralLink } from "../types.js";
-import { type DialectHelpers, dialectHelpers, fromDbTime, toDbTime } from "./dialect.js";
+import {
+	containsIgnoringCase,
+	type DialectHelpers,
+	dialectHelpers,
+	fromDbTime,
+	toDbTime,
+} from "./dialect.js";
 import { migrateToLatest } from "./migrate.js";
 import type { OpenedDatabase } from "./open.js";
 import type { ConversionTable, Database, HitTable, LinkTable } from "./schema.js";
 import type {
 	CandidateHit,
 	ConversionQuery,
+	DayCounts,
 	DueDelivery,
 	HitQuery,
 	LinkQuery,
 	NewConversion,
 	NewHit,
 	NewLink,
+	ReferrerCounts,
 	RefkitStore,
+	RowPosition,
+	StatsQuery,
+	StatsTotals,
 } from "./store.js";
+
+/**
+ * The share of the hits' time span from which SQLite counts a period's distinct users and visitors by reading
+ * whole indexes in order (see `#countsInIndexOrder`). Measured with bench/stats.ts: reading an index entry in
+ * order costs about an eighth of sorting a row of the period.
+ */
+const SHARE_READ_IN_INDEX_ORDER = 0.15;
+
+/** A count as the driver returns it: a number (SQLite) or a bigint/numeric string (PostgreSQL). */
+type Count = number | string | bigint | null;
+
+function count(value: Count | undefined): number {
+	return value === null || value === undefined ? 0 : Number(value);
+}
+
+/**
+ * Rows older than `after` in a listing ordered by (`created_at`, `id`) descending: the row value
+ * comparison `(created_at, id) < (at, id)`, written so that both databases use an index on `created_at`.
+ */
+function olderThan(createdAt: string, id: string, after: RowPosition) {
+	const at = toDbTime(after.createdAt);
+	return sql<boolean>`${sql.ref(createdAt)} <= ${at} and (${sql.ref(createdAt)} < ${at} or ${sql.ref(id)} < ${after.id})`;
+}
 
 function toLink(row: Selectable<LinkTable>): ReferralLink {
 	return {
@@ -191,6 +225,12 @@ export class KyselyStore implements RefkitStore {
 			if (query.userId !== undefined) select = select.where("user_id", "=", query.userId);
 			if (query.disabled !== undefined)
 				select = select.where("disabled", "=", this.#sql.bool(query.disabled));
+			const { search } = query;
+			if (search !== undefined) {
+				select = select.where((eb) =>
+					eb.or([containsIgnoringCase("identifier", search), containsIgnoringCase("user_id", search)]),
+				);
+			}
 			const rows = await select.orderBy("id", "desc").limit(query.limit).offset(query.offset).execute();
 			return rows.map(toLink);
 		});
@@ -251,14 +291,42 @@ export class KyselyStore implements RefkitStore {
 				.innerJoin("refkit_link", "refkit_link.id", "refkit_hit.link_id")
 				.selectAll("refkit_hit")
 				.select("refkit_link.identifier");
-			if (query.identifier !== undefined)
-				select = select.where("refkit_link.identifier", "=", query.identifier);
+			const { identifier } = query;
+			if (identifier !== undefined) {
+				// The link's id first, so that the planner reads that link's hits by time (PostgreSQL would
+				// otherwise join first and sort all of them).
+				select = select.where("refkit_hit.link_id", "=", (eb) =>
+					eb.selectFrom("refkit_link as link").select("link.id").where("link.identifier", "=", identifier),
+				);
+			}
 			if (query.userId !== undefined) select = select.where("refkit_hit.user_id", "=", query.userId);
 			if (query.referrerUserId !== undefined)
 				select = select.where("refkit_link.user_id", "=", query.referrerUserId);
+			if (query.authenticated !== undefined)
+				select = select.where("refkit_hit.authenticated", "=", this.#sql.bool(query.authenticated));
+			if (query.from !== undefined)
+				select = select.where("refkit_hit.created_at", ">=", toDbTime(query.from));
+			if (query.to !== undefined) select = select.where("refkit_hit.created_at", "<", toDbTime(query.to));
+			const { search, after } = query;
+			if (search !== undefined) {
+				select = select.where((eb) =>
+					eb.or(
+						[
+							"refkit_hit.user_id",
+							"refkit_hit.visitor_id",
+							"refkit_hit.ip",
+							"refkit_hit.user_agent",
+							"refkit_hit.referer",
+							"refkit_link.identifier",
+						].map((column) => containsIgnoringCase(column, search)),
+					),
+				);
+			}
+			if (after !== undefined)
+				select = select.where(olderThan("refkit_hit.created_at", "refkit_hit.id", after));
 			const rows = await select
 				.orderBy("refkit_hit.created_at", "desc")
-				.orderBy("refkit_hit.id")
+				.orderBy("refkit_hit.id", "desc")
 				.limit(query.limit)
 				.offset(query.offset)
 				.execute();
@@ -440,13 +508,176 @@ export class KyselyStore implements RefkitStore {
 			if (query.referredUserId !== undefined)
 				select = select.where("referred_user_id", "=", query.referredUserId);
 			if (query.goal !== undefined) select = select.where("goal", "=", query.goal);
+			if (query.status !== undefined)
+				select = select.where("reversed_at", query.status === "active" ? "is" : "is not", null);
+			const { identifier, after } = query;
+			if (identifier !== undefined) {
+				select = select.where("link_id", "=", (eb) =>
+					eb
+						.selectFrom("refkit_link")
+						.select("refkit_link.id")
+						.where("refkit_link.identifier", "=", identifier),
+				);
+			}
+			if (query.from !== undefined) select = select.where("created_at", ">=", toDbTime(query.from));
+			if (query.to !== undefined) select = select.where("created_at", "<", toDbTime(query.to));
+			if (after !== undefined) select = select.where(olderThan("created_at", "id", after));
 			const rows = await select
 				.orderBy("created_at", "desc")
-				.orderBy("id")
+				.orderBy("id", "desc")
 				.limit(query.limit)
 				.offset(query.offset)
 				.execute();
 			return rows.map(toConversion);
+		});
+	}
+
+	/**
+	 * Whether to count the period's distinct users and visitors by reading the (user_id, created_at) and
+	 * (visitor_id, user_id, created_at) indexes whole, in order, rather than reading the period by time and
+	 * sorting its rows. Only SQLite, which plans without statistics, is told; reading in order wins (3 times
+	 * over for 30 days of 90) unless the period holds a small share of the hits, estimated from the time
+	 * they span.
+	 */
+	async #countsInIndexOrder(query: StatsQuery): Promise<boolean> {
+		if (!this.#sql.plansWithoutStatistics || query.linkId !== undefined) return false;
+		const oldest = await this.#db
+			.selectFrom("refkit_hit")
+			.select((eb) => eb.fn.min("created_at").as("at"))
+			.executeTakeFirst();
+		if (oldest?.at === null || oldest?.at === undefined) return false;
+		const span = query.to.getTime() - fromDbTime(oldest.at).getTime();
+		return query.to.getTime() - query.from.getTime() >= span * SHARE_READ_IN_INDEX_ORDER;
+	}
+
+	statsTotals(query: StatsQuery): Promise<StatsTotals> {
+		return this.#run("count statistics", async () => {
+			const { linkId } = query;
+			const hint = await this.#countsInIndexOrder(query);
+			const column = (name: string) => (hint ? this.#sql.withoutIndex(name) : sql.ref(name));
+			const inPeriod = (created: RawBuilder<unknown>) =>
+				sql`${created} >= ${toDbTime(query.from)} and ${created} <= ${toDbTime(query.to)}${
+					linkId === undefined ? sql`` : sql` and link_id = ${linkId}`
+				}`;
+			// A user is one visitor however many browsers they used; a visitor id without a user is another.
+			const hits = await sql<{ hits: Count; users: Count; anonymous: Count }>`select
+				(select count(*) from refkit_hit where ${inPeriod(sql.ref("created_at"))}) as hits,
+				(select count(*) from (
+					select user_id from refkit_hit
+					where user_id is not null and ${inPeriod(column("created_at"))}
+					group by user_id
+				) as users) as users,
+				(select count(*) from (
+					select visitor_id from refkit_hit
+					where visitor_id is not null and ${this.#sql.withoutIndex("user_id")} is null
+						and ${inPeriod(column("created_at"))}
+					group by visitor_id
+				) as visitors) as anonymous`.execute(this.#db);
+			const conversions = this.#db
+				.selectFrom("refkit_conversion")
+				.where("created_at", ">=", toDbTime(query.from))
+				.where("created_at", "<=", toDbTime(query.to))
+				.$if(linkId !== undefined, (qb) => qb.where("link_id", "=", linkId as number));
+			const byGoal = await conversions
+				.select([
+					"goal",
+					sql<Count>`sum(case when reversed_at is null then 1 else 0 end)`.as("active"),
+					sql<Count>`sum(case when reversed_at is null then 0 else 1 end)`.as("reversed"),
+				])
+				.groupBy("goal")
+				.orderBy("goal")
+				.execute();
+			const converted = await this.#db
+				.selectFrom(
+					conversions
+						.select("referred_user_id")
+						.where("reversed_at", "is", null)
+						.groupBy("referred_user_id")
+						.as("converted"),
+				)
+				.select(sql<Count>`count(*)`.as("users"))
+				.executeTakeFirstOrThrow();
+			const links =
+				linkId === undefined
+					? (
+							await this.#db
+								.selectFrom("refkit_link")
+								.select(sql<Count>`count(*)`.as("n"))
+								.executeTakeFirstOrThrow()
+						).n
+					: 1;
+			const conversionsByGoal: Record<string, number> = {};
+			let reversed = 0;
+			for (const row of byGoal) {
+				if (count(row.active) > 0) conversionsByGoal[row.goal] = count(row.active);
+				reversed += count(row.reversed);
+			}
+			const row = hits.rows[0];
+			return {
+				links: count(links),
+				hits: count(row?.hits),
+				uniqueVisitors: count(row?.users) + count(row?.anonymous),
+				claimedUsers: count(row?.users),
+				conversionsByGoal,
+				reversed,
+				convertedUsers: count(converted.users),
+			};
+		});
+	}
+
+	dailyCounts(query: StatsQuery, dayStarts: Date[]): Promise<DayCounts[]> {
+		return this.#run("count statistics per day", async () => {
+			if (dayStarts.length === 0) return [];
+			const { linkId } = query;
+			const link = linkId === undefined ? sql`` : sql` and link_id = ${linkId}`;
+			// One count per day and table, each a range of an index on created_at: far cheaper than grouping
+			// every row of the period by its day.
+			const columns = dayStarts.flatMap((start, i) => {
+				const next = dayStarts[i + 1];
+				const until = next === undefined ? sql`<= ${toDbTime(query.to)}` : sql`< ${toDbTime(next)}`;
+				const during = sql`created_at >= ${toDbTime(start)} and created_at ${until}${link}`;
+				return [
+					sql`(select count(*) from refkit_hit where ${during}) as ${sql.ref(`h${i}`)}`,
+					sql`(select count(*) from refkit_conversion where ${during}) as ${sql.ref(`c${i}`)}`,
+				];
+			});
+			const { rows } = await sql<Record<string, Count>>`select ${sql.join(columns)}`.execute(this.#db);
+			const row = rows[0] ?? {};
+			return dayStarts.map((_, i) => ({ hits: count(row[`h${i}`]), conversions: count(row[`c${i}`]) }));
+		});
+	}
+
+	topReferrers(query: StatsQuery, limit: number): Promise<ReferrerCounts[]> {
+		return this.#run("rank referrers", async () => {
+			const from = toDbTime(query.from);
+			const to = toDbTime(query.to);
+			// Hits are counted link by link, each a range of the (link_id, created_at) index, rather than by
+			// grouping every hit of the period.
+			const { rows } = await sql<{ user_id: string; hits: Count; conversions: Count }>`
+				select user_id, sum(hits) as hits, sum(conversions) as conversions
+				from (
+					select l.user_id as user_id,
+						(select count(*) from refkit_hit h
+							where h.link_id = l.id and h.created_at >= ${from} and h.created_at <= ${to}) as hits,
+						0 as conversions
+					from refkit_link l
+					where l.user_id is not null
+					union all
+					select referrer_user_id, 0, count(*)
+					from refkit_conversion
+					where created_at >= ${from} and created_at <= ${to}
+						and reversed_at is null and referrer_user_id is not null
+					group by referrer_user_id
+				) as counts
+				group by user_id
+				having sum(hits) + sum(conversions) > 0
+				order by sum(conversions) desc, sum(hits) desc, ${this.#sql.binaryOrder("user_id")}
+				limit ${limit}`.execute(this.#db);
+			return rows.map((row) => ({
+				userId: row.user_id,
+				hits: count(row.hits),
+				conversions: count(row.conversions),
+			}));
 		});
 	}
 

@@ -3,6 +3,7 @@ import { RefkitError } from "../errors.js";
 import type { DialectName, MigrationResult } from "../types.js";
 import { m0001Initial } from "./migrations/0001-initial.js";
 import { m0002Conversions } from "./migrations/0002-conversions.js";
+import { m0003StatsIndexes } from "./migrations/0003-stats-indexes.js";
 
 /** refkit keeps its own migration bookkeeping, so a host application's Kysely migrations are never touched. */
 export const MIGRATION_TABLE = "refkit_migration";
@@ -13,6 +14,7 @@ function provider(dialect: DialectName): MigrationProvider {
 		getMigrations: async () => ({
 			"0001-initial": m0001Initial(dialect),
 			"0002-conversions": m0002Conversions(dialect),
+			"0003-stats-indexes": m0003StatsIndexes(dialect),
 		}),
 	};
 }

@@ -14,18 +14,41 @@ export type NewHit = Omit<Hit, "confirmedAt" | "updatedAt">;
 export interface LinkQuery {
 	userId?: string | undefined;
 	disabled?: boolean | undefined;
+	/** Only links whose identifier or user id contains this text, ignoring case. */
+	search?: string | undefined;
 	limit: number;
 	offset: number;
 }
 
-export interface HitQuery {
+/** Where a row sits in a newest-first listing: keyset pagination continues after it. */
+export interface RowPosition {
+	createdAt: Date;
+	id: string;
+}
+
+/** A page of a newest-first listing: `limit` rows after skipping `offset`, or after the row `after`. */
+export interface Page {
+	limit: number;
+	offset: number;
+	/** Only rows older than this one (by `created_at`, then `id`): the next batch of an export. */
+	after?: RowPosition | undefined;
+}
+
+export interface HitFilters {
 	identifier?: string | undefined;
 	userId?: string | undefined;
 	/** Only hits on links owned by this user. */
 	referrerUserId?: string | undefined;
-	limit: number;
-	offset: number;
+	authenticated?: boolean | undefined;
+	/** Created at or after. */
+	from?: Date | undefined;
+	/** Created before. */
+	to?: Date | undefined;
+	/** The user id, visitor id, IP, User-Agent, Referer or link identifier contains this text, ignoring case. */
+	search?: string | undefined;
 }
+
+export interface HitQuery extends HitFilters, Page {}
 
 /** A hit that may earn a conversion, with the owner of its link. */
 export interface CandidateHit extends Hit {
@@ -38,12 +61,58 @@ export type NewConversion = Pick<
 	"id" | "goal" | "referredUserId" | "referrerUserId" | "hitId" | "linkId" | "value" | "createdAt"
 >;
 
-export interface ConversionQuery {
+export interface ConversionFilters {
 	referrerUserId?: string | undefined;
 	referredUserId?: string | undefined;
 	goal?: string | undefined;
-	limit: number;
-	offset: number;
+	/** `active`: not reversed; `reversed`: reversed. */
+	status?: "active" | "reversed" | undefined;
+	/** Only conversions credited to the link with this identifier. */
+	identifier?: string | undefined;
+	/** Created at or after. */
+	from?: Date | undefined;
+	/** Created before. */
+	to?: Date | undefined;
+}
+
+export interface ConversionQuery extends ConversionFilters, Page {}
+
+/** The period of a statistics query, `from` and `to` included, for all links or one. */
+export interface StatsQuery {
+	linkId?: number | undefined;
+	from: Date;
+	to: Date;
+}
+
+/** The totals of a period, as counted by the database. */
+export interface StatsTotals {
+	/** Links that exist (all of them: the caller knows it is 1 for one link). */
+	links: number;
+	hits: number;
+	/** Distinct users of the hits, plus distinct visitor ids of the hits that have no user. */
+	uniqueVisitors: number;
+	/** Distinct users of the hits. */
+	claimedUsers: number;
+	/** Conversions not reversed, per goal. */
+	conversionsByGoal: Record<string, number>;
+	/** Conversions of the period that were reversed. */
+	reversed: number;
+	/** Distinct referred users of the conversions not reversed. */
+	convertedUsers: number;
+}
+
+/** Hits and conversions (reversed ones included) made on one day. */
+export interface DayCounts {
+	hits: number;
+	conversions: number;
+}
+
+/** What a referrer's links brought in a period. */
+export interface ReferrerCounts {
+	userId: string;
+	hits: number;
+	/** Not counting reversed ones. */
+	conversions: number;
 }
 
 /** A conversion taken by the outbox, with the number of this attempt (1 for the first). */
@@ -68,7 +137,7 @@ export interface RefkitStore {
 	insertHit(hit: NewHit): Promise<void>;
 	/** Gives every hit of `visitorId` that has no user yet to `userId`, in one statement; returns how many. */
 	claimVisitorHits(visitorId: string, userId: string, now: Date): Promise<number>;
-	/** Newest first. */
+	/** Newest first (by `created_at`, then `id`, both descending). */
 	listHits(query: HitQuery): Promise<HitWithLink[]>;
 	/** Whether the link has a hit by this visitor (or this user, for a logged-in visitor) at or after `since`. */
 	hasRecentHit(
@@ -104,8 +173,20 @@ export interface RefkitStore {
 	confirmHit(hitId: string, at: Date): Promise<void>;
 	/** The reversed conversion; `null` when it was already reversed or does not exist. */
 	reverseConversion(id: string, reason: string, at: Date): Promise<Conversion | null>;
-	/** Newest first. */
+	/** Newest first (by `created_at`, then `id`, both descending). */
 	listConversions(query: ConversionQuery): Promise<Conversion[]>;
+	/** The totals of the period: hits, visitors, users, conversions per goal, reversals. */
+	statsTotals(query: StatsQuery): Promise<StatsTotals>;
+	/**
+	 * Hits and conversions (reversed ones included) of each day, in order: day `i` runs from `dayStarts[i]`
+	 * to `dayStarts[i + 1]` (excluded), the last one to `query.to` (included). `query.from` is not used.
+	 */
+	dailyCounts(query: StatsQuery, dayStarts: Date[]): Promise<DayCounts[]>;
+	/**
+	 * The referrers (owners of links) of the period with the most conversions (not reversed), then hits, then
+	 * by user id (byte order); at most `limit`. Ignores `query.linkId`.
+	 */
+	topReferrers(query: StatsQuery, limit: number): Promise<ReferrerCounts[]>;
 	/**
 	 * Takes up to `limit` conversions with a delivery due at `now`, leasing each until `leaseUntil` so that
 	 * another worker does not take it meanwhile.

@@ -5,10 +5,16 @@ import express from "express";
 import Fastify from "fastify";
 import { Hono } from "hono";
 import { afterAll } from "vitest";
-import { refkitMiddleware as expressMiddleware } from "../../src/adapters/express.js";
-import { refkitPlugin } from "../../src/adapters/fastify.js";
-import { refkitMiddleware as honoMiddleware } from "../../src/adapters/hono.js";
-import { refkitHandler } from "../../src/http/web.js";
+import {
+	refkitDashboard as expressDashboard,
+	refkitMiddleware as expressMiddleware,
+} from "../../src/adapters/express.js";
+import { refkitDashboardPlugin, refkitPlugin } from "../../src/adapters/fastify.js";
+import {
+	refkitDashboard as honoDashboard,
+	refkitMiddleware as honoMiddleware,
+} from "../../src/adapters/hono.js";
+import { dashboardHandler, refkitHandler } from "../../src/http/web.js";
 import type { Refkit } from "../../src/index.js";
 
 /** Every adapter; the HTTP behaviour suite runs through each. */
@@ -17,6 +23,10 @@ export type AdapterName = (typeof ADAPTERS)[number];
 
 /** The header tests use to say who is logged in; the test apps read it in getUserId. */
 export const USER_HEADER = "x-test-user";
+
+/** Where the test apps mount the dashboard; the user named `admin` is authorized. */
+export const DASHBOARD_PATH = "/admin/refkit";
+export const ADMIN = "admin";
 
 const closers: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -41,13 +51,20 @@ function pages(request: Request): Response {
 
 /**
  * An application on `adapter` with refkit installed as the README says, on a real HTTP server. `/` and
- * `/foo` answer 200 (and POST `/foo`); every other path is the framework's own 404. Returns the base URL.
+ * `/foo` answer 200 (and POST `/foo`); every other path is the framework's own 404. The dashboard is at
+ * {@link DASHBOARD_PATH}, for the user {@link ADMIN}. Returns the base URL.
  */
 export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<string> {
 	switch (adapter) {
 		case "express": {
 			const app = express();
 			app.use(expressMiddleware(refkit, { getUserId: (req) => req.get(USER_HEADER) ?? null }));
+			app.use(
+				expressDashboard(refkit, {
+					path: DASHBOARD_PATH,
+					authorize: (req) => req.get(USER_HEADER) === ADMIN,
+				}),
+			);
 			app.get("/", (_req, res) => void res.send("home"));
 			app.get("/foo", (_req, res) => void res.send("foo"));
 			app.post("/foo", (_req, res) => void res.send("posted"));
@@ -59,6 +76,11 @@ export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<st
 				refkit,
 				getUserId: (request) => request.headers[USER_HEADER] as string,
 			});
+			await app.register(refkitDashboardPlugin, {
+				refkit,
+				path: DASHBOARD_PATH,
+				authorize: (request) => request.headers[USER_HEADER] === ADMIN,
+			});
 			app.get("/", async () => "home");
 			app.get("/foo", async () => "foo");
 			app.post("/foo", async () => "posted");
@@ -68,6 +90,12 @@ export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<st
 		case "hono": {
 			const app = new Hono<{ Bindings: HttpBindings }>();
 			app.use(honoMiddleware(refkit, { getUserId: (c) => c.req.header(USER_HEADER) }));
+			app.use(
+				honoDashboard(refkit, {
+					path: DASHBOARD_PATH,
+					authorize: (c) => c.req.header(USER_HEADER) === ADMIN,
+				}),
+			);
 			app.get("/", (c) => c.text("home"));
 			// A handler that returns a Response of its own, as many do.
 			app.get("/foo", () => new Response("foo"));
@@ -76,11 +104,17 @@ export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<st
 		}
 		case "web": {
 			const handle = refkitHandler(refkit, { getUserId: (request) => request.headers.get(USER_HEADER) });
+			const dashboard = dashboardHandler(refkit, {
+				path: DASHBOARD_PATH,
+				authorize: (request) => request.headers.get(USER_HEADER) === ADMIN,
+			});
 			const fetch = async (request: Request, env: HttpBindings | Http2Bindings) =>
+				(await dashboard(request)) ??
 				(await handle(request, {
 					remoteAddress: env.incoming.socket.remoteAddress,
 					next: () => pages(request),
-				})) ?? pages(request);
+				})) ??
+				pages(request);
 			return listen(createAdaptorServer({ fetch }) as Server);
 		}
 	}
