@@ -11,6 +11,11 @@ function browserResolves(location: string): URL {
 
 // Open-redirect payloads collected from public bypass lists (OWASP, PayloadsAllTheThings) and browser quirks.
 const BYPASSES = [
+	// Dot segments that a browser (and the URL parser) resolve into "//evil.example"; found by fast-check.
+	"/.//evil.example",
+	"/a/..//evil.example",
+	"/./%2F/evil.example",
+	"/.//",
 	"//evil.example",
 	"//evil.example/path",
 	"///evil.example",
@@ -113,6 +118,9 @@ describe("safeRedirectPath", () => {
 			"\t/",
 			"https:",
 			"javascript:",
+			"/.",
+			"/..",
+			"/a/..",
 		);
 		const tail = fc.string({
 			unit: fc.constantFrom("/", "\\", "%", "2", "F", "5", "C", "a", ".", ":", "@", "\t", " "),

@@ -41,10 +41,15 @@ function isSafeForm(path: string): boolean {
  */
 export function safeRedirectPath(next: unknown): string | null {
 	if (typeof next !== "string" || next.length > MAX_LENGTH || !isSafeForm(next)) return null;
+	// The location is normalised as a browser would, which resolves dot segments: "/.//host" and
+	// "/a/..//host" become "//host". So it is the normalised location that is judged.
+	const url = new URL(next, PROBE_ORIGIN);
+	const location = url.pathname + url.search + url.hash;
+	if (!isSafeForm(location)) return null;
 	// A later hop (a router that normalises paths, a server that decodes and redirects again) may decode the
-	// path, so judge "%2F%2F", "%252F%252F", "%5C", "%09" and friends by what they could become. The query
-	// and fragment are left alone: encoded text there is ordinary ("?q=a%20b").
-	let path = next.slice(0, next.search(/[?#]|$/));
+	// path, so judge "%2F%2F", "%252F%252F", "%5C", "%09", "/.%2F/" and friends by what they could become.
+	// The query and fragment are left alone: encoded text there is ordinary ("?q=a%20b").
+	let path = url.pathname;
 	for (let round = 0; round < 3; round++) {
 		let decoded: string;
 		try {
@@ -53,9 +58,18 @@ export function safeRedirectPath(next: unknown): string | null {
 			return null;
 		}
 		if (decoded === path) break;
-		if (decoded[1] === "/" || DECODED_FORBIDDEN.test(decoded)) return null;
+		if (DECODED_FORBIDDEN.test(decoded) || leavesSite(decoded)) return null;
 		path = decoded;
 	}
-	const url = new URL(next, PROBE_ORIGIN);
-	return url.pathname + url.search + url.hash;
+	return location;
+}
+
+/** Whether a decoded path, once a browser resolved its dot segments, would start with "//". */
+function leavesSite(path: string): boolean {
+	if (path[1] === "/") return true;
+	try {
+		return new URL(path.replace(/ /g, "%20"), PROBE_ORIGIN).pathname.startsWith("//");
+	} catch {
+		return true;
+	}
 }
