@@ -125,7 +125,7 @@ function pager(
 	hasNext: boolean,
 ): Html {
 	if (current === 1 && !hasNext) return html``;
-	return html`<nav class="pager" aria-label="Pages">${current > 1 ? html`<a href="${page.base}${path}${query({ ...filters, page: current - 1 })}" rel="prev">← Newer</a>` : ""}<span class="muted">Page ${current}</span>${hasNext ? html`<a href="${page.base}${path}${query({ ...filters, page: current + 1 })}" rel="next">Older →</a>` : ""}</nav>`;
+	return html`<nav class="pager" aria-label="Pages">${current > 1 ? html`<a href="${page.base}${path}${query({ ...filters, page: current > 2 ? current - 1 : null })}" rel="prev">← Newer</a>` : ""}<span class="muted">Page ${current}</span>${hasNext ? html`<a href="${page.base}${path}${query({ ...filters, page: current + 1 })}" rel="next">Older →</a>` : ""}</nav>`;
 }
 
 export function linksPage(page: PageContext, view: LinksView): Html {

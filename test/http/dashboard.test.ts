@@ -312,6 +312,23 @@ describe.each(DATABASES)("dashboard options on %s", (kind) => {
 		expect(reported).toHaveLength(1);
 	});
 
+	test("lists page through fifty rows at a time", async () => {
+		const refkit = await createTestRefkit(kind);
+		for (let i = 0; i < 55; i++)
+			await refkit.createLink({ identifier: `link_${String(i).padStart(2, "0")}` });
+		const dashboard = dashboardHandler(refkit, { path: "/admin/refkit", authorize: () => true });
+		const page = async (query: string) =>
+			(await dashboard(new Request(`http://app.example/admin/refkit/links${query}`)))?.text();
+		const first = (await page("")) ?? "";
+		expect(first.match(/<tr><td><a href="\/admin\/refkit\/links\/link_/g)).toHaveLength(50);
+		expect(first).toContain('href="/admin/refkit/links?page=2" rel="next"');
+		const second = (await page("?page=2")) ?? "";
+		expect(second.match(/<tr><td><a href="\/admin\/refkit\/links\/link_/g)).toHaveLength(5);
+		expect(second).toContain("link_00");
+		expect(second).not.toContain('rel="next"');
+		expect(second).toContain('href="/admin/refkit/links" rel="prev"');
+	});
+
 	test("a malformed path or authorize is an INVALID_OPTION", async () => {
 		const refkit = await createTestRefkit(kind);
 		expect(() => dashboardHandler(refkit, { path: "admin" })).toThrow(/path must be a path/);
