@@ -3,11 +3,13 @@ export type { ApplyCodeOptions, ApplyCodeResult } from "./core/codes.js";
 export type { RefkitCounters } from "./core/context.js";
 export type { ConfirmInput, ConfirmResult, ReverseResult, Reward } from "./core/conversions.js";
 export type { ClaimEvent, RefkitEventName, RefkitEvents, RefkitListener } from "./core/events.js";
-export type { TrustProxy } from "./core/ip.js";
+export type { IpStorage, TrustProxy } from "./core/ip.js";
 export type { DeliverOptions, DeliverResult, DeliveryHandler } from "./core/outbox.js";
 export { safeRedirectPath } from "./core/safe-redirect.js";
+export type { DashboardOptions, DashboardRequest, DashboardResponse } from "./dashboard/dashboard.js";
 export { isRefkitError, RefkitError, type RefkitErrorCode } from "./errors.js";
-export type { MaybeUserId, Outcome, Redirect, RefkitRequest } from "./http/request.js";
+export type { CookieAttributes } from "./http/cookies.js";
+export type { ConsentCheck, MaybeUserId, Outcome, Redirect, RefkitRequest } from "./http/request.js";
 export { DEFAULTS, type ErrorContext, type RefkitOptions, type ResolvedOptions } from "./options.js";
 export {
 	type VerifyWebhookSignatureInput,
@@ -26,6 +28,8 @@ export {
 	type ListConversionsInput,
 	type ListHitsInput,
 	type ListLinksInput,
+	type PruneInput,
+	type PruneResult,
 	type Refkit,
 	type StatsInput,
 } from "./refkit.js";
@@ -35,6 +39,7 @@ export type {
 	DailyStats,
 	Delivery,
 	DialectName,
+	EraseUserResult,
 	Hit,
 	HitSource,
 	HitWithLink,
@@ -42,4 +47,5 @@ export type {
 	ReferralLink,
 	Stats,
 	TopReferrer,
+	UserExport,
 } from "./types.js";

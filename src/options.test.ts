@@ -29,6 +29,7 @@ describe("resolveOptions", () => {
 			successUrl: "/",
 			mountPath: "/ref",
 			trustProxy: false,
+			ip: "full",
 			attribution: "last",
 			attributionWindow: 90 * 24 * 60 * 60 * 1000,
 			codeWindow: 30 * 24 * 60 * 60 * 1000,
@@ -95,6 +96,7 @@ describe("resolveOptions", () => {
 
 	test.each([
 		[{ attribution: "middle" }, /attribution must be "last" or "first"/],
+		[{ ip: "partial" }, /options.ip must be "full", "truncate" or "none"/],
 		[{ attributionWindow: 0 }, /attributionWindow must be a whole number of milliseconds from 1/],
 		[{ attributionWindow: 1.5 }, /attributionWindow/],
 		[{ attributionWindow: "90d" }, /attributionWindow/],

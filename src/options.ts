@@ -1,4 +1,4 @@
-import type { TrustProxy } from "./core/ip.js";
+import type { IpStorage, TrustProxy } from "./core/ip.js";
 import { safeRedirectPath } from "./core/safe-redirect.js";
 import { RefkitError } from "./errors.js";
 import { COOKIE_NAME, type CookieAttributes } from "./http/cookies.js";
@@ -49,6 +49,12 @@ export interface RefkitOptions {
 	mountPath?: string;
 	/** Whether to read the client's IP from `X-Forwarded-For`; see {@link TrustProxy}. Default `false`. */
 	trustProxy?: TrustProxy;
+	/**
+	 * How much of the visitor's IP address a hit keeps: `full` (default), `truncate` (the last octet of IPv4,
+	 * the last 80 bits of IPv6 zeroed: enough for rough location and fraud checks, not for identifying a
+	 * household) or `none`.
+	 */
+	ip?: IpStorage;
 	/** Which hit `confirm()` credits when a user followed several links: the `last` (default) or the `first`. */
 	attribution?: "last" | "first";
 	/** How old, in milliseconds, a hit may be and still earn a conversion. Default 90 days. */
@@ -82,11 +88,13 @@ export interface ResolvedOptions {
 	readonly successUrl: string;
 	readonly mountPath: string;
 	readonly trustProxy: TrustProxy;
+	readonly ip: IpStorage;
 	readonly attribution: "last" | "first";
 	readonly attributionWindow: number;
 	readonly codeWindow: number;
 	readonly dedupeWindow: number;
 	readonly skipBots: boolean;
+	/** The `onError` given, or the default that logs with `console.error`. */
 	readonly onError: (error: unknown, context: ErrorContext) => void;
 }
 
@@ -108,6 +116,7 @@ export const DEFAULTS = Object.freeze({
 	successUrl: "/",
 	mountPath: "/ref",
 	trustProxy: false,
+	ip: "full",
 	attribution: "last",
 	attributionWindow: 90 * DAY,
 	codeWindow: 30 * DAY,
@@ -125,6 +134,7 @@ const KNOWN = new Set([
 	"successUrl",
 	"mountPath",
 	"trustProxy",
+	"ip",
 	"attribution",
 	"attributionWindow",
 	"codeWindow",
@@ -254,6 +264,10 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 			`options.trustProxy must be true, false or a number of proxies (got ${JSON.stringify(trustProxy)}).`,
 		);
 	}
+	const ip = options.ip ?? DEFAULTS.ip;
+	if (ip !== "full" && ip !== "truncate" && ip !== "none") {
+		invalid(`options.ip must be "full", "truncate" or "none" (got ${JSON.stringify(ip)}).`);
+	}
 	const attribution = options.attribution ?? DEFAULTS.attribution;
 	if (attribution !== "last" && attribution !== "first") {
 		invalid(`options.attribution must be "last" or "first" (got ${JSON.stringify(attribution)}).`);
@@ -275,6 +289,7 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 		successUrl: safeRedirectPath(successUrl) as string,
 		mountPath,
 		trustProxy,
+		ip,
 		attribution,
 		attributionWindow: resolveWindow(
 			"attributionWindow",

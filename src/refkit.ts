@@ -19,6 +19,7 @@ import {
 	type DeliveryHandler,
 	deliverConversions,
 } from "./core/outbox.js";
+import { eraseUser, exportUser, type PruneInput, type PruneResult, prune } from "./core/privacy.js";
 import { safeRedirectPath } from "./core/safe-redirect.js";
 import { type StatsInput, stats } from "./core/stats.js";
 import { isRefkitError, RefkitError } from "./errors.js";
@@ -27,7 +28,16 @@ import { type RefkitOptions, type ResolvedOptions, resolveOptions } from "./opti
 import { KyselyStore } from "./store/kysely-store.js";
 import { openDatabase } from "./store/open.js";
 import type { RowPosition } from "./store/store.js";
-import type { Conversion, DialectName, HitWithLink, MigrationResult, ReferralLink, Stats } from "./types.js";
+import type {
+	Conversion,
+	DialectName,
+	EraseUserResult,
+	HitWithLink,
+	MigrationResult,
+	ReferralLink,
+	Stats,
+	UserExport,
+} from "./types.js";
 
 /** Arguments of {@link Refkit.createLink}. */
 export interface CreateLinkInput {
@@ -103,7 +113,7 @@ export type ExportHitsInput = Omit<ListHitsInput, "limit" | "offset">;
 /** Filters of {@link Refkit.exportConversions}: those of {@link ListConversionsInput}, without paging. */
 export type ExportConversionsInput = Omit<ListConversionsInput, "limit" | "offset">;
 
-export type { StatsInput };
+export type { PruneInput, PruneResult, StatsInput };
 
 /** How many rows an export reads per query. */
 const EXPORT_BATCH_SIZE = 500;
@@ -189,6 +199,43 @@ export interface Refkit {
 	 * console.log(`${totals.hits} hits, ${(totals.conversionRate * 100).toFixed(1)} % converted`);
 	 */
 	stats(input?: StatsInput): Promise<Stats>;
+	/**
+	 * Deletes the hits made more than `olderThan` milliseconds ago that were never confirmed and that no
+	 * conversion credits, `batchSize` (default 1000) at a time, each batch a short statement of its own, so
+	 * that visitors' hits are not held up. Confirmed hits, credited hits and conversions are kept. With
+	 * `dryRun`, counts them and deletes nothing. Throws `INVALID_ARGUMENT` for a bad `olderThan`, `batchSize`
+	 * or `onProgress`. Keep `olderThan` above `attributionWindow`: a younger hit may still earn a conversion.
+	 *
+	 * @example
+	 * const { deleted, cutoff } = await refkit.prune({ olderThan: 180 * 24 * 60 * 60 * 1000 });
+	 * console.log(`deleted ${deleted} hits made before ${cutoff.toISOString()}`);
+	 */
+	prune(input: PruneInput): Promise<PruneResult>;
+	/**
+	 * Everything refkit holds about a person, for a data access request: the links they own, their hits (with
+	 * the visitor ids they claimed), the still-anonymous hits of those visitor ids, and the conversions in
+	 * which they are the referred user or the referrer; each list oldest first. `JSON.stringify` writes it
+	 * whole. An unknown user gets empty lists. Throws `INVALID_ARGUMENT` for an empty user id.
+	 *
+	 * @example
+	 * const data = await refkit.exportUser("42");
+	 * await writeFile("refkit-42.json", JSON.stringify(data, null, 2));
+	 */
+	exportUser(userId: string): Promise<UserExport>;
+	/**
+	 * Erases a person, in one transaction: their hits (logged in, claimed, typed codes, and the anonymous hits
+	 * of their visitor ids) are deleted, except hits a conversion credits, which lose their user, visitor id,
+	 * IP, User-Agent, Referer and `next`; their links get no owner (and keep working); their conversions stay,
+	 * as the referred user under a pseudonym (`erased:` and 32 hex digits, an HMAC of the user id under
+	 * `secret`), as the referrer with `null`. The pseudonym keeps (referred user, goal) unique: a new account
+	 * with the same id is `already-converted` for the goals the erased one reached. Erasing again finds
+	 * nothing (zeros); `exportUser()` then returns empty lists. Throws `INVALID_ARGUMENT` for an empty user id.
+	 *
+	 * @example
+	 * const erased = await refkit.eraseUser("42");
+	 * console.log(`${erased.hitsDeleted} hits deleted, ${erased.linksDetached} links detached`);
+	 */
+	eraseUser(userId: string): Promise<EraseUserResult>;
 	/**
 	 * Delivers every conversion and reversal that is due to `handler`, oldest first, and resolves when done.
 	 * Each is marked delivered after the handler resolves; a handler that throws is retried with exponential
@@ -347,7 +394,7 @@ export function createRefkit(options: RefkitOptions): Refkit {
 			openDatabase(options.database, (error) => report(ctx, error, { operation: "database" })),
 		),
 		events: new Emitter((error) => report(ctx, error, { operation: "event" })),
-		counters: { hitsRecorded: 0, hitsSkipped: { bot: 0, preview: 0, head: 0, duplicate: 0 } },
+		counters: { hitsRecorded: 0, hitsSkipped: { bot: 0, preview: 0, head: 0, duplicate: 0, consent: 0 } },
 		now: () => new Date(),
 	};
 	const { store } = ctx;
@@ -450,6 +497,9 @@ export function createRefkit(options: RefkitOptions): Refkit {
 		},
 
 		stats: (input?: StatsInput) => stats(ctx, input),
+		prune: (input: PruneInput) => prune(ctx, input),
+		exportUser: (userId: string) => exportUser(ctx, userId),
+		eraseUser: (userId: string) => eraseUser(ctx, userId),
 
 		deliverConversions: (handler: DeliveryHandler, options?: DeliverOptions) =>
 			deliverConversions(ctx, handler, options),

@@ -147,3 +147,52 @@ export interface Stats {
 	/** The ten referrers with the most conversions, then hits, in the period; empty for one link's stats. */
 	topReferrers: TopReferrer[];
 }
+
+/**
+ * Everything refkit holds about one person, as `refkit.exportUser()` returns it: plain data that
+ * `JSON.stringify` writes whole (times become ISO strings). Every list is oldest first (by creation time,
+ * then id), so two exports of unchanged data are identical but for `exportedAt`.
+ *
+ * @example
+ * const data = await refkit.exportUser("42");
+ * res.attachment("refkit-42.json").json(data);
+ */
+export interface UserExport {
+	/** The user the export is about. */
+	userId: string;
+	/** When the export was made. */
+	exportedAt: Date;
+	/**
+	 * The anonymous visitor ids (from the visitor cookie) found on the person's hits: browsers they followed
+	 * links from and then logged in. Sorted.
+	 */
+	visitorIds: string[];
+	/** The links they own. */
+	links: ReferralLink[];
+	/** Their hits: made logged in, claimed at login (with the visitor id they had), or typed codes. */
+	hits: HitWithLink[];
+	/** Hits still anonymous, made from one of `visitorIds`: the same browsers, before or after a login. */
+	hitsAsVisitor: HitWithLink[];
+	/** The conversions in which they are the referred user. */
+	conversionsAsReferred: Conversion[];
+	/** The conversions credited to them as the referrer. */
+	conversionsAsReferrer: Conversion[];
+}
+
+/**
+ * What `refkit.eraseUser()` did. Each count is 0 when there was nothing (left) to erase.
+ *
+ * @example
+ * const erased = await refkit.eraseUser("42");
+ * console.log(`${erased.hitsDeleted} hits deleted, ${erased.hitsAnonymised} anonymised`);
+ */
+export interface EraseUserResult {
+	/** Hits deleted: the person's own, and the anonymous ones of their visitor ids. */
+	hitsDeleted: number;
+	/** Hits a conversion credits, kept with their user, visitor id, IP, User-Agent, Referer and `next` removed. */
+	hitsAnonymised: number;
+	/** Links they owned, now owned by nobody; they keep working. */
+	linksDetached: number;
+	/** Conversions kept with their user id replaced: by a pseudonym as the referred user, by `null` as the referrer. */
+	conversionsAnonymised: number;
+}

@@ -1,9 +1,30 @@
-import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import {
+	cpSync,
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	symlinkSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, test } from "vitest";
-import { createRefkit, type HitWithLink, type ReferralLink } from "../src/index.js";
-import { DATABASES, freshDatabaseUrl, TEST_SECRET } from "./setup/databases.js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+	type Conversion,
+	createRefkit,
+	type HitWithLink,
+	type ReferralLink,
+	type Refkit,
+	type Stats,
+	type UserExport,
+} from "../src/index.js";
+import { DATABASES, type DatabaseKind, freshDatabaseUrl, TEST_SECRET } from "./setup/databases.js";
+import { runSql, visit, visitorCookie } from "./setup/direct.js";
 import { BROWSER_AGENT } from "./setup/http.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -40,10 +61,116 @@ function expectOneLineError(result: Result, pattern: RegExp): void {
 	expect(result.stderr).toMatch(pattern);
 }
 
+const DAY = 24 * 60 * 60 * 1000;
+const UNREACHABLE = "postgres://nobody@127.0.0.1:1/none";
+
+const tempDirs: string[] = [];
+afterAll(() => {
+	for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+	const dir = mkdtempSync(join(tmpdir(), "refkit-cli-"));
+	tempDirs.push(dir);
+	return dir;
+}
+
 beforeAll(() => {
 	// `npm test` builds first; a bare `vitest run` may not have.
 	if (!existsSync(CLI)) execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
 }, 120_000);
+
+/** Waits for the demo's "listening on" line; returns its base URL and everything it printed. */
+function listening(child: ChildProcess): Promise<{ base: string; output: () => string }> {
+	let output = "";
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${output}`)), 20_000);
+		const collect = (chunk: Buffer) => {
+			output += chunk.toString();
+			const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
+			if (match?.[1]) {
+				clearTimeout(timer);
+				resolve({ base: match[1].replace("localhost", "127.0.0.1"), output: () => output });
+			}
+		};
+		child.stdout?.on("data", collect);
+		child.stderr?.on("data", collect);
+		child.once("exit", (code) => reject(new Error(`the demo exited with ${code}:\n${output}`)));
+	});
+}
+
+interface SeedHit {
+	linkId: number;
+	at: Date;
+	userId?: string | null;
+	userAgent?: string;
+	confirmed?: boolean;
+}
+
+/** Inserts hits straight into the table, in batches of 500 rows; returns their ids. */
+async function insertHits(kind: DatabaseKind, url: string, hits: SeedHit[]): Promise<string[]> {
+	const ids = hits.map(() => randomUUID());
+	for (let start = 0; start < hits.length; start += 500) {
+		const rows = hits
+			.slice(start, start + 500)
+			.map((hit, i) => [
+				ids[start + i],
+				hit.linkId,
+				kind === "sqlite" ? Number(hit.userId != null) : hit.userId != null,
+				hit.userId ?? null,
+				hit.userId == null ? randomUUID() : null,
+				"203.0.113.9",
+				hit.userAgent ?? BROWSER_AGENT,
+				hit.confirmed ? hit.at.toISOString() : null,
+				hit.at.toISOString(),
+				hit.at.toISOString(),
+			]);
+		let n = 0;
+		const values = rows.map((row) => `(${row.map(() => `$${++n}`).join(", ")})`).join(", ");
+		await runSql(
+			kind,
+			url,
+			`insert into refkit_hit (id, link_id, authenticated, user_id, visitor_id, ip, user_agent, confirmed_at, created_at, updated_at) values ${values}`,
+			rows.flat(),
+		);
+	}
+	return ids;
+}
+
+/** A refkit on `url` for the test to seed or check what the CLI did; closed by `use`'s end. */
+async function withTestRefkit<T>(url: string, use: (refkit: Refkit) => Promise<T>): Promise<T> {
+	const refkit = createRefkit({
+		database: url,
+		secret: TEST_SECRET,
+		onError: (error) => console.error(error),
+	});
+	try {
+		await refkit.migrate();
+		return await use(refkit);
+	} finally {
+		await refkit.close();
+	}
+}
+
+async function countHits(url: string): Promise<number> {
+	return withTestRefkit(url, async (refkit) => {
+		let n = 0;
+		for await (const _ of refkit.exportHits()) n++;
+		return n;
+	});
+}
+
+/** The fields of one CSV line written by refkit (quoted fields with commas or quotes are joined back). */
+function csvFields(line: string): string[] {
+	const fields: string[] = [];
+	const pattern = /("(?:[^"]|"")*"|[^,]*)(,|$)/g;
+	for (const match of line.matchAll(pattern)) {
+		const field = match[1] ?? "";
+		fields.push(field.startsWith('"') ? field.slice(1, -1).replace(/""/g, '"') : field);
+		if (match[2] === "") break;
+	}
+	return fields;
+}
 
 describe.concurrent("refkit CLI without a database", () => {
 	test("no --database and no DATABASE_URL: one line, exit 1", async () => {
@@ -80,6 +207,145 @@ describe.concurrent("refkit CLI without a database", () => {
 		expectOneLineError(await cli(["links", "list", "--disabled", "--enabled"]), /cannot be used with/);
 	});
 
+	test("usage errors of the new commands exit 1 with one line, before any database is opened", async () => {
+		// A database that cannot be opened: only argument checks can have produced these messages.
+		const env = { DATABASE_URL: "/nonexistent/refkit.sqlite" };
+		expectOneLineError(await cli(["export", "frobs"], env), /^refkit: unknown command 'frobs'/);
+		expectOneLineError(await cli(["stats", "--frob"], env), /unknown option '--frob'/);
+		expectOneLineError(await cli(["prune"], env), /required option '--older-than <duration>' not specified/);
+		expectOneLineError(
+			await cli(["export", "hits", "--format", "xml"], env),
+			/argument 'xml' is invalid\. Allowed choices are csv, jsonl\./,
+		);
+		for (const days of ["0", "367", "x"]) {
+			expectOneLineError(await cli(["stats", "--days", days], env), /--days <n>.*from 1 to 366/);
+		}
+		for (const size of ["0", "100001", "1e3"]) {
+			expectOneLineError(
+				await cli(["prune", "--older-than", "90d", "--batch-size", size], env),
+				/--batch-size <n>.*from 1 to 100000/,
+			);
+		}
+		expectOneLineError(await cli(["demo", "--port", "65536"], env), /--port <n>.*from 0 to 65535/);
+		expectOneLineError(await cli(["users", "erase"], env), /missing required argument 'user-id'/);
+	});
+
+	test.each(["banana", "0d", "-5d", "5", "5x", "1.5d", "d", "90 d", "1234567d"])(
+		"prune --older-than %j exits 1 with one line",
+		async (duration) => {
+			expectOneLineError(
+				await cli(["prune", "--older-than", duration], { DATABASE_URL: "/nonexistent/refkit.sqlite" }),
+				duration === "0d"
+					? /argument '0d' is invalid\. It must be more than 0, such as 90d\./
+					: /^refkit: option '--older-than <duration>' argument '.*' is invalid\. Give a whole number and a unit, s, m, h, d or w/,
+			);
+		},
+	);
+
+	test.each([
+		"yesterday",
+		"2026-02-30",
+		"2026-13-01",
+		"2026-08-01T12:00:00",
+		"2026-08-01 12:00Z",
+		"1754006400",
+	])("export --since %j exits 1 with one line", async (since) => {
+		expectOneLineError(
+			await cli(["export", "hits", "--since", since], { DATABASE_URL: "/nonexistent/refkit.sqlite" }),
+			/^refkit: option '--since <date>' argument '.*' is invalid\. Give a date such as 2026-08-01/,
+		);
+	});
+
+	test("the new commands need a database: one line, exit 1", async () => {
+		for (const args of [
+			["stats"],
+			["export", "hits"],
+			["prune", "--older-than", "90d"],
+			["users", "export", "42"],
+		]) {
+			expectOneLineError(await cli(args), /^refkit: no database: pass --database/);
+		}
+		expectOneLineError(
+			await cli(["users", "erase", "42", "--yes"], { REFKIT_SECRET: TEST_SECRET }),
+			/^refkit: no database/,
+		);
+	});
+
+	test("the new commands on an unreachable PostgreSQL server: one line, exit 1, no file written", async () => {
+		const dir = tempDir();
+		for (const args of [
+			["stats"],
+			["export", "conversions", "--output", join(dir, "out.csv")],
+			["prune", "--older-than", "90d"],
+			["users", "export", "42", "--output", join(dir, "42.json")],
+		]) {
+			expectOneLineError(
+				await cli(["--database", UNREACHABLE, ...args]),
+				/^refkit: could not migrate the database: .*ECONNREFUSED/,
+			);
+		}
+		expectOneLineError(
+			await cli(["--database", UNREACHABLE, "users", "erase", "42", "--yes"], { REFKIT_SECRET: TEST_SECRET }),
+			/ECONNREFUSED/,
+		);
+		expect(readdirSync(dir)).toEqual([]);
+	});
+
+	test("users erase refuses without --yes, and without the application's secret", async () => {
+		expectOneLineError(
+			await cli(["users", "erase", "42"], { DATABASE_URL: "/nonexistent/refkit.sqlite" }),
+			/^refkit: erasing user "42" cannot be undone: add --yes to erase it$/m,
+		);
+		expectOneLineError(
+			await cli(["users", "erase", "42", "--yes"], { DATABASE_URL: "/nonexistent/refkit.sqlite" }),
+			/^refkit: users erase needs the application's secret: set REFKIT_SECRET/,
+		);
+		expectOneLineError(
+			await cli(["users", "erase", "42", "--yes"], {
+				DATABASE_URL: "/nonexistent/refkit.sqlite",
+				REFKIT_SECRET: "short",
+			}),
+			/REFKIT_SECRET .*at least 32 characters/,
+		);
+	});
+
+	test("demo starts the demo application, and stops with the CLI", async () => {
+		const database = join(tempDir(), "demo.sqlite");
+		const child = spawn(process.execPath, [CLI, "--database", database, "demo", "--port", "0"], {
+			cwd: tmpdir(),
+			env: { ...process.env, REFKIT_SECRET: "" },
+		});
+		const { base, output } = await listening(child);
+		expect(output()).toContain(`(database: ${database})`);
+		const home = await fetch(`${base}/`);
+		expect(home.status).toBe(200);
+		expect(await home.text()).toContain('name="username"');
+		child.kill("SIGTERM");
+		const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+		expect(code).toBe(0);
+		await expect(fetch(`${base}/`)).rejects.toThrow();
+	});
+
+	test("demo outside the repository (the npm package has no examples/): one line, exit 1", async () => {
+		const installed = join(tempDir(), "refkit");
+		mkdirSync(installed);
+		cpSync(join(ROOT, "dist"), join(installed, "dist"), { recursive: true });
+		cpSync(join(ROOT, "package.json"), join(installed, "package.json"));
+		symlinkSync(join(ROOT, "node_modules"), join(installed, "node_modules"));
+		const result = await new Promise<Result>((resolve) => {
+			execFile(
+				process.execPath,
+				[join(installed, "dist/cli/main.js"), "demo"],
+				{ cwd: installed },
+				(error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+			);
+		});
+		expectOneLineError(
+			result,
+			/^refkit: the demo ships with refkit's source repository, not with the npm package/,
+		);
+	});
+
 	test.each(["0", "1001", "abc", "1.5", "-3", ""])("--limit %j exits 1", async (limit) => {
 		expectOneLineError(
 			await cli(["links", "list", "--limit", limit], { DATABASE_URL: "/nonexistent/refkit.sqlite" }),
@@ -109,6 +375,15 @@ describe.concurrent("refkit CLI without a database", () => {
 		[["links", "enable"]],
 		[["hits"]],
 		[["hits", "list"]],
+		[["stats"]],
+		[["export"]],
+		[["export", "hits"]],
+		[["export", "conversions"]],
+		[["prune"]],
+		[["users"]],
+		[["users", "export"]],
+		[["users", "erase"]],
+		[["demo"]],
 	])("%j --help shows a description and an example, exit 0", async (command) => {
 		const result = await cli([...command, "--help"]);
 		expect(result.code).toBe(0);
@@ -338,4 +613,280 @@ describe.concurrent.each(DATABASES)("refkit CLI on %s", (kind) => {
 		expectOneLineError(await run("hits", "list", "--link", "nope"), /no link has the identifier "nope"/);
 		expectOneLineError(await run("hits", "list", "--link", "bad-id"), /identifier must be/);
 	});
+
+	/** A database with alice's and bob's links, bob's hits (one claimed, one logged in) and bob's signup. */
+	async function seedPeople(): Promise<{ database: string; run: (...args: string[]) => Promise<Result> }> {
+		const database = await freshDatabaseUrl(kind);
+		await withTestRefkit(database, async (refkit) => {
+			await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+			await refkit.createLink({ identifier: "bob_link", userId: "bob" });
+			const cookie = visitorCookie(await visit(refkit, "/ref/alice_link"));
+			expect(await refkit.claim(cookie.split("=")[1], "bob")).toBe(1);
+			await visit(refkit, "/ref/alice_link", { user: "bob" });
+			expect((await refkit.confirm({ userId: "bob", goal: "signup" })).status).toBe("converted");
+		});
+		return { database, run: (...args: string[]) => cli(["--database", database, ...args]) };
+	}
+
+	test("stats prints the totals, the days and the top referrers; --json prints the Stats object", async () => {
+		const { database, run } = await seedPeople();
+		const today = new Date().toISOString().slice(0, 10);
+
+		const result = await run("stats");
+		expect(result.code).toBe(0);
+		expect(result.stderr).toBe("");
+		const lines = result.stdout.split("\n");
+		expect(lines[0]).toMatch(/^all links, 30 days: \d{4}-\d\d-\d\dT00:00:00\.000Z to \d{4}-.*Z$/);
+		expect(lines).toContain("links            2");
+		expect(lines).toContain("hits             2");
+		expect(lines).toContain("unique visitors  1");
+		expect(lines).toContain("conversions      1 (signup 1)");
+		expect(lines).toContain("conversion rate  100.0 %");
+		expect(result.stdout).toMatch(/\nDAY\s+HITS\s+CONVERSIONS\n\d{4}-\d\d-\d\d\.\.\d{4}-\d\d-\d\d\s+0\s+0\n/);
+		expect(result.stdout).toMatch(new RegExp(`\\n${today}\\s+2\\s+1\\n`));
+		expect(result.stdout).toMatch(/\nTOP REFERRER\s+HITS\s+CONVERSIONS\nalice\s+2\s+1\n$/);
+
+		const one = await run("stats", "bob_link", "--days", "7");
+		expect(one.code).toBe(0);
+		expect(one.stdout).toMatch(/^link bob_link, 7 days: /);
+		expect(one.stdout).toContain("hits             0\n");
+		expect(one.stdout).not.toContain("TOP REFERRER");
+
+		const json = await run("stats", "--days", "7", "--json");
+		expect(json.code).toBe(0);
+		const parsed = JSON.parse(json.stdout) as Stats & { from: string; to: string };
+		const expected = await withTestRefkit(database, (refkit) => refkit.stats({ days: 7 }));
+		expect(parsed.from).toBe(expected.from.toISOString());
+		expect({ ...parsed, from: undefined, to: undefined }).toEqual({
+			...expected,
+			from: undefined,
+			to: undefined,
+		});
+	});
+
+	test("stats of an unknown or invalid link fails with one line", async () => {
+		const { run } = await seedPeople();
+		expectOneLineError(await run("stats", "nope"), /^refkit: no link has the identifier "nope"\.$/m);
+		expectOneLineError(await run("stats", "bad-id"), /identifier must be/);
+	});
+
+	test("export writes every hit and conversion once, across export batches, as CSV and JSON lines", async () => {
+		const database = await freshDatabaseUrl(kind);
+		const now = Date.now();
+		const { ids, since } = await withTestRefkit(database, async (refkit) => {
+			const link = await refkit.createLink({ identifier: "busy", userId: "owner" });
+			// More than two export batches (500 rows each), a minute apart, the newest an hour ago.
+			const hits: SeedHit[] = Array.from({ length: 1234 }, (_, i) => ({
+				linkId: link.id,
+				at: new Date(now - 60 * 60 * 1000 - i * 60 * 1000),
+			}));
+			hits[3] = { ...(hits[3] as SeedHit), userAgent: '=HYPERLINK("https://evil.example")' };
+			for (const user of ["u1", "u2", "u3"])
+				hits.push({ linkId: link.id, at: new Date(now - DAY), userId: user });
+			const seeded = await insertHits(kind, database, hits);
+			for (const user of ["u1", "u2", "u3"]) await refkit.confirm({ userId: user, goal: "signup" });
+			return { ids: seeded, since: hits[700]?.at as Date };
+		});
+
+		const csv = await run(database, "export", "hits");
+		expect(csv.code).toBe(0);
+		expect(csv.stderr).toBe("");
+		const lines = csv.stdout.split("\r\n");
+		expect(lines.pop()).toBe("");
+		expect(lines[0]).toBe(
+			"time,link,source,authenticated,user_id,visitor_id,ip,user_agent,referer,next,confirmed_at,id",
+		);
+		const rows = lines.slice(1).map(csvFields);
+		expect(rows).toHaveLength(ids.length);
+		expect(rows.map((row) => row[11]).sort()).toEqual([...ids].sort());
+		expect(rows.every((row) => row.length === 12 && row[1] === "busy")).toBe(true);
+		// A formula a visitor wrote is defused, as in the dashboard's CSV.
+		expect(rows.find((row) => row[11] === ids[3])?.[7]).toBe(`'=HYPERLINK("https://evil.example")`);
+
+		const jsonl = await run(database, "export", "hits", "--format", "jsonl");
+		expect(jsonl.code).toBe(0);
+		const objects = jsonl.stdout
+			.trimEnd()
+			.split("\n")
+			.map((line) => JSON.parse(line) as HitWithLink);
+		expect(objects).toHaveLength(ids.length);
+		expect(new Set(objects.map((hit) => hit.id))).toEqual(new Set(ids));
+		expect(objects[0]).toMatchObject({ identifier: "busy", source: "link", ip: "203.0.113.9" });
+
+		// --since: a full time keeps the rows made at or after it; tomorrow's date keeps none.
+		const recent = await run(database, "export", "hits", "--format", "jsonl", "--since", since.toISOString());
+		// The 700 newer ones and hits[700] itself; u1 to u3's, a day old, are older.
+		expect(recent.stdout.trimEnd().split("\n")).toHaveLength(701);
+		const tomorrow = new Date(now + DAY).toISOString().slice(0, 10);
+		expect((await run(database, "export", "hits", "--since", tomorrow)).stdout.split("\r\n")).toHaveLength(2);
+
+		const conversions = await run(database, "export", "conversions");
+		expect(conversions.code).toBe(0);
+		const conversionLines = conversions.stdout.trimEnd().split("\r\n");
+		expect(conversionLines[0]).toMatch(/^time,goal,referred_user_id,referrer_user_id,value,hit_id,/);
+		expect(
+			conversionLines
+				.slice(1)
+				.map((line) => csvFields(line)[2])
+				.sort(),
+		).toEqual(["u1", "u2", "u3"]);
+		const conversionObjects = (await run(database, "export", "conversions", "--format", "jsonl")).stdout
+			.trimEnd()
+			.split("\n")
+			.map((line) => JSON.parse(line) as Conversion);
+		expect(conversionObjects.map((c) => c.referrerUserId)).toEqual(["owner", "owner", "owner"]);
+	});
+
+	test("export --output writes the file through a .partial file and leaves nothing on failure", async () => {
+		const { database, run: onDatabase } = await seedPeople();
+		const dir = tempDir();
+		const file = join(dir, "hits.csv");
+		const written = await onDatabase("export", "hits", "--output", file);
+		expect(written).toEqual({ code: 0, stdout: `exported 2 hits to ${file}\n`, stderr: "" });
+		expect(readFileSync(file, "utf8")).toBe((await onDatabase("export", "hits")).stdout);
+		expect(readdirSync(dir)).toEqual(["hits.csv"]);
+
+		// The rows are all written, then the rename onto a directory fails: the partial file is removed.
+		const taken = join(dir, "taken");
+		mkdirSync(taken);
+		expectOneLineError(await onDatabase("export", "hits", "--output", taken), /^refkit: .*taken/);
+		expect(readdirSync(dir).sort()).toEqual(["hits.csv", "taken"]);
+		expect(readdirSync(taken)).toEqual([]);
+		expectOneLineError(
+			await onDatabase("export", "conversions", "--output", join(dir, "missing", "c.csv")),
+			/ENOENT/,
+		);
+		expect(readdirSync(dir).sort()).toEqual(["hits.csv", "taken"]);
+		expect(await countHits(database)).toBe(2);
+	});
+
+	test.skipIf(!existsSync("/usr/bin/script"))(
+		"a progress line goes to stderr only when it is a terminal",
+		async () => {
+			const { database } = await seedPeople();
+			const file = join(tempDir(), "hits.csv");
+			const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
+			const command = [process.execPath, CLI, "--database", database, "export", "hits", "--output", file]
+				.map(quote)
+				.join(" ");
+			// `script` gives the command a terminal: what it shows there is what a person would see.
+			const terminal = await new Promise<string>((resolve, reject) =>
+				execFile("/usr/bin/script", ["-qec", command, "/dev/null"], { timeout: 20_000 }, (error, stdout) =>
+					error ? reject(error) : resolve(stdout),
+				),
+			);
+			expect(terminal).toContain("\rexported 1 hit\x1b[K");
+			expect(terminal).toContain("\r\x1b[K");
+			expect(terminal).toContain(`exported 2 hits to ${file}`);
+			// Without a terminal (every other test), stderr stays empty.
+			expect((await run(database, "export", "hits", "--output", `${file}.2`)).stderr).toBe("");
+		},
+	);
+
+	test("prune: a dry run counts, a real run deletes old hits never confirmed, in batches", async () => {
+		const database = await freshDatabaseUrl(kind);
+		const now = Date.now();
+		await withTestRefkit(database, async (refkit) => {
+			const link = await refkit.createLink({ identifier: "old_link" });
+			await insertHits(kind, database, [
+				...Array.from({ length: 5 }, (_, i) => ({ linkId: link.id, at: new Date(now - (100 + i) * DAY) })),
+				{ linkId: link.id, at: new Date(now - 100 * DAY), userId: "kept", confirmed: true },
+				{ linkId: link.id, at: new Date(now - DAY) },
+				{ linkId: link.id, at: new Date(now - 80 * DAY) },
+			]);
+		});
+		const cutoff = /^(?:would delete|deleted) \d+ hits? older than (\S+) \(never confirmed\)\n$/;
+
+		const dry = await run(database, "prune", "--older-than", "90d", "--dry-run");
+		expect(dry.code).toBe(0);
+		expect(dry.stderr).toBe("");
+		expect(dry.stdout).toMatch(/^would delete 5 hits older than \S+ \(never confirmed\)\n$/);
+		const at = new Date(cutoff.exec(dry.stdout)?.[1] as string).getTime();
+		expect(Math.abs(at - (now - 90 * DAY))).toBeLessThan(60_000);
+		expect(await countHits(database)).toBe(8);
+
+		// A malformed duration changes nothing.
+		expectOneLineError(await run(database, "prune", "--older-than", "90"), /--older-than/);
+		expect(await countHits(database)).toBe(8);
+
+		const real = await run(database, "prune", "--older-than", "90d", "--batch-size", "2");
+		expect(real).toMatchObject({ code: 0, stderr: "" });
+		expect(real.stdout).toMatch(/^deleted 5 hits older than \S+ \(never confirmed\)\n$/);
+		expect(await countHits(database)).toBe(3);
+		expect((await run(database, "prune", "--older-than", "12w")).stdout).toMatch(
+			/^deleted 0 hits older than /,
+		);
+		expect((await run(database, "prune", "--older-than", "1h")).stdout).toMatch(
+			/^deleted 2 hits older than /,
+		);
+		expect(await countHits(database)).toBe(1);
+	});
+
+	test("users export prints everything refkit holds about a user as JSON; --output writes it to a file", async () => {
+		const { database, run: onDatabase } = await seedPeople();
+		const expected = await withTestRefkit(database, (refkit) => refkit.exportUser("bob"));
+		const result = await onDatabase("users", "export", "bob");
+		expect(result.code).toBe(0);
+		expect(result.stderr).toBe("");
+		expect(result.stdout).toMatch(/^\{\n {2}"userId": "bob",\n/);
+		const parsed = JSON.parse(result.stdout) as UserExport;
+		expect(parsed.hits).toHaveLength(2);
+		expect(parsed.links.map((link) => link.identifier)).toEqual(["bob_link"]);
+		const plain = JSON.parse(JSON.stringify(expected)) as UserExport;
+		expect({ ...parsed, exportedAt: plain.exportedAt }).toEqual(plain);
+
+		const file = join(tempDir(), "bob.json");
+		expect(await onDatabase("users", "export", "bob", "--output", file)).toEqual({
+			code: 0,
+			stdout: `exported what refkit holds about user bob to ${file}\n`,
+			stderr: "",
+		});
+		expect({
+			...(JSON.parse(readFileSync(file, "utf8")) as UserExport),
+			exportedAt: plain.exportedAt,
+		}).toEqual(plain);
+		expect(JSON.parse((await onDatabase("users", "export", "nobody")).stdout)).toMatchObject({
+			links: [],
+			hits: [],
+			hitsAsVisitor: [],
+			conversionsAsReferred: [],
+		});
+	});
+
+	test("users erase needs --yes, erases with the application's secret, and finds nothing the second time", async () => {
+		const { database, run: onDatabase } = await seedPeople();
+		const before = await withTestRefkit(database, (refkit) => refkit.exportUser("bob"));
+		expectOneLineError(await onDatabase("users", "erase", "bob"), /add --yes/);
+		const unchanged = await withTestRefkit(database, (refkit) => refkit.exportUser("bob"));
+		expect({ ...unchanged, exportedAt: before.exportedAt }).toEqual(before);
+
+		const erase = () =>
+			cli(["--database", database, "users", "erase", "bob", "--yes"], { REFKIT_SECRET: TEST_SECRET });
+		expect(await erase()).toEqual({
+			code: 0,
+			stdout:
+				"erased user bob: deleted 1 hit, anonymised 1 hit that conversions credit, detached 1 link, anonymised 1 conversion\n",
+			stderr: "",
+		});
+		expect(await erase()).toEqual({
+			code: 0,
+			stdout: "nothing to erase: refkit holds nothing about user bob (or erased it before)\n",
+			stderr: "",
+		});
+		await withTestRefkit(database, async (refkit) => {
+			expect(await refkit.exportUser("bob")).toMatchObject({
+				hits: [],
+				links: [],
+				conversionsAsReferred: [],
+			});
+			// The pseudonym came from the application's secret: a new "bob" is already converted.
+			await visit(refkit, "/ref/alice_link", { user: "bob" });
+			expect((await refkit.confirm({ userId: "bob", goal: "signup" })).status).toBe("already-converted");
+		});
+	});
 });
+
+/** Runs the CLI on `database`. */
+function run(database: string, ...args: string[]): Promise<Result> {
+	return cli(["--database", database, ...args]);
+}

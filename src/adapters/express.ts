@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from "express";
 import { fromNodeDashboardRequest, sendNodeResponse } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
 import { fromNodeRequest, passportUserId } from "../http/node.js";
-import type { MaybeUserId } from "../http/request.js";
+import type { ConsentCheck, MaybeUserId } from "../http/request.js";
 import type { Refkit } from "../refkit.js";
 
 /** Options of {@link refkitMiddleware}. */
@@ -12,6 +12,8 @@ export interface ExpressOptions {
 	 * middleware that sets the user, so install refkit after your session/auth middleware.
 	 */
 	getUserId?: (req: Request) => MaybeUserId | Promise<MaybeUserId>;
+	/** Whether the visitor consents to tracking (your consent banner's answer); default: not asked. */
+	consent?: ConsentCheck<Request>;
 }
 
 /**
@@ -31,8 +33,11 @@ export interface ExpressOptions {
  */
 export function refkitMiddleware(refkit: Refkit, options: ExpressOptions = {}): RequestHandler {
 	const getUserId = options.getUserId ?? passportUserId;
+	const { consent } = options;
 	return async (req, res, next) => {
-		const outcome = await refkit.handle(fromNodeRequest(req, req.originalUrl, () => getUserId(req)));
+		const outcome = await refkit.handle(
+			fromNodeRequest(req, req.originalUrl, () => getUserId(req), consent && (() => consent(req))),
+		);
 		for (const cookie of outcome.setCookies) res.append("Set-Cookie", cookie);
 		if (outcome.redirect === null) return next();
 		res.statusCode = outcome.redirect.status;

@@ -5,7 +5,7 @@ import { fromNodeDashboardRequest } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
 import { readCookie } from "../http/cookies.js";
 import { fromNodeRequest, passportUserId } from "../http/node.js";
-import type { MaybeUserId } from "../http/request.js";
+import type { ConsentCheck, MaybeUserId } from "../http/request.js";
 import type { Refkit } from "../refkit.js";
 
 /** Options of {@link refkitPlugin}. */
@@ -13,6 +13,8 @@ export interface FastifyOptions {
 	refkit: Refkit;
 	/** Who is logged in. Default: `request.user?.id` (@fastify/passport's convention). */
 	getUserId?: (request: FastifyRequest) => MaybeUserId | Promise<MaybeUserId>;
+	/** Whether the visitor consents to tracking (your consent banner's answer); default: not asked. */
+	consent?: ConsentCheck<FastifyRequest>;
 }
 
 declare module "fastify" {
@@ -32,6 +34,7 @@ declare module "fastify" {
 const plugin: FastifyPluginAsync<FastifyOptions> = async (fastify: FastifyInstance, options) => {
 	const { refkit } = options;
 	const getUserId = options.getUserId ?? passportUserId;
+	const { consent } = options;
 	fastify.decorate("refkit", refkit);
 	fastify.decorateRequest("refkitClaim", function (this: FastifyRequest, userId: string) {
 		return refkit.claim(readCookie(this.headers.cookie, refkit.options.cookieName), userId);
@@ -39,7 +42,12 @@ const plugin: FastifyPluginAsync<FastifyOptions> = async (fastify: FastifyInstan
 	// One hook serves /ref/<identifier>, ?ref= and claims: core decides which, before routing.
 	fastify.addHook("onRequest", async (request, reply) => {
 		const outcome = await refkit.handle(
-			fromNodeRequest(request.raw, request.raw.url ?? request.url, () => getUserId(request)),
+			fromNodeRequest(
+				request.raw,
+				request.raw.url ?? request.url,
+				() => getUserId(request),
+				consent && (() => consent(request)),
+			),
 		);
 		for (const cookie of outcome.setCookies) reply.header("set-cookie", cookie);
 		if (outcome.redirect === null) return;

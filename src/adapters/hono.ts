@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { fromWebDashboardRequest, toWebResponse } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
-import type { MaybeUserId } from "../http/request.js";
+import type { ConsentCheck, MaybeUserId } from "../http/request.js";
 import { fromWebRequest, redirectResponse, withCookies } from "../http/web.js";
 import type { Refkit } from "../refkit.js";
 
@@ -14,6 +14,8 @@ export interface HonoOptions {
 	 * Hono's `getConnInfo(c).remote.address`.
 	 */
 	getRemoteAddress?: (c: Context) => string | undefined;
+	/** Whether the visitor consents to tracking (your consent banner's answer); default: not asked. */
+	consent?: ConsentCheck<Context>;
 }
 
 function nodeServerAddress(c: Context): string | undefined {
@@ -36,10 +38,12 @@ function nodeServerAddress(c: Context): string | undefined {
  * app.use(refkitMiddleware(refkit, { getUserId: (c) => c.get("userId") }));
  */
 export function refkitMiddleware(refkit: Refkit, options: HonoOptions): MiddlewareHandler {
-	const { getUserId } = options;
+	const { getUserId, consent } = options;
 	const getRemoteAddress = options.getRemoteAddress ?? nodeServerAddress;
 	return async (c, next) => {
-		const outcome = await refkit.handle(fromWebRequest(c.req.raw, getRemoteAddress(c), () => getUserId(c)));
+		const outcome = await refkit.handle(
+			fromWebRequest(c.req.raw, getRemoteAddress(c), () => getUserId(c), consent && (() => consent(c))),
+		);
 		const redirect = redirectResponse(outcome);
 		if (redirect !== null) return redirect;
 		await next();

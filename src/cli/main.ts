@@ -3,9 +3,14 @@ import { realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import { registerDemo } from "./commands/demo.js";
+import { registerExport } from "./commands/export.js";
 import { registerHits } from "./commands/hits.js";
 import { registerLinks } from "./commands/links.js";
 import { registerMigrate } from "./commands/migrate.js";
+import { registerPrune } from "./commands/prune.js";
+import { registerStats } from "./commands/stats.js";
+import { registerUsers } from "./commands/users.js";
 import { errorLine, examples, type Io, PROCESS_IO } from "./shared.js";
 
 // dist/cli/main.js, like src/cli/main.ts, is two levels below the package root.
@@ -14,7 +19,9 @@ const { version } = createRequire(import.meta.url)("../../package.json") as { ve
 /** The `refkit` program, writing to `io`. A new one for every run: commander keeps state between parses. */
 export function buildProgram(io: Io = PROCESS_IO): Command {
 	const program = new Command("refkit")
-		.description("Manage refkit's referral links and hits from the command line.")
+		.description(
+			"Manage refkit's referral links, hits and statistics, exports, retention and erasure from the command line.",
+		)
 		.version(version, "-V, --version", "print refkit's version")
 		.option("--database <url>", "a postgres:// URL or a SQLite file path (default: $DATABASE_URL)")
 		// Settings made before .command() are inherited by every subcommand.
@@ -34,11 +41,20 @@ export function buildProgram(io: Io = PROCESS_IO): Command {
 				"$ refkit links create --user 42",
 				"$ refkit links list",
 				"$ refkit hits list --link spring_sale",
+				"$ refkit stats --days 7",
+				"$ refkit export hits --since 2026-08-01 --output hits.csv",
+				"$ refkit prune --older-than 180d --dry-run",
+				"$ refkit users export 42",
 			),
 		);
 	registerMigrate(program, io);
 	registerLinks(program, io);
 	registerHits(program, io);
+	registerStats(program, io);
+	registerExport(program, io);
+	registerPrune(program, io);
+	registerUsers(program, io);
+	registerDemo(program, io);
 	return program;
 }
 

@@ -1,17 +1,29 @@
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import type { Writable } from "node:stream";
+import { finished } from "node:stream/promises";
 import { type Command, InvalidArgumentError } from "commander";
 import type { Refkit } from "../index.js";
+import { MIN_SECRET_LENGTH } from "../options.js";
 
 /** Where the CLI writes: results to `out`, errors to `err`. */
 export interface Io {
 	out(text: string): void;
 	err(text: string): void;
+	/** The stream behind `out`, for long output written with backpressure (exports). */
+	readonly stdout: Writable;
+	/** Whether stderr is a terminal: progress lines are drawn only then, never into a file or a pipe. */
+	readonly stderrIsTTY: boolean;
 }
 
 /** The process's own stdout and stderr. */
 export const PROCESS_IO: Io = {
 	out: (text) => void process.stdout.write(text),
 	err: (text) => void process.stderr.write(text),
+	stdout: process.stdout,
+	stderrIsTTY: process.stderr.isTTY === true,
 };
 
 /** An expected failure of the CLI itself (as opposed to refkit's): shown as one `refkit: ...` line, exit 1. */
@@ -49,7 +61,7 @@ export async function withRefkit<T>(
 	command: Command,
 	io: Io,
 	work: (refkit: Refkit) => Promise<T>,
-	{ migrate = true }: { migrate?: boolean } = {},
+	{ migrate = true, secret }: { migrate?: boolean; secret?: string } = {},
 ): Promise<T> {
 	const database = databaseOf(command);
 	// Loaded only now: Kysely and the drivers take longer to load than the rest of the CLI, and --help,
@@ -57,9 +69,10 @@ export async function withRefkit<T>(
 	const { createRefkit } = await import("../index.js");
 	const refkit = createRefkit({
 		database,
-		// The CLI never signs or reads visitor cookies, so a throwaway secret serves: nothing relies on it, and
-		// a missing or short REFKIT_SECRET in the shell cannot stop an operator's command.
-		secret: randomBytes(32).toString("hex"),
+		// Most commands never sign or read anything with the secret, so a throwaway one serves: nothing relies
+		// on it, and a missing or short REFKIT_SECRET in the shell cannot stop an operator's command. Those that
+		// need the application's (see applicationSecret) pass it.
+		secret: secret ?? randomBytes(32).toString("hex"),
 		onError: (error, context) => io.err(`${errorLine(error)} (${context.operation})\n`),
 	});
 	let result: T;
@@ -75,11 +88,100 @@ export async function withRefkit<T>(
 	return result;
 }
 
+/**
+ * The application's secret, from `REFKIT_SECRET`, for the commands whose result depends on it (erasure's
+ * pseudonyms). Throws a {@link CliError} when it is missing or too short.
+ */
+export function applicationSecret(command: string): string {
+	const secret = process.env.REFKIT_SECRET ?? "";
+	if (secret.length < MIN_SECRET_LENGTH) {
+		throw new CliError(
+			`${command} needs the application's secret: set REFKIT_SECRET to the secret your application gives createRefkit() (at least ${MIN_SECRET_LENGTH} characters)`,
+		);
+	}
+	return secret;
+}
+
+/** A parser for an option that takes a whole number from `min` to `max`. */
+export function parseWholeNumber(min: number, max: number): (value: string) => number {
+	return (value) => {
+		const n = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+		if (!(n >= min && n <= max)) throw new InvalidArgumentError(`Give a whole number from ${min} to ${max}.`);
+		return n;
+	};
+}
+
 /** Parses `--limit`: a whole number from 1 to 1000. */
-export function parseLimit(value: string): number {
-	const limit = /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
-	if (!(limit >= 1 && limit <= 1000)) throw new InvalidArgumentError("Give a whole number from 1 to 1000.");
-	return limit;
+export const parseLimit = parseWholeNumber(1, 1000);
+
+/** `1 hit`, `2 hits`: a count and a noun, plural unless the count is 1. */
+export function plural(count: number, noun: string): string {
+	return `${count} ${count === 1 ? noun : `${noun}s`}`;
+}
+
+/**
+ * A progress line on stderr, redrawn in place at most ten times a second, only when stderr is a terminal.
+ * `done()` clears it.
+ */
+export function progressLine(io: Io): { update(text: string): void; done(): void } {
+	if (!io.stderrIsTTY) return { update() {}, done() {} };
+	let drawn = 0;
+	return {
+		update(text) {
+			const now = Date.now();
+			if (now - drawn < 100) return;
+			drawn = now;
+			io.err(`\r${text}\x1b[K`);
+		},
+		done() {
+			if (drawn !== 0) io.err("\r\x1b[K");
+		},
+	};
+}
+
+/**
+ * Writes each text to `stream` as it comes, waiting for `drain` whenever the stream's buffer is full, so
+ * that memory stays bounded however fast the texts come. Throws the stream's error, if it fails.
+ */
+export async function writeAll(stream: Writable, texts: AsyncIterable<string>): Promise<void> {
+	let failure: Error | undefined;
+	const onError = (error: Error) => {
+		failure ??= error;
+	};
+	stream.on("error", onError);
+	try {
+		for await (const text of texts) {
+			if (failure !== undefined || stream.destroyed) throw failure ?? new Error("the output was closed");
+			if (!stream.write(text)) await once(stream, "drain");
+		}
+		if (failure !== undefined) throw failure;
+	} finally {
+		stream.off("error", onError);
+	}
+}
+
+/**
+ * Writes a file through `<path>.partial`, renamed to `path` only once complete: a failure (or an
+ * interruption) never leaves a half-written file under the name asked for. The partial file is removed
+ * on failure.
+ */
+export async function writeFileAtomically(
+	path: string,
+	write: (stream: Writable) => Promise<void>,
+): Promise<void> {
+	const partial = `${path}.partial`;
+	const stream = createWriteStream(partial);
+	try {
+		await once(stream, "open");
+		await write(stream);
+		stream.end();
+		await finished(stream);
+		await rename(partial, path);
+	} catch (error) {
+		stream.destroy();
+		await rm(partial, { force: true });
+		throw error;
+	}
 }
 
 /** Parses an option that must not be empty, such as `--user`. */

@@ -1,7 +1,7 @@
 import { isbot } from "isbot";
 
 /** Why a request to a referral link was redirected without being recorded as a hit. */
-export type SkipReason = "bot" | "preview" | "head" | "duplicate";
+export type SkipReason = "bot" | "preview" | "head" | "duplicate" | "consent";
 
 /**
  * The fetchers that unfurl a shared link into a preview card (chat apps, social networks). isbot knows most
@@ -19,7 +19,7 @@ export function nonHumanReason(
 	method: string,
 	userAgent: string | null | undefined,
 	purpose: string | null | undefined,
-): Exclude<SkipReason, "duplicate"> | null {
+): Exclude<SkipReason, "duplicate" | "consent"> | null {
 	if (method === "HEAD") return "head";
 	if (purpose !== null && purpose !== undefined && /preview/i.test(purpose)) return "preview";
 	if (userAgent === null || userAgent === undefined || userAgent.trim() === "") return "bot";

@@ -1,6 +1,6 @@
 import { serializeCookieDeletion } from "../http/cookies.js";
 import type { Outcome, RefkitRequest } from "../http/request.js";
-import { type CoreContext, currentUser, PASS, report } from "./context.js";
+import { type CoreContext, consented, currentUser, PASS, report } from "./context.js";
 import { verifyVisitorCookie } from "./visitor-cookie.js";
 
 /**
@@ -43,5 +43,12 @@ export async function claimOnRequest(
 	if (cookieValue === undefined) return PASS;
 	const userId = await currentUser(ctx, request, { operation: "claim" });
 	if (userId === null) return PASS;
+	// Without consent the visitor's hits stay unlinked to the user, and the cookie goes.
+	if (!(await consented(ctx, request, { operation: "claim" }))) {
+		return {
+			redirect: null,
+			setCookies: [serializeCookieDeletion(ctx.options.cookieName, ctx.options.cookie)],
+		};
+	}
 	return { redirect: null, setCookies: await claimAndForget(ctx, cookieValue, userId) };
 }

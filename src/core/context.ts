@@ -42,6 +42,24 @@ export function report(ctx: CoreContext, error: unknown, context: ErrorContext):
 }
 
 /**
+ * Asks the application whether the visitor consents to tracking. No `hasConsent` means yes; anything but
+ * `true`, or a throwing check, means no (and the error is reported): when in doubt, store nothing.
+ */
+export async function consented(
+	ctx: CoreContext,
+	request: RefkitRequest,
+	context: ErrorContext,
+): Promise<boolean> {
+	if (request.hasConsent === undefined) return true;
+	try {
+		return (await request.hasConsent()) === true;
+	} catch (error) {
+		report(ctx, error, context);
+		return false;
+	}
+}
+
+/**
  * Asks the application who is logged in. A user id is made a string (numbers are common); anything else,
  * or a throwing `getUserId`, counts as anonymous, and the error is reported.
  */

@@ -4,6 +4,7 @@ import { RefkitError } from "../errors.js";
 import type { CandidateHit, RefkitStore } from "../store/store.js";
 import type { Conversion } from "../types.js";
 import type { CoreContext } from "./context.js";
+import { erasedUserId } from "./privacy.js";
 
 /** What `refkit.confirm()` is told: who reached which goal, and optionally its value and time. */
 export interface ConfirmInput {
@@ -30,7 +31,10 @@ export type Reward = (tx: Kysely<any>, conversion: Conversion) => unknown;
 export type ConfirmResult =
 	/** A new conversion; `referrerUserId` is the owner of the credited link (`null` for a link of nobody's). */
 	| { status: "converted"; conversion: Conversion; referrerUserId: string | null }
-	/** The user had already reached this goal: nothing changed, no reward ran. */
+	/**
+	 * The user had already reached this goal (or an erased user of the same id had; `conversion` then shows
+	 * the pseudonym): nothing changed, no reward ran.
+	 */
 	| { status: "already-converted"; conversion: Conversion }
 	/** The user has no hit to credit. */
 	| { status: "no-referral" }
@@ -110,7 +114,10 @@ export async function confirm(
 	const { userId, goal, value, at } = checkInput(input, reward, ctx.now);
 	const { attribution, attributionWindow } = ctx.options;
 	const result = await ctx.store.transaction(async (store, tx): Promise<ConfirmResult> => {
-		const existing = await store.findConversion(userId, goal);
+		// An erased user's conversions stand under their pseudonym: an account with the same id reached the goal.
+		const existing =
+			(await store.findConversion(userId, goal)) ??
+			(await store.findConversion(erasedUserId(ctx.options.secret, userId), goal));
 		if (existing !== null) return { status: "already-converted", conversion: existing };
 
 		const from = new Date(at.getTime() - attributionWindow);

@@ -20,7 +20,9 @@ export interface RefkitEvents {
 	reversal: Conversion;
 }
 
+/** The name of an event of `refkit.on()`: `hit`, `claim`, `conversion` or `reversal`. */
 export type RefkitEventName = keyof RefkitEvents;
+/** A listener of `refkit.on()`; it may return a promise, whose rejection is reported to `onError`. */
 export type RefkitListener<E extends RefkitEventName> = (payload: RefkitEvents[E]) => void | Promise<void>;
 
 /** The names `refkit.on()` accepts, for validation. */

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { serializeCookie } from "../http/cookies.js";
+import { serializeCookie, serializeCookieDeletion } from "../http/cookies.js";
 import type { Outcome, RefkitRequest } from "../http/request.js";
 import type { Hit, ReferralLink } from "../types.js";
 import { nonHumanReason } from "./bots.js";
 import { claimAndForget } from "./claim.js";
-import { type CoreContext, currentUser, redirectTo, report } from "./context.js";
+import { type CoreContext, consented, currentUser, redirectTo, report } from "./context.js";
 import { isValidIdentifier } from "./identifiers.js";
-import { clientIp } from "./ip.js";
+import { clientIp, storedIp } from "./ip.js";
 import { safeRedirectPath } from "./safe-redirect.js";
 import { newVisitorId, signVisitorId, verifyVisitorCookie } from "./visitor-cookie.js";
 
@@ -71,6 +71,13 @@ export async function follow(
 		}
 	}
 
+	if (!(await consented(ctx, request, { operation: "follow", identifier }))) {
+		ctx.counters.hitsSkipped.consent++;
+		const forget =
+			cookieValue === undefined ? [] : [serializeCookieDeletion(options.cookieName, options.cookie)];
+		return redirectTo(destination, forget);
+	}
+
 	const userId = await currentUser(ctx, request, { operation: "follow", identifier });
 	let visitorId: string | null = null;
 	let returning = userId !== null;
@@ -107,7 +114,10 @@ export async function follow(
 			authenticated: userId !== null,
 			userId,
 			visitorId,
-			ip: clientIp(request.remoteAddress, request.header("x-forwarded-for"), options.trustProxy),
+			ip: storedIp(
+				clientIp(request.remoteAddress, request.header("x-forwarded-for"), options.trustProxy),
+				options.ip,
+			),
 			userAgent: bounded(userAgent, STORED_LENGTH.userAgent),
 			referer: bounded(request.header("referer"), STORED_LENGTH.referer),
 			next: bounded(requestedNext, STORED_LENGTH.next),

@@ -1,5 +1,7 @@
+import { isIP } from "node:net";
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { clientIp, normalizeIp } from "./ip.js";
+import { clientIp, normalizeIp, storedIp, truncateIp } from "./ip.js";
 
 describe("normalizeIp", () => {
 	test.each([
@@ -41,5 +43,48 @@ describe("clientIp", () => {
 
 	test("a spoofed garbage entry is not stored", () => {
 		expect(clientIp("10.0.0.9", "'; DROP TABLE refkit_hit; --", true)).toBeNull();
+	});
+});
+
+describe("truncateIp", () => {
+	test.each([
+		["203.0.113.9", "203.0.113.0"],
+		["10.0.0.255", "10.0.0.0"],
+		["2001:db8:85a3:8d3:1319:8a2e:370:7348", "2001:db8:85a3::"],
+		["2001:db8::1", "2001:db8:0::"],
+		["::1", "0:0:0::"],
+		["fe80::1%eth0", "fe80:0:0::"],
+		["64:ff9b::192.0.2.33", "64:ff9b:0::"],
+	])("%s → %s", (input, expected) => {
+		expect(truncateIp(input)).toBe(expected);
+		expect(isIP(truncateIp(input))).toBe(isIP(input.replace(/%.*$/, "")));
+	});
+
+	test("property: an IPv6 address keeps its first 48 bits and loses the other 80", () => {
+		const group = fc.integer({ min: 0, max: 0xffff });
+		fc.assert(
+			fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), (groups) => {
+				const full = groups.map((g) => g.toString(16)).join(":");
+				const normal = normalizeIp(full) ?? full;
+				const truncated = truncateIp(normal);
+				// Expanding the truncated form gives the first three groups, then zeros.
+				const expanded = new URL(`http://[${truncated}]/`).hostname;
+				const expected = new URL(
+					`http://[${groups
+						.slice(0, 3)
+						.map((g) => g.toString(16))
+						.join(":")}::]/`,
+				).hostname;
+				expect(expanded).toBe(expected);
+			}),
+			{ numRuns: 2000 },
+		);
+	});
+
+	test("storedIp keeps, truncates or drops the address", () => {
+		expect(storedIp("203.0.113.9", "full")).toBe("203.0.113.9");
+		expect(storedIp("203.0.113.9", "truncate")).toBe("203.0.113.0");
+		expect(storedIp("203.0.113.9", "none")).toBeNull();
+		expect(storedIp(null, "full")).toBeNull();
 	});
 });

@@ -35,3 +35,38 @@ export function clientIp(
 	const index = Math.max(0, hops.length - 1 - trustProxy);
 	return normalizeIp(hops[index]);
 }
+
+/** How much of a visitor's IP address hits keep: all of it, a truncated network prefix, or none. */
+export type IpStorage = "full" | "truncate" | "none";
+
+/** The eight 16-bit groups of an IPv6 address that `isIP` accepted (an IPv4 tail becomes two groups). */
+function ipv6Groups(ip: string): number[] {
+	let text = ip.replace(/%.*$/, "");
+	const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+	if (v4) {
+		const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+		text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+	}
+	const [head = "", tail] = text.split("::");
+	const first = head === "" ? [] : head.split(":");
+	const last = tail === undefined || tail === "" ? [] : tail.split(":");
+	const middle = tail === undefined ? [] : Array(8 - first.length - last.length).fill("0");
+	return [...first, ...middle, ...last].map((group) => Number.parseInt(group, 16));
+}
+
+/**
+ * Zeroes the host part of an address, as the common privacy practice does: the last octet of IPv4
+ * (`203.0.113.9` → `203.0.113.0`), the last 80 bits of IPv6 (`2001:db8:85a3:8d3:1319:8a2e:370:7348` →
+ * `2001:db8:85a3::`). `ip` must be normalised already.
+ */
+export function truncateIp(ip: string): string {
+	if (isIP(ip) === 4) return ip.replace(/\.\d+$/, ".0");
+	const [a, b, c] = ipv6Groups(ip);
+	return `${(a ?? 0).toString(16)}:${(b ?? 0).toString(16)}:${(c ?? 0).toString(16)}::`;
+}
+
+/** The IP address as a hit stores it under the `ip` option. */
+export function storedIp(ip: string | null, mode: IpStorage): string | null {
+	if (ip === null || mode === "none") return null;
+	return mode === "truncate" ? truncateIp(ip) : ip;
+}

@@ -1,3 +1,5 @@
+import type { Conversion, HitWithLink } from "../types.js";
+
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. A text that a spreadsheet
  * would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) gets a leading `'`,
@@ -19,3 +21,34 @@ export async function* csvLines<T>(
 	yield `${columns.map(([name]) => csvField(name)).join(",")}\r\n`;
 	for await (const row of rows) yield `${columns.map(([, get]) => csvField(get(row))).join(",")}\r\n`;
 }
+
+/** The columns of a CSV of hits, as the dashboard and `refkit export hits` write them. */
+export const HIT_COLUMNS = [
+	["time", (h: HitWithLink) => h.createdAt],
+	["link", (h: HitWithLink) => h.identifier],
+	["source", (h: HitWithLink) => h.source],
+	["authenticated", (h: HitWithLink) => h.authenticated],
+	["user_id", (h: HitWithLink) => h.userId],
+	["visitor_id", (h: HitWithLink) => h.visitorId],
+	["ip", (h: HitWithLink) => h.ip],
+	["user_agent", (h: HitWithLink) => h.userAgent],
+	["referer", (h: HitWithLink) => h.referer],
+	["next", (h: HitWithLink) => h.next],
+	["confirmed_at", (h: HitWithLink) => h.confirmedAt],
+	["id", (h: HitWithLink) => h.id],
+] as const;
+
+/** The columns of a CSV of conversions, as the dashboard and `refkit export conversions` write them. */
+export const CONVERSION_COLUMNS = [
+	["time", (c: Conversion) => c.createdAt],
+	["goal", (c: Conversion) => c.goal],
+	["referred_user_id", (c: Conversion) => c.referredUserId],
+	["referrer_user_id", (c: Conversion) => c.referrerUserId],
+	["value", (c: Conversion) => c.value],
+	["hit_id", (c: Conversion) => c.hitId],
+	["link_id", (c: Conversion) => c.linkId],
+	["reversed_at", (c: Conversion) => c.reversedAt],
+	["reversal_reason", (c: Conversion) => c.reversalReason],
+	["delivered_at", (c: Conversion) => c.deliveredAt],
+	["id", (c: Conversion) => c.id],
+] as const;

@@ -2,9 +2,8 @@ import { isValidIdentifier } from "../core/identifiers.js";
 import { isRefkitError, RefkitError } from "../errors.js";
 import { readCookie, serializeCookie } from "../http/cookies.js";
 import type { Refkit } from "../refkit.js";
-import type { Conversion, HitWithLink } from "../types.js";
 import { CSRF_COOKIE, csrfToken, isCsrfSecret, newCsrfSecret, verifyCsrf } from "./csrf.js";
-import { csvLines } from "./csv.js";
+import { CONVERSION_COLUMNS, csvLines, HIT_COLUMNS } from "./csv.js";
 import type { Html } from "./html.js";
 import { layout, type Section } from "./layout.js";
 import {
@@ -22,6 +21,7 @@ export interface DashboardRequest {
 	method: string;
 	/** The path and query string, as received (`/admin/refkit/hits?link=abc`). */
 	url: string;
+	/** Reads one header by its lower-case name. */
 	header(name: string): string | undefined;
 	/** The `application/x-www-form-urlencoded` body of a POST. */
 	form(): Promise<URLSearchParams>;
@@ -160,35 +160,6 @@ function backTo(base: string, value: string | null, fallback: string): string {
 function withDone(location: string, done: string): string {
 	return `${location}${location.includes("?") ? "&" : "?"}done=${done}`;
 }
-
-const HIT_COLUMNS = [
-	["time", (h: HitWithLink) => h.createdAt],
-	["link", (h: HitWithLink) => h.identifier],
-	["source", (h: HitWithLink) => h.source],
-	["authenticated", (h: HitWithLink) => h.authenticated],
-	["user_id", (h: HitWithLink) => h.userId],
-	["visitor_id", (h: HitWithLink) => h.visitorId],
-	["ip", (h: HitWithLink) => h.ip],
-	["user_agent", (h: HitWithLink) => h.userAgent],
-	["referer", (h: HitWithLink) => h.referer],
-	["next", (h: HitWithLink) => h.next],
-	["confirmed_at", (h: HitWithLink) => h.confirmedAt],
-	["id", (h: HitWithLink) => h.id],
-] as const;
-
-const CONVERSION_COLUMNS = [
-	["time", (c: Conversion) => c.createdAt],
-	["goal", (c: Conversion) => c.goal],
-	["referred_user_id", (c: Conversion) => c.referredUserId],
-	["referrer_user_id", (c: Conversion) => c.referrerUserId],
-	["value", (c: Conversion) => c.value],
-	["hit_id", (c: Conversion) => c.hitId],
-	["link_id", (c: Conversion) => c.linkId],
-	["reversed_at", (c: Conversion) => c.reversedAt],
-	["reversal_reason", (c: Conversion) => c.reversalReason],
-	["delivered_at", (c: Conversion) => c.deliveredAt],
-	["id", (c: Conversion) => c.id],
-] as const;
 
 function csvResponse(name: string, lines: AsyncIterable<string>): DashboardResponse {
 	const day = new Date().toISOString().slice(0, 10);

@@ -9,6 +9,7 @@ export function fromNodeRequest(
 	raw: IncomingMessage,
 	url: string,
 	getUserId: () => MaybeUserId | Promise<MaybeUserId>,
+	hasConsent?: () => boolean | Promise<boolean>,
 ): RefkitRequest {
 	return {
 		method: raw.method ?? "GET",
@@ -16,6 +17,7 @@ export function fromNodeRequest(
 		header: nodeHeader(raw),
 		remoteAddress: raw.socket?.remoteAddress,
 		getUserId,
+		...(hasConsent ? { hasConsent } : {}),
 	};
 }
 

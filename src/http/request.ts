@@ -19,7 +19,15 @@ export interface RefkitRequest {
 	 * when a visitor cookie is present), so requests that do not concern refkit pay nothing for it.
 	 */
 	getUserId(): MaybeUserId | Promise<MaybeUserId>;
+	/**
+	 * Whether the visitor agreed to be tracked. When it says no, a followed link still redirects, but no hit
+	 * and no cookie are stored (an existing visitor cookie is deleted). Absent: consent is not asked.
+	 */
+	hasConsent?(): boolean | Promise<boolean>;
 }
+
+/** What an adapter's `consent` option is given: the framework's own request, as for `getUserId`. */
+export type ConsentCheck<Request> = (request: Request) => boolean | Promise<boolean>;
 
 /** A redirect refkit wants the adapter to send. */
 export interface Redirect {

@@ -1,12 +1,14 @@
 import { fromWebDashboardRequest, toWebResponse } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
 import type { Refkit } from "../refkit.js";
-import type { MaybeUserId, Outcome, RefkitRequest } from "./request.js";
+import type { ConsentCheck, MaybeUserId, Outcome, RefkitRequest } from "./request.js";
 
 /** Options of {@link refkitHandler}. */
 export interface WebOptions {
 	/** Who is logged in, read from the request (a session cookie, a header...). */
 	getUserId: (request: Request) => MaybeUserId | Promise<MaybeUserId>;
+	/** Whether the visitor consents to tracking (your consent banner's answer); default: not asked. */
+	consent?: ConsentCheck<Request>;
 }
 
 /** What the runtime knows beyond the `Request` itself. Both fields are optional. */
@@ -24,11 +26,19 @@ export interface WebContext {
 /** A Web-standard handler: a `Response` when refkit answers, `null` when the request is not refkit's. */
 export type WebHandler = (request: Request, context?: WebContext) => Promise<Response | null>;
 
-/** A {@link RefkitRequest} from a Web-standard `Request`. */
+/**
+ * A {@link RefkitRequest} from a Web-standard `Request`: the building block of an adapter for another
+ * fetch-based framework.
+ *
+ * @example
+ * const outcome = await refkit.handle(fromWebRequest(request, clientAddress, () => sessionUser(request)));
+ * return redirectResponse(outcome) ?? withCookies(await app(request), outcome.setCookies);
+ */
 export function fromWebRequest(
 	request: Request,
 	remoteAddress: string | undefined,
 	getUserId: () => MaybeUserId | Promise<MaybeUserId>,
+	hasConsent?: () => boolean | Promise<boolean>,
 ): RefkitRequest {
 	const url = new URL(request.url);
 	return {
@@ -37,10 +47,17 @@ export function fromWebRequest(
 		header: (name) => request.headers.get(name) ?? undefined,
 		remoteAddress,
 		getUserId,
+		...(hasConsent ? { hasConsent } : {}),
 	};
 }
 
-/** The redirect of an outcome as a `Response`, or `null` when the outcome lets the request through. */
+/**
+ * The redirect of an outcome as a `Response`, or `null` when the outcome lets the request through.
+ *
+ * @example
+ * const redirect = redirectResponse(await refkit.handle(fromWebRequest(request, undefined, () => null)));
+ * if (redirect) return redirect;
+ */
 export function redirectResponse(outcome: Outcome): Response | null {
 	if (outcome.redirect === null) return null;
 	const headers = new Headers({ location: outcome.redirect.location });
@@ -48,7 +65,12 @@ export function redirectResponse(outcome: Outcome): Response | null {
 	return new Response(null, { status: outcome.redirect.status, headers });
 }
 
-/** `response` with `cookies` added; a response whose headers are immutable (from `fetch`) is copied first. */
+/**
+ * `response` with `cookies` added; a response whose headers are immutable (from `fetch`) is copied first.
+ *
+ * @example
+ * return withCookies(await fetch(upstream), outcome.setCookies);
+ */
 export function withCookies(response: Response, cookies: readonly string[]): Response {
 	if (cookies.length === 0) return response;
 	let target = response;
@@ -77,10 +99,15 @@ export function withCookies(response: Response, cookies: readonly string[]): Res
  *   (await handle(request, { remoteAddress: info.remoteAddr.hostname })) ?? app(request));
  */
 export function refkitHandler(refkit: Refkit, options: WebOptions): WebHandler {
-	const { getUserId } = options;
+	const { getUserId, consent } = options;
 	return async (request, context = {}) => {
 		const outcome = await refkit.handle(
-			fromWebRequest(request, context.remoteAddress, () => getUserId(request)),
+			fromWebRequest(
+				request,
+				context.remoteAddress,
+				() => getUserId(request),
+				consent && (() => consent(request)),
+			),
 		);
 		const redirect = redirectResponse(outcome);
 		if (redirect !== null) return redirect;

@@ -57,6 +57,12 @@ export interface WebhookSenderOptions {
 /**
  * Why a webhook delivery failed: the receiver answered something other than 2xx (`status` says what), or
  * it could not be reached in time (`status` is `undefined`; `cause` holds the network error).
+ *
+ * @example
+ * // onError receives it each time a delivery fails; the outbox retries it later.
+ * createRefkit({ database, secret, onError: (error) => {
+ *   if (error instanceof WebhookDeliveryError) metrics.increment("webhook.failed", { status: error.status });
+ * } });
  */
 export class WebhookDeliveryError extends Error {
 	/** The HTTP status the receiver answered, when it answered. */

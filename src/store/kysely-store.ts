@@ -16,11 +16,13 @@ import type {
 	ConversionQuery,
 	DayCounts,
 	DueDelivery,
+	ErasedHits,
 	HitQuery,
 	LinkQuery,
 	NewConversion,
 	NewHit,
 	NewLink,
+	PersonData,
 	ReferrerCounts,
 	RefkitStore,
 	RowPosition,
@@ -49,6 +51,27 @@ function count(value: Count | undefined): number {
 function olderThan(createdAt: string, id: string, after: RowPosition) {
 	const at = toDbTime(after.createdAt);
 	return sql<boolean>`${sql.ref(createdAt)} <= ${at} and (${sql.ref(createdAt)} < ${at} or ${sql.ref(id)} < ${after.id})`;
+}
+
+/** Whether no conversion credits the hit whose id is `column`. */
+function uncredited(column: string): RawBuilder<boolean> {
+	return sql<boolean>`not exists (select 1 from refkit_conversion where refkit_conversion.hit_id = ${sql.ref(column)})`;
+}
+
+/** Hits that may be pruned: created before `before`, never confirmed, credited by no conversion. */
+function prunable(column: (name: string) => string, before: Date): RawBuilder<boolean> {
+	return sql<boolean>`${sql.ref(column("created_at"))} < ${toDbTime(before)} and ${sql.ref(column("confirmed_at"))} is null and ${uncredited(column("id"))}`;
+}
+
+/**
+ * A person's hits: `own` are those with their user id; `visitor` those without a user whose visitor id is
+ * on one of their own hits (the same browser, anonymous).
+ */
+function hitsOf(userId: string, whose: "own" | "visitor"): RawBuilder<boolean> {
+	if (whose === "own") return sql<boolean>`refkit_hit.user_id = ${userId}`;
+	return sql<boolean>`refkit_hit.user_id is null and refkit_hit.visitor_id in (
+		select mine.visitor_id from refkit_hit as mine where mine.user_id = ${userId} and mine.visitor_id is not null
+	)`;
 }
 
 function toLink(row: Selectable<LinkTable>): ReferralLink {
@@ -734,6 +757,147 @@ export class KyselyStore implements RefkitStore {
 				.set({ next_delivery_at: toDbTime(retryAt), last_delivery_error: error })
 				.where("id", "=", id)
 				.execute();
+		});
+	}
+
+	countPrunableHits(before: Date): Promise<number> {
+		return this.#run("count hits to prune", async () => {
+			const row = await this.#db
+				.selectFrom("refkit_hit")
+				.select(sql<Count>`count(*)`.as("n"))
+				.where(prunable((name) => `refkit_hit.${name}`, before))
+				.executeTakeFirstOrThrow();
+			return count(row.n);
+		});
+	}
+
+	pruneHits(before: Date, limit: number): Promise<number> {
+		return this.#run("prune hits", async () => {
+			const result = await this.#db
+				.deleteFrom("refkit_hit")
+				.where("id", "in", (eb) =>
+					eb
+						.selectFrom("refkit_hit as old")
+						.select("old.id")
+						.where(prunable((name) => `old.${name}`, before))
+						.orderBy("old.created_at")
+						.limit(limit),
+				)
+				// Again on the row itself: a hit confirmed since the batch was chosen stays (PostgreSQL re-reads
+				// a row another transaction just updated before deleting it).
+				.where("confirmed_at", "is", null)
+				.where(uncredited("refkit_hit.id"))
+				.executeTakeFirst();
+			return Number(result.numDeletedRows);
+		});
+	}
+
+	readPersonData(userId: string): Promise<PersonData> {
+		return this.#run("read a user's data", async () => {
+			const hits = (whose: "own" | "visitor") =>
+				this.#db
+					.selectFrom("refkit_hit")
+					.innerJoin("refkit_link", "refkit_link.id", "refkit_hit.link_id")
+					.selectAll("refkit_hit")
+					.select("refkit_link.identifier")
+					.where(hitsOf(userId, whose))
+					.orderBy("refkit_hit.created_at")
+					.orderBy("refkit_hit.id")
+					.execute();
+			const conversions = (column: "referred_user_id" | "referrer_user_id") =>
+				this.#db
+					.selectFrom("refkit_conversion")
+					.selectAll()
+					.where(column, "=", userId)
+					.orderBy("created_at")
+					.orderBy("id")
+					.execute();
+			const visitorIds = await this.#db
+				.selectFrom("refkit_hit")
+				.select("visitor_id")
+				.where("user_id", "=", userId)
+				.where("visitor_id", "is not", null)
+				.groupBy("visitor_id")
+				.orderBy(this.#sql.binaryOrder("visitor_id"))
+				.execute();
+			const links = await this.#db
+				.selectFrom("refkit_link")
+				.selectAll()
+				.where("user_id", "=", userId)
+				.orderBy("created_at")
+				.orderBy("id")
+				.execute();
+			const toHitWithLink = (row: Selectable<HitTable> & { identifier: string }) => ({
+				...toHit(row),
+				identifier: row.identifier,
+			});
+			return {
+				visitorIds: visitorIds.map((row) => row.visitor_id as string),
+				links: links.map(toLink),
+				hits: (await hits("own")).map(toHitWithLink),
+				hitsAsVisitor: (await hits("visitor")).map(toHitWithLink),
+				conversionsAsReferred: (await conversions("referred_user_id")).map(toConversion),
+				conversionsAsReferrer: (await conversions("referrer_user_id")).map(toConversion),
+			};
+		});
+	}
+
+	eraseHitsOf(userId: string, now: Date): Promise<ErasedHits> {
+		return this.#run("erase a user's hits", async () => {
+			const erased: ErasedHits = { deleted: 0, anonymised: 0 };
+			// The anonymous hits first: they are found through the visitor ids on the person's own hits.
+			for (const whose of ["visitor", "own"] as const) {
+				const anonymised = await this.#db
+					.updateTable("refkit_hit")
+					.set({
+						user_id: null,
+						visitor_id: null,
+						ip: null,
+						user_agent: null,
+						referer: null,
+						next: null,
+						updated_at: toDbTime(now),
+					})
+					.where(hitsOf(userId, whose))
+					.where((eb) => eb.not(uncredited("refkit_hit.id")))
+					.executeTakeFirst();
+				const deleted = await this.#db
+					.deleteFrom("refkit_hit")
+					.where(hitsOf(userId, whose))
+					.where(uncredited("refkit_hit.id"))
+					.executeTakeFirst();
+				erased.anonymised += Number(anonymised.numUpdatedRows);
+				erased.deleted += Number(deleted.numDeletedRows);
+			}
+			return erased;
+		});
+	}
+
+	detachLinksOf(userId: string, now: Date): Promise<number> {
+		return this.#run("detach a user's links", async () => {
+			const result = await this.#db
+				.updateTable("refkit_link")
+				.set({ user_id: null, updated_at: toDbTime(now) })
+				.where("user_id", "=", userId)
+				.executeTakeFirst();
+			return Number(result.numUpdatedRows);
+		});
+	}
+
+	pseudonymiseConversionsOf(userId: string, pseudonym: string, now: Date): Promise<number> {
+		return this.#run("anonymise a user's conversions", async () => {
+			const result = await this.#db
+				.updateTable("refkit_conversion")
+				.set({
+					referred_user_id: sql<string>`case when referred_user_id = ${userId} then ${pseudonym} else referred_user_id end`,
+					referrer_user_id: sql<
+						string | null
+					>`case when referrer_user_id = ${userId} then null else referrer_user_id end`,
+					updated_at: toDbTime(now),
+				})
+				.where((eb) => eb.or([eb("referred_user_id", "=", userId), eb("referrer_user_id", "=", userId)]))
+				.executeTakeFirst();
+			return Number(result.numUpdatedRows);
 		});
 	}
 

@@ -1,5 +1,13 @@
 import type { Kysely } from "kysely";
-import type { Conversion, DialectName, Hit, HitWithLink, MigrationResult, ReferralLink } from "../types.js";
+import type {
+	Conversion,
+	DialectName,
+	Hit,
+	HitWithLink,
+	MigrationResult,
+	ReferralLink,
+	UserExport,
+} from "../types.js";
 
 /** A link to insert. */
 export interface NewLink {
@@ -121,6 +129,15 @@ export interface DueDelivery {
 	attempt: number;
 }
 
+/** Everything stored about one person, each list oldest first (by `created_at`, then `id`). */
+export type PersonData = Omit<UserExport, "userId" | "exportedAt">;
+
+/** What erasing a person's hits did: hits deleted, and hits a conversion credits, anonymised instead. */
+export interface ErasedHits {
+	deleted: number;
+	anonymised: number;
+}
+
 /**
  * Everything refkit asks of a database, in its own words (Lucia's idea: domain verbs, not generic CRUD).
  * One implementation, {@link KyselyStore}, serves SQLite and PostgreSQL.
@@ -196,5 +213,34 @@ export interface RefkitStore {
 	markDelivered(id: string, type: "conversion" | "reversal", now: Date): Promise<void>;
 	/** Records a failed attempt; the delivery is due again at `retryAt`. */
 	markDeliveryFailed(id: string, error: string, retryAt: Date): Promise<void>;
+	/**
+	 * How many hits {@link RefkitStore.pruneHits} would delete: those created before `before`, never confirmed,
+	 * and credited by no conversion.
+	 */
+	countPrunableHits(before: Date): Promise<number>;
+	/**
+	 * Deletes up to `limit` of those hits, oldest first, in one statement (so each batch holds its locks
+	 * briefly); returns how many. The conditions are checked again on each row as it is deleted.
+	 */
+	pruneHits(before: Date, limit: number): Promise<number>;
+	/**
+	 * Everything stored about `userId`: the visitor ids of their hits, the links they own, their hits, the
+	 * anonymous hits of those visitor ids, and the conversions in which they are the referred user or the
+	 * referrer.
+	 */
+	readPersonData(userId: string): Promise<PersonData>;
+	/**
+	 * Erases the hits of `userId` (their own, and the anonymous hits of visitor ids they used): deletes each,
+	 * unless a conversion credits it; then it is kept without anything that identifies the visitor (user,
+	 * visitor id, IP, User-Agent, Referer, `next`).
+	 */
+	eraseHitsOf(userId: string, now: Date): Promise<ErasedHits>;
+	/** Gives the links of `userId` to nobody (they keep working); returns how many. */
+	detachLinksOf(userId: string, now: Date): Promise<number>;
+	/**
+	 * Replaces `userId` in conversions: as the referred user by `pseudonym`, as the referrer by `null`.
+	 * Returns how many conversions changed.
+	 */
+	pseudonymiseConversionsOf(userId: string, pseudonym: string, now: Date): Promise<number>;
 	close(): Promise<void>;
 }

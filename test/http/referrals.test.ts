@@ -1,6 +1,14 @@
 import { describe, expect, test } from "vitest";
 import { createTestRefkit, DATABASES } from "../setup/databases.js";
-import { ADAPTERS, BROWSER_AGENT, deletesCookie, request, responseCookie, startApp } from "../setup/http.js";
+import {
+	ADAPTERS,
+	BROWSER_AGENT,
+	CONSENT_HEADER,
+	deletesCookie,
+	request,
+	responseCookie,
+	startApp,
+} from "../setup/http.js";
 
 const COOKIE = "refkit_visitor";
 
@@ -279,7 +287,7 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 			expect(await refkit.listHits()).toEqual([]);
 			expect(refkit.counters()).toEqual({
 				hitsRecorded: 0,
-				hitsSkipped: { bot: 2, preview: 3, head: 0, duplicate: 0 },
+				hitsSkipped: { bot: 2, preview: 3, head: 0, duplicate: 0, consent: 0 },
 			});
 			await request(`${base}/ref/sale`);
 			expect(await refkit.listHits()).toHaveLength(1);
@@ -311,6 +319,47 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 			const hits = await refkit.listHits();
 			expect(hits).toHaveLength(4);
 			expect(refkit.counters().hitsSkipped.duplicate).toBe(2);
+		});
+	});
+
+	describe("privacy: consent and IP storage", () => {
+		const NO = { [CONSENT_HEADER]: "no" };
+
+		test("without consent a visitor is redirected, but no hit and no cookie are stored", async () => {
+			const { refkit, base } = await setUp();
+			const response = await request(`${base}/ref/abc123def?next=/foo`, { headers: NO });
+			expect(response.status).toBe(302);
+			expect(response.headers.get("location")).toBe("/foo");
+			expect(response.headers.getSetCookie()).toEqual([]);
+			expect(await refkit.listHits()).toEqual([]);
+			expect(refkit.counters().hitsSkipped.consent).toBe(1);
+		});
+
+		test("withdrawn consent deletes the visitor cookie and claims nothing", async () => {
+			const { refkit, base } = await setUp();
+			const first = await request(`${base}/ref/abc123def`);
+			const cookie = `${COOKIE}=${responseCookie(first, COOKIE)?.value}`;
+			const followed = await request(`${base}/ref/abc123def`, { cookie, headers: NO });
+			expect(deletesCookie(followed, COOKIE)).toBe(true);
+			const page = await request(`${base}/`, { cookie, user: "zoe", headers: NO });
+			expect(page.status).toBe(200);
+			expect(deletesCookie(page, COOKIE)).toBe(true);
+			const hits = await refkit.listHits();
+			expect(hits).toHaveLength(1);
+			expect(hits[0]?.userId).toBeNull();
+		});
+
+		test.each([
+			["full", "2001:db8:85a3:8d3:1319:8a2e:370:7348", "203.0.113.9"],
+			["truncate", "2001:db8:85a3::", "203.0.113.0"],
+			["none", null, null],
+		] as const)("ip: %s stores %s and %s", async (ip, v6, v4) => {
+			const { refkit, base } = await setUp({ ip, trustProxy: true });
+			await request(`${base}/ref/abc123def`, {
+				headers: { "x-forwarded-for": "2001:db8:85a3:8d3:1319:8a2e:370:7348" },
+			});
+			await request(`${base}/ref/abc123def`, { headers: { "x-forwarded-for": "203.0.113.9" } });
+			expect((await refkit.listHits()).map((hit) => hit.ip).sort()).toEqual([v6, v4].sort());
 		});
 	});
 

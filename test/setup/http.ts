@@ -28,6 +28,9 @@ export const USER_HEADER = "x-test-user";
 export const DASHBOARD_PATH = "/admin/refkit";
 export const ADMIN = "admin";
 
+/** The header tests use to refuse consent: `x-test-consent: no`; the test apps read it in `consent`. */
+export const CONSENT_HEADER = "x-test-consent";
+
 const closers: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
 	await Promise.all(closers.splice(0).map((close) => close()));
@@ -58,7 +61,12 @@ export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<st
 	switch (adapter) {
 		case "express": {
 			const app = express();
-			app.use(expressMiddleware(refkit, { getUserId: (req) => req.get(USER_HEADER) ?? null }));
+			app.use(
+				expressMiddleware(refkit, {
+					getUserId: (req) => req.get(USER_HEADER) ?? null,
+					consent: (req) => req.get(CONSENT_HEADER) !== "no",
+				}),
+			);
 			app.use(
 				expressDashboard(refkit, {
 					path: DASHBOARD_PATH,
@@ -75,6 +83,7 @@ export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<st
 			await app.register(refkitPlugin, {
 				refkit,
 				getUserId: (request) => request.headers[USER_HEADER] as string,
+				consent: (request) => request.headers[CONSENT_HEADER] !== "no",
 			});
 			await app.register(refkitDashboardPlugin, {
 				refkit,
@@ -89,7 +98,12 @@ export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<st
 		}
 		case "hono": {
 			const app = new Hono<{ Bindings: HttpBindings }>();
-			app.use(honoMiddleware(refkit, { getUserId: (c) => c.req.header(USER_HEADER) }));
+			app.use(
+				honoMiddleware(refkit, {
+					getUserId: (c) => c.req.header(USER_HEADER),
+					consent: (c) => c.req.header(CONSENT_HEADER) !== "no",
+				}),
+			);
 			app.use(
 				honoDashboard(refkit, {
 					path: DASHBOARD_PATH,
@@ -103,7 +117,10 @@ export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<st
 			return listen(createAdaptorServer({ fetch: app.fetch }) as Server);
 		}
 		case "web": {
-			const handle = refkitHandler(refkit, { getUserId: (request) => request.headers.get(USER_HEADER) });
+			const handle = refkitHandler(refkit, {
+				getUserId: (request) => request.headers.get(USER_HEADER),
+				consent: (request) => request.headers.get(CONSENT_HEADER) !== "no",
+			});
 			const dashboard = dashboardHandler(refkit, {
 				path: DASHBOARD_PATH,
 				authorize: (request) => request.headers.get(USER_HEADER) === ADMIN,
