@@ -62,6 +62,20 @@ describe("resolveOptions", () => {
 		);
 	});
 
+	test("a list of secrets rotates: the newest signs, all verify", () => {
+		const newest = "n".repeat(32);
+		const resolved = resolveOptions({ ...base, secret: [newest, SECRET] });
+		expect(resolved.secret).toBe(newest);
+		expect(resolved.secrets).toEqual([newest, SECRET]);
+		expect(resolveOptions(base).secrets).toEqual([SECRET]);
+		expect(optionError({ ...base, secret: [] })).toMatch(/1 to 10 secrets/);
+		expect(optionError({ ...base, secret: [newest, "short"] })).toMatch(
+			/options\.secret\[1\] must be a string of at least 32/,
+		);
+		expect(optionError({ ...base, secret: [SECRET, SECRET] })).toMatch(/same secret twice/);
+		expect(optionError({ ...base, secret: 42 })).toMatch(/must be a string, or a list/);
+	});
+
 	test("in development a missing secret is replaced with a warning", () => {
 		vi.stubEnv("NODE_ENV", "development");
 		const warn = vi.spyOn(console, "warn").mockImplementation(() => {});

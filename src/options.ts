@@ -21,10 +21,12 @@ export interface RefkitOptions {
 	/** A `postgres://` URL, a SQLite file path (`sqlite:`/`file:` prefixes accepted) or a Kysely instance. */
 	database: DatabaseOption;
 	/**
-	 * Signs the visitor cookie: at least 32 characters, kept secret. Required unless `NODE_ENV` is
-	 * `development` or `test`, where a fixed development secret is used with a warning.
+	 * Signs the visitor cookie (and the dashboard's CSRF tokens): at least 32 characters, kept secret.
+	 * Required unless `NODE_ENV` is `development` or `test`, where a fixed development secret is used with a
+	 * warning. To rotate it, give a list, newest first: `[newSecret, oldSecret]`. New cookies are signed
+	 * with the newest; cookies signed with any listed secret stay valid until you drop it from the list.
 	 */
-	secret?: string | undefined;
+	secret?: string | readonly string[] | undefined;
 	cookie?: {
 		/** Default `refkit_visitor`. */
 		name?: string;
@@ -81,7 +83,10 @@ export interface RefkitOptions {
 
 /** The options after validation, with every default filled in. Frozen. */
 export interface ResolvedOptions {
+	/** The newest secret: what refkit signs with. */
 	readonly secret: string;
+	/** Every secret, newest first: what a signature is checked against. */
+	readonly secrets: readonly string[];
 	readonly cookieName: string;
 	readonly cookie: Readonly<CookieAttributes>;
 	readonly urlParam: string;
@@ -148,9 +153,33 @@ function invalid(message: string): never {
 	throw new RefkitError("INVALID_OPTION", `refkit: ${message}`);
 }
 
+/** The most secrets a rotation list may hold: the newest and a few older ones still being phased out. */
+const MAX_SECRETS = 10;
+
+/** The secrets, newest first: a list for rotation, or one secret. */
+function resolveSecrets(secret: unknown): readonly string[] {
+	if (!Array.isArray(secret)) return [resolveSecret(secret)];
+	if (secret.length === 0 || secret.length > MAX_SECRETS) {
+		invalid(
+			`options.secret as a list must hold 1 to ${MAX_SECRETS} secrets, the newest first (got ${secret.length}).`,
+		);
+	}
+	secret.forEach((item, i) => {
+		if (typeof item !== "string" || item.length < MIN_SECRET_LENGTH) {
+			invalid(
+				`options.secret[${i}] must be a string of at least ${MIN_SECRET_LENGTH} characters. Generate one with \`openssl rand -hex 32\`.`,
+			);
+		}
+	});
+	if (new Set(secret).size !== secret.length) invalid("options.secret lists the same secret twice.");
+	return Object.freeze([...secret]);
+}
+
 function resolveSecret(secret: unknown): string {
 	const development = process.env.NODE_ENV === "development" || process.env.NODE_ENV === "test";
-	if (secret !== undefined && typeof secret !== "string") invalid("options.secret must be a string.");
+	if (secret !== undefined && typeof secret !== "string") {
+		invalid("options.secret must be a string, or a list of strings (newest first) while rotating.");
+	}
 	if (typeof secret === "string" && secret.length >= MIN_SECRET_LENGTH) return secret;
 	const problem =
 		secret === undefined || secret === ""
@@ -241,6 +270,7 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 		);
 	}
 	const cookie = resolveCookie(options.cookie);
+	const secrets = resolveSecrets(options.secret);
 
 	const urlParam = options.urlParam ?? DEFAULTS.urlParam;
 	if (typeof urlParam !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(urlParam)) {
@@ -282,7 +312,8 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 		((error: unknown, context: ErrorContext) => console.error(`refkit: ${context.operation} failed:`, error));
 
 	return Object.freeze({
-		secret: resolveSecret(options.secret),
+		secret: secrets[0] as string,
+		secrets,
 		cookieName: cookie.name,
 		cookie: Object.freeze(cookie.attributes),
 		urlParam,

@@ -8,7 +8,7 @@ import { verifyVisitorCookie } from "./visitor-cookie.js";
  * signature does not verify claims nothing. Returns how many hits were claimed; database errors throw.
  */
 export async function claimHits(ctx: CoreContext, cookieValue: unknown, userId: string): Promise<number> {
-	const visitorId = verifyVisitorCookie(cookieValue, ctx.options.secret);
+	const visitorId = verifyVisitorCookie(cookieValue, ctx.options.secrets);
 	if (visitorId === null) return 0;
 	const count = await ctx.store.claimVisitorHits(visitorId, userId, ctx.now());
 	if (count > 0) ctx.events.emit("claim", { userId, visitorId, count });

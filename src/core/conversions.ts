@@ -115,9 +115,11 @@ export async function confirm(
 	const { attribution, attributionWindow } = ctx.options;
 	const result = await ctx.store.transaction(async (store, tx): Promise<ConfirmResult> => {
 		// An erased user's conversions stand under their pseudonym: an account with the same id reached the goal.
-		const existing =
-			(await store.findConversion(userId, goal)) ??
-			(await store.findConversion(erasedUserId(ctx.options.secret, userId), goal));
+		// Under each secret still listed, so that rotating the secret does not forget who was erased.
+		let existing = await store.findConversion(userId, goal);
+		for (const secret of ctx.options.secrets) {
+			existing ??= await store.findConversion(erasedUserId(secret, userId), goal);
+		}
 		if (existing !== null) return { status: "already-converted", conversion: existing };
 
 		const from = new Date(at.getTime() - attributionWindow);

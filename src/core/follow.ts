@@ -16,7 +16,11 @@ export const STORED_LENGTH = { userAgent: 512, referer: 2048, next: 2048 } as co
 /** A bounded prefix of a header value, without the NUL characters PostgreSQL refuses in text. */
 function bounded(value: string | null | undefined, max: number): string | null {
 	if (value === null || value === undefined || value === "") return null;
-	return value.slice(0, max).replace(/\0/g, "");
+	let prefix = value.slice(0, max);
+	// Never keep half of a character cut at the bound: a lone surrogate is stored as U+FFFD by PostgreSQL and
+	// as invalid UTF-8 by SQLite (read back as three U+FFFD), so the stored value would not be a prefix.
+	if (/[\uD800-\uDBFF]$/.test(prefix)) prefix = prefix.slice(0, -1);
+	return prefix.replace(/\0/g, "");
 }
 
 function decodeIdentifier(raw: string): string | null {
@@ -83,7 +87,7 @@ export async function follow(
 	let returning = userId !== null;
 	let setCookies: string[];
 	if (userId === null) {
-		visitorId = verifyVisitorCookie(cookieValue, options.secret);
+		visitorId = verifyVisitorCookie(cookieValue, options.secrets);
 		returning = visitorId !== null;
 		visitorId ??= newVisitorId();
 		setCookies = [

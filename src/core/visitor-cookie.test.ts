@@ -9,12 +9,12 @@ describe("visitor cookie", () => {
 		const id = newVisitorId();
 		const value = signVisitorId(id, SECRET);
 		expect(value.startsWith(`${id}.`)).toBe(true);
-		expect(verifyVisitorCookie(value, SECRET)).toBe(id);
+		expect(verifyVisitorCookie(value, [SECRET])).toBe(id);
 	});
 
 	test("another secret's signature does not verify", () => {
 		const value = signVisitorId(newVisitorId(), SECRET);
-		expect(verifyVisitorCookie(value, "t".repeat(32))).toBeNull();
+		expect(verifyVisitorCookie(value, ["t".repeat(32)])).toBeNull();
 	});
 
 	test("property: any change to a valid cookie makes it invalid", () => {
@@ -23,7 +23,7 @@ describe("visitor cookie", () => {
 			fc.property(fc.nat(value.length - 1), fc.string({ minLength: 1, maxLength: 1 }), (index, char) => {
 				fc.pre(value[index] !== char);
 				const tampered = value.slice(0, index) + char + value.slice(index + 1);
-				expect(verifyVisitorCookie(tampered, SECRET)).toBeNull();
+				expect(verifyVisitorCookie(tampered, [SECRET])).toBeNull();
 			}),
 		);
 	});
@@ -31,13 +31,23 @@ describe("visitor cookie", () => {
 	test("property: arbitrary input never verifies and never throws", () => {
 		fc.assert(
 			fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.anything()), (value) => {
-				expect(verifyVisitorCookie(value, SECRET)).toBeNull();
+				expect(verifyVisitorCookie(value, [SECRET])).toBeNull();
 			}),
 		);
 	});
 
+	test("while rotating, a cookie signed with any listed secret verifies; a dropped one does not", () => {
+		const id = newVisitorId();
+		const old = signVisitorId(id, SECRET);
+		const fresh = signVisitorId(id, "n".repeat(32));
+		expect(verifyVisitorCookie(old, ["n".repeat(32), SECRET])).toBe(id);
+		expect(verifyVisitorCookie(fresh, ["n".repeat(32), SECRET])).toBe(id);
+		expect(verifyVisitorCookie(old, ["n".repeat(32)])).toBeNull();
+		expect(verifyVisitorCookie(old, [])).toBeNull();
+	});
+
 	test("oversized values are refused before any hashing", () => {
 		const value = signVisitorId(newVisitorId(), SECRET);
-		expect(verifyVisitorCookie(value + "A".repeat(100_000), SECRET)).toBeNull();
+		expect(verifyVisitorCookie(value + "A".repeat(100_000), [SECRET])).toBeNull();
 	});
 });

@@ -28,16 +28,21 @@ export function signVisitorId(visitorId: string, secret: string): string {
 }
 
 /**
- * The visitor id inside `cookieValue` if its signature is valid under `secret`, otherwise `null`.
- * Never throws; compares signatures in constant time.
+ * The visitor id inside `cookieValue` if its signature is valid under one of `secrets` (the newest and
+ * those being rotated out), otherwise `null`. Never throws; compares signatures in constant time, and
+ * checks every secret whichever matches, so the time taken says nothing about which one did.
  */
-export function verifyVisitorCookie(cookieValue: unknown, secret: string): string | null {
+export function verifyVisitorCookie(cookieValue: unknown, secrets: readonly string[]): string | null {
 	if (typeof cookieValue !== "string" || cookieValue.length > MAX_COOKIE_LENGTH) return null;
 	const dot = cookieValue.indexOf(".");
 	if (dot < 0) return null;
 	const visitorId = cookieValue.slice(0, dot);
 	if (!UUID.test(visitorId)) return null;
 	const given = Buffer.from(cookieValue.slice(dot + 1), "utf8");
-	const expected = Buffer.from(sign(visitorId, secret), "utf8");
-	return given.length === expected.length && timingSafeEqual(given, expected) ? visitorId : null;
+	let valid = false;
+	for (const secret of secrets) {
+		const expected = Buffer.from(sign(visitorId, secret), "utf8");
+		if (given.length === expected.length && timingSafeEqual(given, expected)) valid = true;
+	}
+	return valid ? visitorId : null;
 }

@@ -37,7 +37,15 @@ afterAll(async () => {
 });
 
 async function listen(server: Server): Promise<string> {
-	closers.push(() => new Promise((resolve) => server.close(resolve)));
+	// closeAllConnections: a response body a test did not read keeps its connection busy, and close() alone
+	// would wait for it.
+	closers.push(
+		() =>
+			new Promise((resolve) => {
+				server.close(resolve);
+				server.closeAllConnections();
+			}),
+	);
 	// Listening on every address makes IPv4 clients appear as ::ffff:127.0.0.1, which refkit must normalise.
 	await new Promise<void>((resolve) => server.listen(0, resolve));
 	return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
