@@ -24,7 +24,7 @@ import {
 	type UserExport,
 } from "../src/index.js";
 import { DATABASES, type DatabaseKind, freshDatabaseUrl, TEST_SECRET } from "./setup/databases.js";
-import { runSql, visit, visitorCookie } from "./setup/direct.js";
+import { insertRows, visit, visitorCookie } from "./setup/direct.js";
 import { BROWSER_AGENT } from "./setup/http.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -111,28 +111,19 @@ interface SeedHit {
 async function insertHits(kind: DatabaseKind, url: string, hits: SeedHit[]): Promise<string[]> {
 	const ids = hits.map(() => randomUUID());
 	for (let start = 0; start < hits.length; start += 500) {
-		const rows = hits
-			.slice(start, start + 500)
-			.map((hit, i) => [
-				ids[start + i],
-				hit.linkId,
-				kind === "sqlite" ? Number(hit.userId != null) : hit.userId != null,
-				hit.userId ?? null,
-				hit.userId == null ? randomUUID() : null,
-				"203.0.113.9",
-				hit.userAgent ?? BROWSER_AGENT,
-				hit.confirmed ? hit.at.toISOString() : null,
-				hit.at.toISOString(),
-				hit.at.toISOString(),
-			]);
-		let n = 0;
-		const values = rows.map((row) => `(${row.map(() => `$${++n}`).join(", ")})`).join(", ");
-		await runSql(
-			kind,
-			url,
-			`insert into refkit_hit (id, link_id, authenticated, user_id, visitor_id, ip, user_agent, confirmed_at, created_at, updated_at) values ${values}`,
-			rows.flat(),
-		);
+		const rows = hits.slice(start, start + 500).map((hit, i) => ({
+			id: ids[start + i],
+			link_id: hit.linkId,
+			authenticated: kind === "sqlite" ? Number(hit.userId != null) : hit.userId != null,
+			user_id: hit.userId ?? null,
+			visitor_id: hit.userId == null ? randomUUID() : null,
+			ip: "203.0.113.9",
+			user_agent: hit.userAgent ?? BROWSER_AGENT,
+			confirmed_at: hit.confirmed ? hit.at.toISOString() : null,
+			created_at: hit.at.toISOString(),
+			updated_at: hit.at.toISOString(),
+		}));
+		await insertRows(kind, url, "refkit_hit", rows);
 	}
 	return ids;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import type { HitWithLink, Refkit, UserExport } from "../src/index.js";
 import { createTestRefkit, DATABASES, type DatabaseKind, freshDatabaseUrl } from "./setup/databases.js";
-import { expectCode, runSql, visit, visitorCookie } from "./setup/direct.js";
+import { expectCode, insertRows, runSql, visit, visitorCookie } from "./setup/direct.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -20,27 +20,20 @@ async function insertPastHits(kind: DatabaseKind, url: string, hits: PastHit[]):
 	const now = Date.now();
 	const rows = hits.map((hit, i) => {
 		const at = new Date(now - hit.daysAgo * DAY - i * 1000).toISOString();
-		return [
-			ids[i],
-			hit.linkId,
-			kind === "sqlite" ? Number(hit.userId != null) : hit.userId != null,
-			hit.userId ?? null,
-			hit.visitorId === undefined ? randomUUID() : hit.visitorId,
-			"203.0.113.7",
-			"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-			hit.confirmed ? at : null,
-			at,
-			at,
-		];
+		return {
+			id: ids[i],
+			link_id: hit.linkId,
+			authenticated: kind === "sqlite" ? Number(hit.userId != null) : hit.userId != null,
+			user_id: hit.userId ?? null,
+			visitor_id: hit.visitorId === undefined ? randomUUID() : hit.visitorId,
+			ip: "203.0.113.7",
+			user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+			confirmed_at: hit.confirmed ? at : null,
+			created_at: at,
+			updated_at: at,
+		};
 	});
-	let n = 0;
-	const values = rows.map((row) => `(${row.map(() => `$${++n}`).join(", ")})`).join(", ");
-	await runSql(
-		kind,
-		url,
-		`insert into refkit_hit (id, link_id, authenticated, user_id, visitor_id, ip, user_agent, confirmed_at, created_at, updated_at) values ${values}`,
-		rows.flat(),
-	);
+	await insertRows(kind, url, "refkit_hit", rows);
 	return ids;
 }
 

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, test } from "vitest";
 import { type Conversion, type HitWithLink, isRefkitError, type Refkit } from "../src/index.js";
-import { createTestRefkit, DATABASES, type DatabaseKind, freshDatabaseUrl } from "./setup/databases.js";
-import { expectCode, runSql, visit, visitorCookie } from "./setup/direct.js";
+import { createTestRefkit, DATABASES, freshDatabaseUrl } from "./setup/databases.js";
+import { expectCode, insertRows, visit, visitorCookie } from "./setup/direct.js";
 import { BROWSER_AGENT } from "./setup/http.js";
 
 const HOUR = 60 * 60 * 1000;
@@ -422,19 +422,6 @@ describe.each(DATABASES)("list filters on %s", (kind) => {
 		await expectCode(refkit.listConversions({ to: new Date(Number.NaN) }), "INVALID_ARGUMENT");
 	});
 });
-
-/** Inserts rows into `table` through a connection of the test's own, in one multi-row INSERT. */
-async function insertRows(kind: DatabaseKind, url: string, table: string, rows: Record<string, unknown>[]) {
-	const columns = Object.keys(rows[0] ?? {});
-	let n = 0;
-	const values = rows.map(() => `(${columns.map(() => `$${++n}`).join(", ")})`).join(", ");
-	await runSql(
-		kind,
-		url,
-		`insert into ${table} (${columns.join(", ")}) values ${values}`,
-		rows.flatMap((row) => columns.map((column) => row[column])),
-	);
-}
 
 /** Newest first, as refkit lists and exports: by time, then by id, both descending. */
 function newestFirst<T extends { createdAt: Date; id: string }>(rows: T[]): T[] {

@@ -76,3 +76,21 @@ export async function runSql(
 		await client.end();
 	}
 }
+
+/** Inserts rows into `table` through a connection of the test's own, in one multi-row INSERT. */
+export async function insertRows(
+	kind: DatabaseKind,
+	url: string,
+	table: string,
+	rows: Record<string, unknown>[],
+) {
+	const columns = Object.keys(rows[0] ?? {});
+	let n = 0;
+	const values = rows.map(() => `(${columns.map(() => `$${++n}`).join(", ")})`).join(", ");
+	await runSql(
+		kind,
+		url,
+		`insert into ${table} (${columns.join(", ")}) values ${values}`,
+		rows.flatMap((row) => columns.map((column) => row[column])),
+	);
+}
