@@ -22,7 +22,12 @@ export type RefkitErrorCode =
 	/** A migration failed; the cause holds the database's error. */
 	| "MIGRATION_FAILED"
 	/** The database could not be opened or reached, or it refused a query. */
-	| "STORE_UNAVAILABLE";
+	| "STORE_UNAVAILABLE"
+	/**
+	 * The database did not answer a visitor's request within 1.5 s, so the visitor went on without waiting
+	 * (only ever reported to `onError`, never thrown). The work goes on, and a failure is reported again.
+	 */
+	| "STORE_TIMEOUT";
 
 /**
  * The one error class refkit throws. `code` is stable and meant for `switch`; `message` is meant for people.

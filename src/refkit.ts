@@ -254,7 +254,10 @@ export interface Refkit {
 	 * that removes it. A listener that throws is reported to `onError` and never breaks the operation.
 	 */
 	on<E extends RefkitEventName>(event: E, listener: RefkitListener<E>): () => void;
-	/** Hits recorded and skipped (bots, previews, HEAD, duplicates) by this instance since it was created. */
+	/**
+	 * Hits recorded and skipped (bots, previews, HEAD, duplicates, no consent), and errors reported to
+	 * `onError`, by this instance since it was created.
+	 */
 	counters(): RefkitCounters;
 	/** Closes the database connection refkit opened (not an application's own Kysely instance). */
 	close(): Promise<void>;
@@ -394,7 +397,11 @@ export function createRefkit(options: RefkitOptions): Refkit {
 			openDatabase(options.database, (error) => report(ctx, error, { operation: "database" })),
 		),
 		events: new Emitter((error) => report(ctx, error, { operation: "event" })),
-		counters: { hitsRecorded: 0, hitsSkipped: { bot: 0, preview: 0, head: 0, duplicate: 0, consent: 0 } },
+		counters: {
+			hitsRecorded: 0,
+			hitsSkipped: { bot: 0, preview: 0, head: 0, duplicate: 0, consent: 0 },
+			errors: 0,
+		},
 		now: () => new Date(),
 	};
 	const { store } = ctx;

@@ -1,6 +1,7 @@
 import { serializeCookieDeletion } from "../http/cookies.js";
 import type { Outcome, RefkitRequest } from "../http/request.js";
 import { type CoreContext, consented, currentUser, PASS, report } from "./context.js";
+import { awaitUntil, visitorDeadline } from "./deadline.js";
 import { verifyVisitorCookie } from "./visitor-cookie.js";
 
 /**
@@ -17,19 +18,21 @@ export async function claimHits(ctx: CoreContext, cookieValue: unknown, userId: 
 
 /**
  * The claim step of a logged-in visitor's request that carries the visitor cookie: claim, then delete the
- * cookie. If the database fails, the cookie is kept, so the hits can still be claimed on a later request.
- * Returns the `Set-Cookie` values to send.
+ * cookie. If the database fails, or has not answered by `deadline`, the error is reported and the cookie
+ * kept, so the hits can still be claimed on a later request (a late claim still claims). Returns the
+ * `Set-Cookie` values to send, or `null` when the claim did not happen in time.
  */
 export async function claimAndForget(
 	ctx: CoreContext,
 	cookieValue: string,
 	userId: string,
-): Promise<string[]> {
+	deadline: number,
+): Promise<string[] | null> {
 	try {
-		await claimHits(ctx, cookieValue, userId);
+		await awaitUntil(ctx, deadline, () => claimHits(ctx, cookieValue, userId), { operation: "claim" });
 	} catch (error) {
 		report(ctx, error, { operation: "claim" });
-		return [];
+		return null;
 	}
 	return [serializeCookieDeletion(ctx.options.cookieName, ctx.options.cookie)];
 }
@@ -50,5 +53,6 @@ export async function claimOnRequest(
 			setCookies: [serializeCookieDeletion(ctx.options.cookieName, ctx.options.cookie)],
 		};
 	}
-	return { redirect: null, setCookies: await claimAndForget(ctx, cookieValue, userId) };
+	const setCookies = await claimAndForget(ctx, cookieValue, userId, visitorDeadline());
+	return { redirect: null, setCookies: setCookies ?? [] };
 }

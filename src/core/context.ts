@@ -10,6 +10,13 @@ export interface RefkitCounters {
 	hitsRecorded: number;
 	/** Requests to enabled links that were redirected but not recorded, by reason. */
 	hitsSkipped: Record<SkipReason, number>;
+	/**
+	 * Errors refkit absorbed and reported to `onError` (the dashboard's are not counted): a database that
+	 * failed or was too slow for a visitor's request, a broken pooled connection, a throwing listener,
+	 * `getUserId` or consent check, a failed delivery. A count that climbs while `hitsRecorded` stalls says
+	 * that visitors are being redirected without their hits being recorded.
+	 */
+	errors: number;
 }
 
 /** What core's functions share: the options, the store, the clock, the event emitter and the counters. */
@@ -32,8 +39,9 @@ export function redirectTo(location: string, setCookies: string[] = []): Outcome
 	return { redirect: { status: 302, location }, setCookies };
 }
 
-/** Reports an error the visitor must not see. A throwing `onError` is itself swallowed. */
+/** Reports an error the visitor must not see, and counts it. A throwing `onError` is itself swallowed. */
 export function report(ctx: CoreContext, error: unknown, context: ErrorContext): void {
+	ctx.counters.errors++;
 	try {
 		ctx.options.onError(error, context);
 	} catch {

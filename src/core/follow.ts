@@ -5,6 +5,7 @@ import type { Hit, ReferralLink } from "../types.js";
 import { nonHumanReason } from "./bots.js";
 import { claimAndForget } from "./claim.js";
 import { type CoreContext, consented, currentUser, redirectTo, report } from "./context.js";
+import { awaitUntil, visitorDeadline } from "./deadline.js";
 import { isValidIdentifier } from "./identifiers.js";
 import { clientIp, storedIp } from "./ip.js";
 import { safeRedirectPath } from "./safe-redirect.js";
@@ -37,7 +38,8 @@ function decodeIdentifier(raw: string): string | null {
  * visitor's earlier anonymous hits are claimed and the cookie deleted. Unknown and disabled links record
  * nothing and leave the cookie alone. Bots, previews and HEAD requests (with `skipBots`) and repeats within
  * `dedupeWindow` are redirected the same way but not recorded. Never throws: the visitor is redirected
- * whatever the database does.
+ * whatever the database does, after waiting for it `VISITOR_WAIT_MS` (1.5 s) at most; a hit the database
+ * records later is still counted and emitted.
  */
 export async function follow(
 	ctx: CoreContext,
@@ -47,16 +49,18 @@ export async function follow(
 	cookieValue: string | undefined,
 ): Promise<Outcome> {
 	const { options, store } = ctx;
+	const deadline = visitorDeadline();
 	const requestedNext = query.includes("next") ? new URLSearchParams(query).get("next") : null;
 	const safeNext = safeRedirectPath(requestedNext);
 	const identifier = decodeIdentifier(rawIdentifier);
 	if (!isValidIdentifier(identifier)) return redirectTo(safeNext ?? options.successUrl);
 
+	const context = { operation: "follow", identifier } as const;
 	let link: ReferralLink | null;
 	try {
-		link = await store.findLink(identifier);
+		link = await awaitUntil(ctx, deadline, () => store.findLink(identifier), context);
 	} catch (error) {
-		report(ctx, error, { operation: "follow", identifier });
+		report(ctx, error, context);
 		return redirectTo(safeNext ?? options.successUrl);
 	}
 	if (link === null || link.disabled) return redirectTo(safeNext ?? options.successUrl);
@@ -94,46 +98,59 @@ export async function follow(
 			serializeCookie(options.cookieName, signVisitorId(visitorId, options.secret), options.cookie),
 		];
 	} else {
-		setCookies = await claimAndForget(ctx, cookieValue ?? "", userId);
+		const claimed = await claimAndForget(ctx, cookieValue ?? "", userId, deadline);
+		// The database failed or is too slow (reported): redirect now rather than wait for it again.
+		if (claimed === null) return redirectTo(destination);
+		setCookies = claimed;
 	}
 
 	const now = ctx.now();
-	try {
+	const hit: Hit = {
+		id: randomUUID(),
+		linkId: link.id,
+		source: "link",
+		authenticated: userId !== null,
+		userId,
+		visitorId,
+		ip: storedIp(
+			clientIp(request.remoteAddress, request.header("x-forwarded-for"), options.trustProxy),
+			options.ip,
+		),
+		userAgent: bounded(userAgent, STORED_LENGTH.userAgent),
+		referer: bounded(request.header("referer"), STORED_LENGTH.referer),
+		next: bounded(requestedNext, STORED_LENGTH.next),
+		confirmedAt: null,
+		createdAt: now,
+		updatedAt: now,
+	};
+	/** Records the hit unless it repeats one within `dedupeWindow`; whether it was recorded. */
+	const record = async (): Promise<boolean> => {
 		if (
 			options.dedupeWindow > 0 &&
 			returning &&
 			(await store.hasRecentHit(
-				link.id,
+				hit.linkId,
 				{ visitorId, userId },
 				new Date(now.getTime() - options.dedupeWindow),
 			))
 		) {
-			ctx.counters.hitsSkipped.duplicate++;
-			return redirectTo(destination, setCookies);
+			return false;
 		}
-		const hit: Hit = {
-			id: randomUUID(),
-			linkId: link.id,
-			source: "link",
-			authenticated: userId !== null,
-			userId,
-			visitorId,
-			ip: storedIp(
-				clientIp(request.remoteAddress, request.header("x-forwarded-for"), options.trustProxy),
-				options.ip,
-			),
-			userAgent: bounded(userAgent, STORED_LENGTH.userAgent),
-			referer: bounded(request.header("referer"), STORED_LENGTH.referer),
-			next: bounded(requestedNext, STORED_LENGTH.next),
-			confirmedAt: null,
-			createdAt: now,
-			updatedAt: now,
-		};
 		await store.insertHit(hit);
-		ctx.counters.hitsRecorded++;
-		ctx.events.emit("hit", hit);
+		return true;
+	};
+	const recorded = (stored: boolean) => {
+		if (stored) {
+			ctx.counters.hitsRecorded++;
+			ctx.events.emit("hit", hit);
+		} else {
+			ctx.counters.hitsSkipped.duplicate++;
+		}
+	};
+	try {
+		recorded(await awaitUntil(ctx, deadline, record, context, recorded));
 	} catch (error) {
-		report(ctx, error, { operation: "follow", identifier });
+		report(ctx, error, context);
 	}
 	return redirectTo(destination, setCookies);
 }

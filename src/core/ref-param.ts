@@ -1,5 +1,6 @@
 import type { Outcome } from "../http/request.js";
 import { type CoreContext, redirectTo, report } from "./context.js";
+import { awaitUntil, visitorDeadline } from "./deadline.js";
 import { isValidIdentifier } from "./identifiers.js";
 
 function decodeKey(key: string): string {
@@ -13,7 +14,8 @@ function decodeKey(key: string): string {
 /**
  * django-reflinks' ReferralLinkMiddleware: a GET to any URL with `?ref=<identifier>` of an enabled link
  * redirects to `/ref/<identifier>?next=<the same path and query without ref>`. Returns `null` to let the
- * request through (no parameter, a malformed or unknown identifier, a disabled link, a database error).
+ * request through (no parameter, a malformed or unknown identifier, a disabled link, a database error, or
+ * no answer within the visitor's 1.5 s).
  */
 export async function refParamRedirect(
 	ctx: CoreContext,
@@ -25,7 +27,8 @@ export async function refParamRedirect(
 	const identifier = new URLSearchParams(query).get(urlParam);
 	if (!isValidIdentifier(identifier)) return null;
 	try {
-		const link = await ctx.store.findLink(identifier);
+		const context = { operation: "ref-param", identifier } as const;
+		const link = await awaitUntil(ctx, visitorDeadline(), () => ctx.store.findLink(identifier), context);
 		if (link === null || link.disabled) return null;
 	} catch (error) {
 		report(ctx, error, { operation: "ref-param", identifier });

@@ -1,5 +1,14 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createRequire } from "node:module";
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteAdapter, SqliteDialect } from "kysely";
+import {
+	Kysely,
+	PostgresAdapter,
+	PostgresDialect,
+	type PostgresPool,
+	type PostgresPoolClient,
+	SqliteAdapter,
+	SqliteDialect,
+} from "kysely";
 import { RefkitError } from "../errors.js";
 import type { DialectName } from "../types.js";
 import type { Database } from "./schema.js";
@@ -56,18 +65,53 @@ interface BetterSqlite3Database {
 }
 type BetterSqlite3 = new (path: string) => BetterSqlite3Database;
 
+interface PgClient {
+	query(text: unknown, values?: unknown): unknown;
+	on(event: "error", listener: (error: Error) => void): unknown;
+	removeListener(event: "error", listener: (error: Error) => void): unknown;
+	/** pg-pool's release: a truthy argument closes the connection instead of pooling it. */
+	release(destroy?: boolean): void;
+}
 interface PgPool {
+	connect(): Promise<PgClient>;
 	on(event: "error", listener: (error: Error) => void): unknown;
 	end(): Promise<void>;
 }
-type Pg = { Pool: new (config: Record<string, unknown>) => PgPool };
+type Pg = {
+	Pool: new (config: Record<string, unknown>) => PgPool;
+	/** An error PostgreSQL itself sent: the connection is still good. */
+	DatabaseError?: new (
+		...args: never[]
+	) => Error;
+};
 
-/** Connection settings that keep a visitor's request short when PostgreSQL is slow or gone. */
+/**
+ * Connection settings. Connecting, or waiting for a free connection, fails after 3 s. Queries have no time
+ * limit of their own (a migration or an export may take minutes), except those of a visitor's request: see
+ * {@link VISITOR_QUERY_TIMEOUT_MS}.
+ */
 export const POSTGRES_POOL_DEFAULTS = {
 	max: 10,
 	connectionTimeoutMillis: 3000,
 	idleTimeoutMillis: 30_000,
 } as const;
+
+/**
+ * The time limit of each query a visitor's request starts (pg's client-side `query_timeout`), in milliseconds.
+ * The visitor stops waiting long before (after 1.5 s); this limit frees the connection of a server that hung
+ * or vanished without closing it, so that the pool can reconnect.
+ */
+export const VISITOR_QUERY_TIMEOUT_MS = 10_000;
+
+const queryTimeouts = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `work`, whose queries on refkit's own PostgreSQL pool are limited to {@link VISITOR_QUERY_TIMEOUT_MS}
+ * each. Other stores and an application's own Kysely instance ignore it.
+ */
+export function withVisitorQueryTimeout<T>(work: () => Promise<T>): Promise<T> {
+	return queryTimeouts.run(VISITOR_QUERY_TIMEOUT_MS, work);
+}
 
 function openSqlite(path: string): Kysely<Database> {
 	const Database = loadDriver<BetterSqlite3>("better-sqlite3", "SQLite");
@@ -93,10 +137,53 @@ function openSqlite(path: string): Kysely<Database> {
 function openPostgres(url: string, onPoolError: (error: Error) => void): Kysely<Database> {
 	const pg = loadDriver<Pg>("pg", "PostgreSQL");
 	const pool = new pg.Pool({ connectionString: url, ...POSTGRES_POOL_DEFAULTS });
-	// An idle connection that breaks (a restarted server) must not crash the application.
+	// An idle connection that breaks (a restarted server) must not crash the application; the pool drops it.
 	pool.on("error", onPoolError);
-	// biome-ignore lint/suspicious/noExplicitAny: pg's Pool matches Kysely's PostgresPool.
-	return new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool as any }) });
+	return new Kysely<Database>({ dialect: new PostgresDialect({ pool: resilientPool(pool, pg) }) });
+}
+
+/**
+ * The pool as Kysely sees it, made to survive an outage:
+ * - pg-pool listens for errors of idle connections only, so a connection that broke while checked out (the
+ *   server stopped between two queries) would emit an unhandled `'error'` and crash the process: here its
+ *   queries fail (and are reported) instead;
+ * - a connection that broke, or whose query failed without an answer from PostgreSQL (a timeout, a reset), is
+ *   closed rather than pooled again, so after a restarted or hung server the pool reconnects;
+ * - queries of a visitor's request get {@link VISITOR_QUERY_TIMEOUT_MS}.
+ */
+function resilientPool(pool: PgPool, pg: Pg): PostgresPool {
+	const answeredByServer = (error: unknown) =>
+		pg.DatabaseError !== undefined && error instanceof pg.DatabaseError;
+	return {
+		async connect() {
+			const client = await pool.connect();
+			let broken = false;
+			const onError = () => {
+				broken = true;
+			};
+			client.on("error", onError);
+			const query = (text: unknown, values?: unknown): unknown => {
+				if (typeof text !== "string") return client.query(text, values); // a cursor
+				const timeout = queryTimeouts.getStore();
+				const running = client.query(
+					timeout === undefined ? text : { text, values, query_timeout: timeout },
+					timeout === undefined ? values : undefined,
+				) as Promise<unknown>;
+				return running.catch((error: unknown) => {
+					if (!answeredByServer(error)) broken = true;
+					throw error;
+				});
+			};
+			return {
+				query,
+				release: () => {
+					client.removeListener("error", onError);
+					client.release(broken);
+				},
+			} as unknown as PostgresPoolClient;
+		},
+		end: () => pool.end(),
+	};
 }
 
 function dialectOf(db: Kysely<unknown>): DialectName {

@@ -288,6 +288,7 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 			expect(refkit.counters()).toEqual({
 				hitsRecorded: 0,
 				hitsSkipped: { bot: 2, preview: 3, head: 0, duplicate: 0, consent: 0 },
+				errors: 0,
 			});
 			await request(`${base}/ref/sale`);
 			expect(await refkit.listHits()).toHaveLength(1);
