@@ -34,6 +34,7 @@ describe("resolveOptions", () => {
 			attributionWindow: 90 * 24 * 60 * 60 * 1000,
 			codeWindow: 30 * 24 * 60 * 60 * 1000,
 			dedupeWindow: 0,
+			hitWrites: "durable",
 			skipBots: true,
 		});
 		expect(resolved.cookie).toMatchObject({
@@ -118,6 +119,7 @@ describe("resolveOptions", () => {
 		[{ dedupeWindow: -1 }, /dedupeWindow must be a whole number of milliseconds from 0/],
 		[{ dedupeWindow: 1e15 }, /dedupeWindow/],
 		[{ skipBots: "no" }, /skipBots must be a boolean/],
+		[{ hitWrites: "later" }, /hitWrites must be "durable" or "buffered"/],
 	])("refuses %o", (options, message) => {
 		expect(optionError({ ...base, ...options })).toMatch(message);
 	});

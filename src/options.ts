@@ -69,6 +69,14 @@ export interface RefkitOptions {
 	 */
 	dedupeWindow?: number;
 	/**
+	 * When a follow's redirect is sent. `"durable"` (default): after its hit is committed (hits arriving
+	 * together share one INSERT and one commit), so every redirected hit is in the database even if the
+	 * process is killed. `"buffered"`: at once, the hit being written with the next batch, a few milliseconds
+	 * later; `close()` writes what is left. Faster on a distant database, but a crash loses the hits of
+	 * the batch under way.
+	 */
+	hitWrites?: "durable" | "buffered";
+	/**
 	 * Whether to leave out of the hits the requests no person made: bots and link-preview fetchers (by
 	 * User-Agent, with isbot; a missing User-Agent counts as a bot) and HEAD requests. They are still
 	 * redirected, and `refkit.counters()` counts them. Default `true`.
@@ -98,6 +106,7 @@ export interface ResolvedOptions {
 	readonly attributionWindow: number;
 	readonly codeWindow: number;
 	readonly dedupeWindow: number;
+	readonly hitWrites: "durable" | "buffered";
 	readonly skipBots: boolean;
 	/** The `onError` given, or the default that logs with `console.error`. */
 	readonly onError: (error: unknown, context: ErrorContext) => void;
@@ -126,6 +135,7 @@ export const DEFAULTS = Object.freeze({
 	attributionWindow: 90 * DAY,
 	codeWindow: 30 * DAY,
 	dedupeWindow: 0,
+	hitWrites: "durable",
 	skipBots: true,
 });
 
@@ -144,6 +154,7 @@ const KNOWN = new Set([
 	"attributionWindow",
 	"codeWindow",
 	"dedupeWindow",
+	"hitWrites",
 	"skipBots",
 	"onError",
 ]);
@@ -302,6 +313,10 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 	if (attribution !== "last" && attribution !== "first") {
 		invalid(`options.attribution must be "last" or "first" (got ${JSON.stringify(attribution)}).`);
 	}
+	const hitWrites = options.hitWrites ?? DEFAULTS.hitWrites;
+	if (hitWrites !== "durable" && hitWrites !== "buffered") {
+		invalid(`options.hitWrites must be "durable" or "buffered" (got ${JSON.stringify(hitWrites)}).`);
+	}
 	const skipBots = options.skipBots ?? DEFAULTS.skipBots;
 	if (typeof skipBots !== "boolean") invalid("options.skipBots must be a boolean.");
 	if (options.onError !== undefined && typeof options.onError !== "function") {
@@ -330,6 +345,7 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 		),
 		codeWindow: resolveWindow("codeWindow", options.codeWindow, DEFAULTS.codeWindow, 1),
 		dedupeWindow: resolveWindow("dedupeWindow", options.dedupeWindow, DEFAULTS.dedupeWindow, 0),
+		hitWrites,
 		skipBots,
 		onError,
 	});

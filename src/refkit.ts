@@ -13,6 +13,7 @@ import {
 import { Emitter, EVENT_NAMES, type RefkitEventName, type RefkitListener } from "./core/events.js";
 import { handleRequest } from "./core/handle.js";
 import { assertIdentifier, generateIdentifier } from "./core/identifiers.js";
+import { LinkCache } from "./core/link-cache.js";
 import {
 	type DeliverOptions,
 	type DeliverResult,
@@ -402,12 +403,14 @@ export function createRefkit(options: RefkitOptions): Refkit {
 			hitsSkipped: { bot: 0, preview: 0, head: 0, duplicate: 0, consent: 0 },
 			errors: 0,
 		},
+		links: new LinkCache(),
 		now: () => new Date(),
 	};
 	const { store } = ctx;
 
 	async function setDisabled(identifier: string, disabled: boolean): Promise<ReferralLink> {
 		const link = await store.setLinkDisabled(assertIdentifier(identifier), disabled, ctx.now());
+		ctx.links.forget(identifier);
 		if (link === null)
 			throw new RefkitError("LINK_NOT_FOUND", `refkit: no link has the identifier "${identifier}".`);
 		return link;
@@ -442,15 +445,22 @@ export function createRefkit(options: RefkitOptions): Refkit {
 				}
 			}
 			if (input.identifier !== undefined) {
-				return store.insertLink(
+				const link = await store.insertLink(
 					{ identifier: assertIdentifier(input.identifier), userId, target },
 					ctx.now(),
 				);
+				ctx.links.forget(link.identifier); // "unknown" may be cached
+				return link;
 			}
 			// A generated identifier collides about once in 10^14; retry a few times to be sure.
 			for (let attempt = 1; ; attempt++) {
 				try {
-					return await store.insertLink({ identifier: generateIdentifier(), userId, target }, ctx.now());
+					const link = await store.insertLink(
+						{ identifier: generateIdentifier(), userId, target },
+						ctx.now(),
+					);
+					ctx.links.forget(link.identifier);
+					return link;
 				} catch (error) {
 					if (!isRefkitError(error, "IDENTIFIER_TAKEN") || attempt >= 5) throw error;
 				}

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from "express";
+import { mayConcern } from "../core/handle.js";
 import { fromNodeDashboardRequest, sendNodeResponse } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
 import { fromNodeRequest, passportUserId } from "../http/node.js";
@@ -34,7 +35,7 @@ export interface ExpressOptions {
 export function refkitMiddleware(refkit: Refkit, options: ExpressOptions = {}): RequestHandler {
 	const getUserId = options.getUserId ?? passportUserId;
 	const { consent } = options;
-	return async (req, res, next) => {
+	const handle: RequestHandler = async (req, res, next) => {
 		const outcome = await refkit.handle(
 			fromNodeRequest(req, req.originalUrl, () => getUserId(req), consent && (() => consent(req))),
 		);
@@ -43,6 +44,11 @@ export function refkitMiddleware(refkit: Refkit, options: ExpressOptions = {}): 
 		res.statusCode = outcome.redirect.status;
 		res.setHeader("Location", outcome.redirect.location);
 		res.end();
+	};
+	// Not async: a request refkit has nothing to do with goes on without a promise.
+	return (req, res, next) => {
+		if (!mayConcern(refkit.options, req.method, req.originalUrl, req.headers.cookie)) return next();
+		return handle(req, res, next);
 	};
 }
 

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { mayConcern } from "../core/handle.js";
 import { fromNodeDashboardRequest } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
 import { readCookie } from "../http/cookies.js";
@@ -40,18 +41,19 @@ const plugin: FastifyPluginAsync<FastifyOptions> = async (fastify: FastifyInstan
 		return refkit.claim(readCookie(this.headers.cookie, refkit.options.cookieName), userId);
 	});
 	// One hook serves /ref/<identifier>, ?ref= and claims: core decides which, before routing.
-	fastify.addHook("onRequest", async (request, reply) => {
-		const outcome = await refkit.handle(
-			fromNodeRequest(
-				request.raw,
-				request.raw.url ?? request.url,
-				() => getUserId(request),
-				consent && (() => consent(request)),
-			),
-		);
-		for (const cookie of outcome.setCookies) reply.header("set-cookie", cookie);
-		if (outcome.redirect === null) return;
-		return reply.code(outcome.redirect.status).header("location", outcome.redirect.location).send();
+	// A callback hook, so that a request refkit has nothing to do with goes on without a promise.
+	fastify.addHook("onRequest", (request, reply, done) => {
+		const url = request.raw.url ?? request.url;
+		if (!mayConcern(refkit.options, request.raw.method, url, request.headers.cookie)) return done();
+		refkit
+			.handle(
+				fromNodeRequest(request.raw, url, () => getUserId(request), consent && (() => consent(request))),
+			)
+			.then((outcome) => {
+				for (const cookie of outcome.setCookies) reply.header("set-cookie", cookie);
+				if (outcome.redirect === null) return done();
+				reply.code(outcome.redirect.status).header("location", outcome.redirect.location).send();
+			}, done);
 	});
 };
 

@@ -1,6 +1,9 @@
+import type { IncomingMessage } from "node:http";
 import type { Context, MiddlewareHandler } from "hono";
+import { mayConcern } from "../core/handle.js";
 import { fromWebDashboardRequest, toWebResponse } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
+import { pathAndQuery } from "../http/path.js";
 import type { ConsentCheck, MaybeUserId } from "../http/request.js";
 import { fromWebRequest, redirectResponse, withCookies } from "../http/web.js";
 import type { Refkit } from "../refkit.js";
@@ -18,9 +21,25 @@ export interface HonoOptions {
 	consent?: ConsentCheck<Context>;
 }
 
+/** The Node.js request under @hono/node-server, if that is where Hono runs. */
+function nodeIncoming(c: Context): IncomingMessage | undefined {
+	return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
 function nodeServerAddress(c: Context): string | undefined {
-	const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-	return env?.incoming?.socket?.remoteAddress;
+	return nodeIncoming(c)?.socket?.remoteAddress;
+}
+
+/**
+ * Whether refkit may have anything to do with the request. Under @hono/node-server it reads the Node.js
+ * request, so that a request refkit lets through never makes the server build a `Headers` object.
+ */
+function concerns(refkit: Refkit, c: Context): boolean {
+	const incoming = nodeIncoming(c);
+	if (incoming?.url !== undefined) {
+		return mayConcern(refkit.options, incoming.method, incoming.url, incoming.headers.cookie);
+	}
+	return mayConcern(refkit.options, c.req.method, pathAndQuery(c.req.url), c.req.header("cookie"));
 }
 
 /**
@@ -41,6 +60,7 @@ export function refkitMiddleware(refkit: Refkit, options: HonoOptions): Middlewa
 	const { getUserId, consent } = options;
 	const getRemoteAddress = options.getRemoteAddress ?? nodeServerAddress;
 	return async (c, next) => {
+		if (!concerns(refkit, c)) return next();
 		const outcome = await refkit.handle(
 			fromWebRequest(c.req.raw, getRemoteAddress(c), () => getUserId(c), consent && (() => consent(c))),
 		);

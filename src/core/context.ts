@@ -3,6 +3,7 @@ import type { ErrorContext, ResolvedOptions } from "../options.js";
 import type { RefkitStore } from "../store/store.js";
 import type { SkipReason } from "./bots.js";
 import type { Emitter } from "./events.js";
+import type { LinkCache } from "./link-cache.js";
 
 /** What `refkit.counters()` reports, counted since the instance was created (per process, not stored). */
 export interface RefkitCounters {
@@ -25,6 +26,8 @@ export interface CoreContext {
 	readonly store: RefkitStore;
 	readonly events: Emitter;
 	readonly counters: RefkitCounters;
+	/** The links of visitors' requests; whatever changes a link forgets it here. */
+	readonly links: LinkCache;
 	now(): Date;
 }
 

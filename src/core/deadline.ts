@@ -1,6 +1,5 @@
 import { RefkitError } from "../errors.js";
 import type { ErrorContext } from "../options.js";
-import { withVisitorQueryTimeout } from "../store/open.js";
 import { type CoreContext, report } from "./context.js";
 
 /**
@@ -16,8 +15,7 @@ export function visitorDeadline(): number {
 }
 
 /**
- * Starts `work` (store calls, whose queries get the visitor's query timeout on refkit's PostgreSQL pool) and
- * waits for it until `deadline` (a `Date.now()` time) at most. Work that settles in time gives its value or
+ * Starts `work` (store calls) and waits for it until `deadline` (a `Date.now()` time) at most. Work that settles in time gives its value or
  * throws its error, for the caller to report. At the deadline this throws `STORE_TIMEOUT` instead, and the work
  * goes on unawaited: if it succeeds, `late` gets its value; if it fails, the failure is reported under
  * `context`, so that nothing the database lost goes untold.
@@ -43,7 +41,7 @@ export function awaitUntil<T>(
 			},
 			Math.max(0, deadline - Date.now()),
 		);
-		withVisitorQueryTimeout(work).then(
+		work().then(
 			(value) => {
 				if (waiting) {
 					clearTimeout(timer);

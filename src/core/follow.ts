@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { serializeCookie, serializeCookieDeletion } from "../http/cookies.js";
 import type { Outcome, RefkitRequest } from "../http/request.js";
 import type { Hit, ReferralLink } from "../types.js";
@@ -6,6 +5,7 @@ import { nonHumanReason } from "./bots.js";
 import { claimAndForget } from "./claim.js";
 import { type CoreContext, consented, currentUser, redirectTo, report } from "./context.js";
 import { awaitUntil, visitorDeadline } from "./deadline.js";
+import { newHitId } from "./hit-id.js";
 import { isValidIdentifier } from "./identifiers.js";
 import { clientIp, storedIp } from "./ip.js";
 import { safeRedirectPath } from "./safe-redirect.js";
@@ -58,7 +58,12 @@ export async function follow(
 	const context = { operation: "follow", identifier } as const;
 	let link: ReferralLink | null;
 	try {
-		link = await awaitUntil(ctx, deadline, () => store.findLink(identifier), context);
+		link = await awaitUntil(
+			ctx,
+			deadline,
+			() => ctx.links.find(identifier, () => store.findLink(identifier)),
+			context,
+		);
 	} catch (error) {
 		report(ctx, error, context);
 		return redirectTo(safeNext ?? options.successUrl);
@@ -106,7 +111,7 @@ export async function follow(
 
 	const now = ctx.now();
 	const hit: Hit = {
-		id: randomUUID(),
+		id: newHitId(now.getTime()),
 		linkId: link.id,
 		source: "link",
 		authenticated: userId !== null,
@@ -136,7 +141,7 @@ export async function follow(
 		) {
 			return false;
 		}
-		await store.insertHit(hit);
+		await store.recordHit(hit);
 		return true;
 	};
 	const recorded = (stored: boolean) => {
@@ -147,6 +152,11 @@ export async function follow(
 			ctx.counters.hitsSkipped.duplicate++;
 		}
 	};
+	if (options.hitWrites === "buffered") {
+		// Redirect now; the hit goes with the next batch (see `hitWrites`).
+		record().then(recorded, (error: unknown) => report(ctx, error, context));
+		return redirectTo(destination, setCookies);
+	}
 	try {
 		recorded(await awaitUntil(ctx, deadline, record, context, recorded));
 	} catch (error) {

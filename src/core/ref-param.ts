@@ -28,7 +28,12 @@ export async function refParamRedirect(
 	if (!isValidIdentifier(identifier)) return null;
 	try {
 		const context = { operation: "ref-param", identifier } as const;
-		const link = await awaitUntil(ctx, visitorDeadline(), () => ctx.store.findLink(identifier), context);
+		const link = await awaitUntil(
+			ctx,
+			visitorDeadline(),
+			() => ctx.links.find(identifier, () => ctx.store.findLink(identifier)),
+			context,
+		);
 		if (link === null || link.disabled) return null;
 	} catch (error) {
 		report(ctx, error, { operation: "ref-param", identifier });

@@ -1,6 +1,8 @@
+import { mayConcern } from "../core/handle.js";
 import { fromWebDashboardRequest, toWebResponse } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
 import type { Refkit } from "../refkit.js";
+import { pathAndQuery } from "./path.js";
 import type { ConsentCheck, MaybeUserId, Outcome, RefkitRequest } from "./request.js";
 
 /** Options of {@link refkitHandler}. */
@@ -40,10 +42,9 @@ export function fromWebRequest(
 	getUserId: () => MaybeUserId | Promise<MaybeUserId>,
 	hasConsent?: () => boolean | Promise<boolean>,
 ): RefkitRequest {
-	const url = new URL(request.url);
 	return {
 		method: request.method,
-		url: url.pathname + url.search,
+		url: pathAndQuery(request.url),
 		header: (name) => request.headers.get(name) ?? undefined,
 		remoteAddress,
 		getUserId,
@@ -101,6 +102,11 @@ export function withCookies(response: Response, cookies: readonly string[]): Res
 export function refkitHandler(refkit: Refkit, options: WebOptions): WebHandler {
 	const { getUserId, consent } = options;
 	return async (request, context = {}) => {
+		if (
+			!mayConcern(refkit.options, request.method, pathAndQuery(request.url), request.headers.get("cookie"))
+		) {
+			return context.next === undefined ? null : context.next();
+		}
 		const outcome = await refkit.handle(
 			fromWebRequest(
 				request,

@@ -8,6 +8,7 @@ import {
 	fromDbTime,
 	toDbTime,
 } from "./dialect.js";
+import { GroupCommit } from "./group-commit.js";
 import { migrateToLatest } from "./migrate.js";
 import type { OpenedDatabase } from "./open.js";
 import type { ConversionTable, Database, HitTable, LinkTable } from "./schema.js";
@@ -125,20 +126,68 @@ function toConversion(row: Selectable<ConversionTable>): Conversion {
 	};
 }
 
+/** A hit as a row of `refkit_hit`. */
+function hitRow(hit: NewHit, helpers: DialectHelpers) {
+	const at = toDbTime(hit.createdAt);
+	return {
+		id: hit.id,
+		link_id: hit.linkId,
+		source: hit.source,
+		authenticated: helpers.bool(hit.authenticated),
+		user_id: hit.userId,
+		visitor_id: hit.visitorId,
+		ip: hit.ip,
+		user_agent: hit.userAgent,
+		referer: hit.referer,
+		next: hit.next,
+		confirmed_at: null,
+		created_at: at,
+		updated_at: at,
+	};
+}
+
+const HIT_COLUMNS = [
+	"id",
+	"link_id",
+	"source",
+	"authenticated",
+	"user_id",
+	"visitor_id",
+	"ip",
+	"user_agent",
+	"referer",
+	"next",
+	"confirmed_at",
+	"created_at",
+	"updated_at",
+] as const satisfies readonly (keyof ReturnType<typeof hitRow>)[];
+
+/** The prepared single-row INSERT of a hit, for SQLite's batches. */
+const INSERT_HIT = `insert into refkit_hit (${HIT_COLUMNS.join(", ")}) values (${HIT_COLUMNS.map(() => "?").join(", ")})`;
+
 /** The store on Kysely: SQLite (better-sqlite3) and PostgreSQL (pg) alike. */
 export class KyselyStore implements RefkitStore {
 	readonly dialect: DialectName;
 	readonly #db: Kysely<Database>;
+	/** What the queries of visitors' requests run on (see {@link OpenedDatabase.visitorDb}). */
+	readonly #visitorDb: Kysely<Database>;
 	readonly #owned: boolean;
 	readonly #sql: DialectHelpers;
 	readonly #inTransaction: boolean;
+	readonly #runMany: OpenedDatabase["runMany"];
+	/** Visitors' hits, written a batch per statement: see {@link GroupCommit}. */
+	readonly #hits: GroupCommit<NewHit>;
 
 	constructor(opened: OpenedDatabase, inTransaction = false) {
 		this.#db = opened.db;
+		this.#visitorDb = opened.visitorDb ?? opened.db;
+		this.#runMany = inTransaction ? undefined : opened.runMany;
 		this.#owned = opened.owned;
 		this.dialect = opened.dialect;
 		this.#sql = dialectHelpers(opened.dialect);
 		this.#inTransaction = inTransaction;
+		// 500 rows of 13 columns stay far below both databases' limits on bound parameters.
+		this.#hits = new GroupCommit((hits) => this.#insertHits(hits), 500);
 	}
 
 	/** A database error as a {@link RefkitError} a caller can act on. */
@@ -206,7 +255,7 @@ export class KyselyStore implements RefkitStore {
 
 	findLink(identifier: string): Promise<ReferralLink | null> {
 		return this.#run("read a link", async () => {
-			const row = await this.#db
+			const row = await this.#visitorDb
 				.selectFrom("refkit_link")
 				.selectAll()
 				.where("identifier", "=", identifier)
@@ -272,32 +321,38 @@ export class KyselyStore implements RefkitStore {
 	}
 
 	insertHit(hit: NewHit): Promise<void> {
-		return this.#run("record a hit", async () => {
-			const at = toDbTime(hit.createdAt);
-			await this.#db
+		return this.#insertHits([hit]);
+	}
+
+	recordHit(hit: NewHit): Promise<void> {
+		return this.#inTransaction ? this.insertHit(hit) : this.#hits.add(hit);
+	}
+
+	/**
+	 * Inserts hits at once. On a SQLite file refkit opened: one prepared single-row INSERT per hit in one
+	 * transaction (no SQL to build or parse per batch). Elsewhere: one multi-row INSERT, atomic by itself.
+	 */
+	#insertHits(hits: NewHit[]): Promise<void> {
+		return this.#run(hits.length === 1 ? "record a hit" : `record ${hits.length} hits`, async () => {
+			const runMany = this.#runMany;
+			if (runMany !== undefined) {
+				const rows = hits.map((hit) => {
+					const row = hitRow(hit, this.#sql);
+					return HIT_COLUMNS.map((column) => row[column]);
+				});
+				await this.#db.connection().execute(async () => runMany(INSERT_HIT, rows));
+				return;
+			}
+			await this.#visitorDb
 				.insertInto("refkit_hit")
-				.values({
-					id: hit.id,
-					link_id: hit.linkId,
-					source: hit.source,
-					authenticated: this.#sql.bool(hit.authenticated),
-					user_id: hit.userId,
-					visitor_id: hit.visitorId,
-					ip: hit.ip,
-					user_agent: hit.userAgent,
-					referer: hit.referer,
-					next: hit.next,
-					confirmed_at: null,
-					created_at: at,
-					updated_at: at,
-				})
+				.values(hits.map((hit) => hitRow(hit, this.#sql)))
 				.execute();
 		});
 	}
 
 	claimVisitorHits(visitorId: string, userId: string, now: Date): Promise<number> {
 		return this.#run("claim hits", async () => {
-			const result = await this.#db
+			const result = await this.#visitorDb
 				.updateTable("refkit_hit")
 				.set({ user_id: userId, updated_at: toDbTime(now) })
 				.where("visitor_id", "=", visitorId)
@@ -363,7 +418,7 @@ export class KyselyStore implements RefkitStore {
 		since: Date,
 	): Promise<boolean> {
 		return this.#run("look for a recent hit", async () => {
-			let select = this.#db
+			let select = this.#visitorDb
 				.selectFrom("refkit_hit")
 				.select("id")
 				.where("link_id", "=", linkId)
@@ -902,6 +957,7 @@ export class KyselyStore implements RefkitStore {
 	}
 
 	async close(): Promise<void> {
+		await this.#hits.flushed();
 		if (this.#owned) await this.#db.destroy();
 	}
 }

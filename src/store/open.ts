@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { createRequire } from "node:module";
 import {
 	Kysely,
@@ -7,10 +6,13 @@ import {
 	type PostgresPool,
 	type PostgresPoolClient,
 	SqliteAdapter,
+	type SqliteDatabase,
 	SqliteDialect,
+	type SqliteStatement,
 } from "kysely";
 import { RefkitError } from "../errors.js";
 import type { DialectName } from "../types.js";
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from "./checkpointer.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -24,6 +26,17 @@ export type DatabaseOption = string | Kysely<any>;
 
 export interface OpenedDatabase {
 	db: Kysely<Database>;
+	/**
+	 * For the queries of visitors' requests, when they need other settings: on refkit's own PostgreSQL pool,
+	 * the same pool with {@link VISITOR_QUERY_TIMEOUT_MS}. Otherwise `db` serves them too.
+	 */
+	visitorDb?: Kysely<Database>;
+	/**
+	 * On a SQLite database refkit opened: runs one SQL statement, prepared once, for each row of `rows`, in one
+	 * transaction, synchronously. Only to be called while holding Kysely's connection (`db.connection()`), so
+	 * that it never lands inside another transaction.
+	 */
+	runMany?: (source: string, rows: readonly unknown[][]) => void;
 	dialect: DialectName;
 	/** Whether refkit opened the connection, and so closes it in `refkit.close()`. */
 	owned: boolean;
@@ -61,6 +74,8 @@ function loadDriver<T>(name: string, dialect: string): T {
 
 interface BetterSqlite3Database {
 	pragma(source: string): unknown;
+	prepare(source: string): SqliteStatement & { run(...parameters: unknown[]): unknown };
+	transaction(work: () => void): () => void;
 	close(): void;
 }
 type BetterSqlite3 = new (path: string) => BetterSqlite3Database;
@@ -103,19 +118,10 @@ export const POSTGRES_POOL_DEFAULTS = {
  */
 export const VISITOR_QUERY_TIMEOUT_MS = 10_000;
 
-const queryTimeouts = new AsyncLocalStorage<number>();
-
-/**
- * Runs `work`, whose queries on refkit's own PostgreSQL pool are limited to {@link VISITOR_QUERY_TIMEOUT_MS}
- * each. Other stores and an application's own Kysely instance ignore it.
- */
-export function withVisitorQueryTimeout<T>(work: () => Promise<T>): Promise<T> {
-	return queryTimeouts.run(VISITOR_QUERY_TIMEOUT_MS, work);
-}
-
-function openSqlite(path: string): Kysely<Database> {
+function openSqlite(path: string): OpenedDatabase {
 	const Database = loadDriver<BetterSqlite3>("better-sqlite3", "SQLite");
 	let database: BetterSqlite3Database;
+	let stopCheckpointer = () => {};
 	try {
 		database = new Database(path);
 		if (path !== ":memory:") database.pragma("journal_mode = WAL");
@@ -123,6 +129,10 @@ function openSqlite(path: string): Kysely<Database> {
 		database.pragma("synchronous = NORMAL");
 		database.pragma("busy_timeout = 5000");
 		database.pragma("foreign_keys = ON");
+		if (path !== ":memory:") {
+			stopCheckpointer = startCheckpointer(path, requireDriver.resolve("better-sqlite3"));
+			database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+		}
 	} catch (error) {
 		throw new RefkitError(
 			"STORE_UNAVAILABLE",
@@ -130,16 +140,60 @@ function openSqlite(path: string): Kysely<Database> {
 			{ cause: error },
 		);
 	}
-	// biome-ignore lint/suspicious/noExplicitAny: better-sqlite3's instance matches Kysely's SqliteDatabase.
-	return new Kysely<Database>({ dialect: new SqliteDialect({ database: database as any }) });
+	const reusing = reusingStatements(database, () => stopCheckpointer());
+	const runMany = (source: string, rows: readonly unknown[][]) => {
+		const statement = reusing.prepare(source) as ReturnType<BetterSqlite3Database["prepare"]>;
+		database.transaction(() => {
+			for (const row of rows) statement.run(...row);
+		})();
+	};
+	return {
+		db: new Kysely<Database>({ dialect: new SqliteDialect({ database: reusing }) }),
+		dialect: "sqlite",
+		owned: true,
+		runMany,
+	};
 }
 
-function openPostgres(url: string, onPoolError: (error: Error) => void): Kysely<Database> {
+/** How many prepared statements an SQLite database keeps for reuse. */
+const STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * The database as Kysely sees it, preparing each SQL text once: Kysely prepares every query it runs, and on a
+ * follow preparing costs about as much as running. Safe because refkit never iterates a statement (a
+ * statement busy in an iteration could not run again). The least recently prepared statement goes first.
+ */
+function reusingStatements(database: BetterSqlite3Database, onClose: () => void): SqliteDatabase {
+	const statements = new Map<string, SqliteStatement>();
+	return {
+		prepare(source: string): SqliteStatement {
+			let statement = statements.get(source);
+			if (statement === undefined) {
+				statement = database.prepare(source);
+				if (statements.size >= STATEMENT_CACHE_SIZE)
+					statements.delete(statements.keys().next().value as string);
+			} else {
+				statements.delete(source);
+			}
+			statements.set(source, statement);
+			return statement;
+		},
+		close: () => {
+			onClose();
+			database.close();
+		},
+	};
+}
+
+function openPostgres(url: string, onPoolError: (error: Error) => void): OpenedDatabase {
 	const pg = loadDriver<Pg>("pg", "PostgreSQL");
 	const pool = new pg.Pool({ connectionString: url, ...POSTGRES_POOL_DEFAULTS });
 	// An idle connection that breaks (a restarted server) must not crash the application; the pool drops it.
 	pool.on("error", onPoolError);
-	return new Kysely<Database>({ dialect: new PostgresDialect({ pool: resilientPool(pool, pg) }) });
+	const on = (queryTimeout: number | undefined) =>
+		new Kysely<Database>({ dialect: new PostgresDialect({ pool: resilientPool(pool, pg, queryTimeout) }) });
+	// Two Kysely instances on one pool: destroying `db` ends the pool.
+	return { db: on(undefined), visitorDb: on(VISITOR_QUERY_TIMEOUT_MS), dialect: "postgres", owned: true };
 }
 
 /**
@@ -149,9 +203,9 @@ function openPostgres(url: string, onPoolError: (error: Error) => void): Kysely<
  *   queries fail (and are reported) instead;
  * - a connection that broke, or whose query failed without an answer from PostgreSQL (a timeout, a reset), is
  *   closed rather than pooled again, so after a restarted or hung server the pool reconnects;
- * - queries of a visitor's request get {@link VISITOR_QUERY_TIMEOUT_MS}.
+ * - each query gets `queryTimeout` (pg's client-side `query_timeout`), if given.
  */
-function resilientPool(pool: PgPool, pg: Pg): PostgresPool {
+function resilientPool(pool: PgPool, pg: Pg, queryTimeout: number | undefined): PostgresPool {
 	const answeredByServer = (error: unknown) =>
 		pg.DatabaseError !== undefined && error instanceof pg.DatabaseError;
 	return {
@@ -164,10 +218,9 @@ function resilientPool(pool: PgPool, pg: Pg): PostgresPool {
 			client.on("error", onError);
 			const query = (text: unknown, values?: unknown): unknown => {
 				if (typeof text !== "string") return client.query(text, values); // a cursor
-				const timeout = queryTimeouts.getStore();
 				const running = client.query(
-					timeout === undefined ? text : { text, values, query_timeout: timeout },
-					timeout === undefined ? values : undefined,
+					queryTimeout === undefined ? text : { text, values, query_timeout: queryTimeout },
+					queryTimeout === undefined ? values : undefined,
 				) as Promise<unknown>;
 				return running.catch((error: unknown) => {
 					if (!answeredByServer(error)) broken = true;
@@ -220,7 +273,5 @@ export function openDatabase(database: DatabaseOption, onPoolError: (error: Erro
 		);
 	}
 	const parsed = parseDatabaseUrl(database);
-	return parsed.dialect === "postgres"
-		? { db: openPostgres(parsed.url, onPoolError), dialect: "postgres", owned: true }
-		: { db: openSqlite(parsed.path), dialect: "sqlite", owned: true };
+	return parsed.dialect === "postgres" ? openPostgres(parsed.url, onPoolError) : openSqlite(parsed.path);
 }

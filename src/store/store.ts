@@ -151,7 +151,13 @@ export interface RefkitStore {
 	listLinks(query: LinkQuery): Promise<ReferralLink[]>;
 	/** The updated link, or `null` when no link has this identifier. */
 	setLinkDisabled(identifier: string, disabled: boolean, now: Date): Promise<ReferralLink | null>;
+	/** Inserts one hit now (inside a transaction, in it). */
 	insertHit(hit: NewHit): Promise<void>;
+	/**
+	 * Records a visitor's hit by group commit: hits recorded at about the same time share one INSERT and one
+	 * commit. Resolves once this hit is committed.
+	 */
+	recordHit(hit: NewHit): Promise<void>;
 	/** Gives every hit of `visitorId` that has no user yet to `userId`, in one statement; returns how many. */
 	claimVisitorHits(visitorId: string, userId: string, now: Date): Promise<number>;
 	/** Newest first (by `created_at`, then `id`, both descending). */

@@ -1,0 +1,68 @@
+import { describe, expect, test } from "vitest";
+import { createRefkit } from "../src/index.js";
+import { DATABASES, freshDatabaseUrl, TEST_SECRET } from "./setup/databases.js";
+import { visit } from "./setup/direct.js";
+
+/** How hits are written (group commit, `hitWrites`) and how links are looked up (the link cache). */
+describe.each(DATABASES)("%s", (kind) => {
+	test("hits followed together are all stored, each before its redirect (durable)", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const refkit = createRefkit({
+			database: url,
+			secret: TEST_SECRET,
+			onError: (error) => expect.fail(String(error)),
+		});
+		await refkit.migrate();
+		await refkit.createLink({ identifier: "batch" });
+		const stored: number[] = [];
+		// Each redirect resolves only after its hit is committed: count the rows as each one arrives.
+		await Promise.all(
+			Array.from({ length: 200 }, async (_, i) => {
+				await visit(refkit, `/ref/batch?next=/n${i}`);
+				stored.push((await refkit.listHits({ limit: 500 })).filter((hit) => hit.next === `/n${i}`).length);
+			}),
+		);
+		expect(stored).toEqual(Array(200).fill(1));
+		expect(refkit.counters().hitsRecorded).toBe(200);
+		await refkit.close();
+	});
+
+	test("hitWrites: buffered redirects at once, and close() writes the hits still waiting", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const refkit = createRefkit({ database: url, secret: TEST_SECRET, hitWrites: "buffered" });
+		await refkit.migrate();
+		await refkit.createLink({ identifier: "buffered" });
+		const outcomes = await Promise.all(
+			Array.from({ length: 50 }, () => visit(refkit, "/ref/buffered?next=/b")),
+		);
+		expect(outcomes.every((o) => o.redirect?.location === "/b")).toBe(true);
+		await refkit.close();
+		const again = createRefkit({ database: url, secret: TEST_SECRET });
+		expect(await again.listHits({ limit: 100 })).toHaveLength(50);
+		await again.close();
+	});
+
+	test("a link disabled by another process stops recording within a second; by this one, at once", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const server = createRefkit({ database: url, secret: TEST_SECRET });
+		const cli = createRefkit({ database: url, secret: TEST_SECRET });
+		await server.migrate();
+		await cli.createLink({ identifier: "cached" });
+		// Unknown here a moment ago, created elsewhere: looked up again within a second.
+		await visit(server, "/ref/later");
+		await cli.createLink({ identifier: "later" });
+		await visit(server, "/ref/cached");
+		await cli.disableLink("cached");
+		await new Promise((resolve) => setTimeout(resolve, 1100));
+		await visit(server, "/ref/cached");
+		await visit(server, "/ref/later");
+		expect((await server.listHits()).map((hit) => hit.identifier)).toEqual(["later", "cached"]);
+		await server.enableLink("cached");
+		await visit(server, "/ref/cached");
+		await server.disableLink("cached");
+		await visit(server, "/ref/cached");
+		expect(await server.listHits({ link: "cached" })).toHaveLength(2);
+		await cli.close();
+		await server.close();
+	});
+});
