@@ -48,9 +48,10 @@ export interface Cluster {
 /**
  * Starts a throwaway PostgreSQL cluster in a temporary directory on a free port. PostgreSQL refuses to run as
  * root, so as root the cluster belongs to the `postgres` user (or `nobody`). Throws, saying what to install,
- * when PostgreSQL's server programs are missing.
+ * when PostgreSQL's server programs are missing. Tests run it without fsync (a crash of the machine is not
+ * what they test); `durable` keeps PostgreSQL's default, for benchmarks whose commits must cost what they do.
  */
-export async function startCluster(): Promise<Cluster> {
+export async function startCluster(options: { durable?: boolean } = {}): Promise<Cluster> {
 	const bin = postgresBin();
 	if (bin === null) {
 		throw new Error(
@@ -75,7 +76,8 @@ export async function startCluster(): Promise<Cluster> {
 		const command = [...runAs, join(bin, tool), ...args];
 		await execFileAsync(command[0] as string, command.slice(1));
 	};
-	const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300`;
+	const unsafe = options.durable ? "" : " -c fsync=off -c full_page_writes=off";
+	const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${unsafe} -c max_connections=300`;
 	const start = () =>
 		run("pg_ctl", ["-D", data, "-o", settings, "-l", join(dir, "server.log"), "-w", "start"]);
 	const stop = () => run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
