@@ -444,23 +444,16 @@ export function createRefkit(options: RefkitOptions): Refkit {
 					);
 				}
 			}
-			if (input.identifier !== undefined) {
-				const link = await store.insertLink(
-					{ identifier: assertIdentifier(input.identifier), userId, target },
-					ctx.now(),
-				);
-				ctx.links.forget(link.identifier); // "unknown" may be cached
+			const insert = async (identifier: string) => {
+				const link = await store.insertLink({ identifier, userId, target }, ctx.now());
+				ctx.links.forget(identifier); // "unknown" may be cached
 				return link;
-			}
+			};
+			if (input.identifier !== undefined) return insert(assertIdentifier(input.identifier));
 			// A generated identifier collides about once in 10^14; retry a few times to be sure.
 			for (let attempt = 1; ; attempt++) {
 				try {
-					const link = await store.insertLink(
-						{ identifier: generateIdentifier(), userId, target },
-						ctx.now(),
-					);
-					ctx.links.forget(link.identifier);
-					return link;
+					return await insert(generateIdentifier());
 				} catch (error) {
 					if (!isRefkitError(error, "IDENTIFIER_TAKEN") || attempt >= 5) throw error;
 				}
