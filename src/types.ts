@@ -129,10 +129,19 @@ export interface Stats {
 		links: number;
 		/** Hits in the period. */
 		hits: number;
-		/** Distinct visitors in the period: anonymous visitor ids and logged-in users, each counted once. */
+		/**
+		 * Distinct visitors in the period: anonymous visitor ids and logged-in users, each counted once.
+		 * Exact unless `estimated`.
+		 */
 		uniqueVisitors: number;
-		/** Distinct users the period's hits belong to (logged in, or claimed at login). */
+		/** Distinct users the period's hits belong to (logged in, or claimed at login). Exact unless `estimated`. */
 		claimedUsers: number;
+		/**
+		 * Whether `uniqueVisitors` and `claimedUsers` are estimates, with a typical error of 1 %: when a day of
+		 * the period had more than 2,048 distinct visitors, or the period more than 65,536. Below that they are
+		 * exact.
+		 */
+		estimated: boolean;
 		/** Conversions in the period, reversed ones excluded. */
 		conversions: number;
 		/** The same, per goal. */

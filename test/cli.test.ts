@@ -402,7 +402,8 @@ describe.concurrent.each(DATABASES)("refkit CLI on %s", (kind) => {
 		const run = await fresh();
 		expect(await run("migrate")).toEqual({
 			code: 0,
-			stdout: "0001-initial        applied\n0002-conversions    applied\n0003-stats-indexes  applied\n",
+			stdout:
+				"0001-initial        applied\n0002-conversions    applied\n0003-stats-indexes  applied\n0004-stats-days     applied\n",
 			stderr: "",
 		});
 		expect(await run("migrate")).toEqual({ code: 0, stdout: "database is up to date\n", stderr: "" });
@@ -506,7 +507,7 @@ describe.concurrent.each(DATABASES)("refkit CLI on %s", (kind) => {
 		expect((await listLinks(run, "--limit", "1")).map((link) => link.identifier)).toEqual(["b1"]);
 		expect(await listLinks(run, "--user", "nobody")).toEqual([]);
 		expect((await run("links", "list", "--user", "nobody")).stdout).toBe("no links\n");
-	});
+	}, 90_000); // a dozen CLI processes in turn, while the other tests of this file run theirs
 
 	test("links disable and enable", async () => {
 		const run = await fresh();
@@ -653,6 +654,21 @@ describe.concurrent.each(DATABASES)("refkit CLI on %s", (kind) => {
 			from: undefined,
 			to: undefined,
 		});
+	});
+
+	test("stats marks estimated counts", async () => {
+		const database = await freshDatabaseUrl(kind);
+		const link = await withTestRefkit(database, (refkit) => refkit.createLink({ identifier: "viral" }));
+		const at = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+		await insertHits(
+			kind,
+			database,
+			Array.from({ length: 2_500 }, () => ({ linkId: link.id, at })),
+		);
+		const result = await cli(["--database", database, "stats", "--days", "7"]);
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain("hits             2500\n");
+		expect(result.stdout).toMatch(/\nunique visitors {2}~2[45]\d\d \(estimated\)\n/);
 	});
 
 	test("stats of an unknown or invalid link fails with one line", async () => {

@@ -1,8 +1,9 @@
 import { RefkitError } from "../errors.js";
-import type { DayCounts, StatsQuery } from "../store/store.js";
-import type { DailyStats, Stats } from "../types.js";
+import type { DaySummary, StatsQuery } from "../store/store.js";
+import type { DailyStats, Stats, TopReferrer } from "../types.js";
 import type { CoreContext } from "./context.js";
 import { assertTime } from "./conversions.js";
+import { Counts, dayOf, summarizeDay } from "./counts.js";
 import { assertIdentifier } from "./identifiers.js";
 
 /** What `refkit.stats()` is asked: a period of whole UTC days ending now, for all links or one. */
@@ -23,6 +24,11 @@ export const MAX_STATS_DAYS = 366;
 export const TOP_REFERRERS = 10;
 
 const DAY = 24 * 60 * 60 * 1000;
+/**
+ * A day is summarised (see migration 0004) once it ended this long ago, so that the day's last hits are in.
+ * A hit written later still counts: writing it forgets the day's summary.
+ */
+export const SUMMARY_DELAY_MS = 10 * 60 * 1000;
 
 function invalid(message: string): never {
 	throw new RefkitError("INVALID_ARGUMENT", `refkit: ${message}`);
@@ -40,12 +46,80 @@ export function statsPeriod(days: number, now: Date): { from: Date; to: Date; da
 }
 
 /** One entry per day, oldest first, dated `YYYY-MM-DD` (UTC); a day without counts has zeros. */
-export function fillDays(dayStarts: Date[], counts: DayCounts[]): DailyStats[] {
-	return dayStarts.map((start, i) => ({
-		date: start.toISOString().slice(0, 10),
-		hits: counts[i]?.hits ?? 0,
-		conversions: counts[i]?.conversions ?? 0,
-	}));
+export function fillDays(dayStarts: Date[], counts: Counts): DailyStats[] {
+	return dayStarts.map((start) => {
+		const date = dayOf(start);
+		const day = counts.days?.get(date);
+		return { date, hits: day?.hits ?? 0, conversions: day?.conversions ?? 0 };
+	});
+}
+
+/**
+ * Counts the period's hits and conversions: the days that ended at least {@link SUMMARY_DELAY_MS} ago from
+ * their summaries (made now for the days that have none), the rest one by one.
+ */
+async function countPeriod(ctx: CoreContext, query: StatsQuery, dayStarts: Date[]): Promise<Counts> {
+	const { store } = ctx;
+	const closed = Math.min(query.to.getTime() + 1, ctx.now().getTime() - SUMMARY_DELAY_MS);
+	const summarised = dayStarts.filter((start) => start.getTime() + DAY <= closed);
+	const counts = new Counts(true);
+	const wanted = query.linkId ?? 0;
+	let readFrom = query.from;
+	const first = summarised[0];
+	const last = summarised.at(-1);
+	if (first !== undefined && last !== undefined) {
+		const stored = new Map<string, DaySummary[]>();
+		for (const summary of await store.summaries(dayOf(first), dayOf(last), query.linkId)) {
+			stored.set(summary.day, [...(stored.get(summary.day) ?? []), summary]);
+		}
+		for (const start of summarised) {
+			const day = dayOf(start);
+			let summaries = stored.get(day);
+			// A day is summarised when its all-links summary exists; a link without activity that day has none.
+			if (!summaries?.some((summary) => summary.linkId === 0)) {
+				summaries = await store.summarizeDay(start, (hits, conversions) =>
+					summarizeDay(day, hits, conversions),
+				);
+			}
+			for (const summary of summaries) if (summary.linkId === wanted) counts.addSummary(summary);
+			readFrom = new Date(start.getTime() + DAY);
+		}
+	}
+	if (readFrom.getTime() <= query.to.getTime()) {
+		const rest = { ...query, from: readFrom };
+		const [hits, conversions] = await Promise.all([store.countedHits(rest), store.countedConversions(rest)]);
+		for (const hit of hits) counts.addHit(hit);
+		for (const conversion of conversions) counts.addConversion(conversion);
+	}
+	return counts;
+}
+
+/** Byte order of UTF-8, the order PostgreSQL's "C" collation and SQLite give text. */
+function byteOrder(a: string, b: string): number {
+	return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** The referrers with the most conversions (not reversed), then hits, then by user id; at most `limit`. */
+async function rankReferrers(ctx: CoreContext, counts: Counts, limit: number): Promise<TopReferrer[]> {
+	const owners = await ctx.store.linkOwners([...counts.linkHits.keys()]);
+	const referrers = new Map<string, TopReferrer>();
+	const referrer = (userId: string) => {
+		let found = referrers.get(userId);
+		if (found === undefined) {
+			found = { userId, hits: 0, conversions: 0 };
+			referrers.set(userId, found);
+		}
+		return found;
+	};
+	for (const [linkId, hits] of counts.linkHits) {
+		const owner = owners.get(linkId);
+		if (owner !== undefined && hits > 0) referrer(owner).hits += hits;
+	}
+	for (const [userId, conversions] of counts.referrers) referrer(userId).conversions += conversions;
+	return [...referrers.values()]
+		.filter((found) => found.hits + found.conversions > 0)
+		.sort((a, b) => b.conversions - a.conversions || b.hits - a.hits || byteOrder(a.userId, b.userId))
+		.slice(0, limit);
 }
 
 /**
@@ -90,26 +164,36 @@ export async function stats(ctx: CoreContext, input?: StatsInput): Promise<Stats
 	}
 	const { from, to, dayStarts } = statsPeriod(days, now);
 	const query: StatsQuery = { linkId, from, to };
-	const [totals, daily, topReferrers] = await Promise.all([
-		store.statsTotals(query),
-		store.dailyCounts(query, dayStarts),
-		linkId === undefined ? store.topReferrers(query, TOP_REFERRERS) : Promise.resolve([]),
+	const [counts, links] = await Promise.all([
+		countPeriod(ctx, query, dayStarts),
+		linkId === undefined ? store.countLinks() : Promise.resolve(1),
 	]);
+	const topReferrers = linkId === undefined ? await rankReferrers(ctx, counts, TOP_REFERRERS) : [];
+	const uniqueVisitors = counts.visitors.count;
+	const conversionsByGoal: Record<string, number> = {};
+	let conversions = 0;
+	let reversed = 0;
+	for (const [goal, [active, undone]] of [...counts.goals].sort(([a], [b]) => byteOrder(a, b))) {
+		if (active > 0) conversionsByGoal[goal] = active;
+		conversions += active;
+		reversed += undone;
+	}
 	return {
 		from,
 		to,
 		link,
 		totals: {
-			links: linkId === undefined ? totals.links : 1,
-			hits: totals.hits,
-			uniqueVisitors: totals.uniqueVisitors,
-			claimedUsers: totals.claimedUsers,
-			conversions: Object.values(totals.conversionsByGoal).reduce((sum, n) => sum + n, 0),
-			conversionsByGoal: totals.conversionsByGoal,
-			reversed: totals.reversed,
-			conversionRate: conversionRate(totals.convertedUsers, totals.uniqueVisitors),
+			links,
+			hits: counts.hits,
+			uniqueVisitors,
+			claimedUsers: counts.users.count,
+			estimated: !counts.visitors.exact || !counts.users.exact || !counts.converted.exact,
+			conversions,
+			conversionsByGoal,
+			reversed,
+			conversionRate: conversionRate(counts.converted.count, uniqueVisitors),
 		},
-		daily: fillDays(dayStarts, daily),
+		daily: fillDays(dayStarts, counts),
 		topReferrers,
 	};
 }

@@ -59,11 +59,14 @@ function statsBlock(stats: Stats): Html {
 		goals.length === 0
 			? "none yet"
 			: goals.map(([goal, count]) => `${goal} ${formatNumber(count)}`).join(" · ");
+	// Estimated counts (see Stats.totals.estimated) say so, rather than look exact.
+	const about = (n: number) => (totals.estimated ? `≈ ${formatNumber(n)}` : formatNumber(n));
+	const estimate = totals.estimated ? "estimated, within about 1 %" : undefined;
 	return html`<div class="cards">
 ${stats.link === null ? card("Links", formatNumber(totals.links)) : ""}
 ${card("Hits", formatNumber(totals.hits))}
-${card("Unique visitors", formatNumber(totals.uniqueVisitors))}
-${card("Claimed users", formatNumber(totals.claimedUsers))}
+${card("Unique visitors", about(totals.uniqueVisitors), estimate)}
+${card("Claimed users", about(totals.claimedUsers), estimate)}
 ${card("Conversions", formatNumber(totals.conversions), html`${byGoal}${totals.reversed > 0 ? html` · ${formatNumber(totals.reversed)} reversed` : ""}`)}
 ${card("Conversion rate", percent(totals.conversionRate), "converted users ÷ unique visitors")}
 </div>

@@ -10,13 +10,6 @@ export interface DialectHelpers {
 	isUniqueViolation(error: unknown): boolean;
 	/** Whether `error` says one of refkit's tables does not exist. */
 	isMissingTable(error: unknown): boolean;
-	/**
-	 * Whether the planner chooses indexes without statistics about the data (SQLite, where the application
-	 * has not run ANALYZE), so that the statistics queries hint at which index to read.
-	 */
-	plansWithoutStatistics: boolean;
-	/** `column` in a condition the planner must not look up in an index: `+column` on SQLite. */
-	withoutIndex(column: string): RawBuilder<unknown>;
 	/** A text column to sort by byte value, so that both databases order ids alike (collations may not). */
 	binaryOrder(column: string): RawBuilder<string>;
 }
@@ -32,9 +25,6 @@ const sqlite: DialectHelpers = {
 		field(error, "code") === "SQLITE_CONSTRAINT_UNIQUE" ||
 		field(error, "code") === "SQLITE_CONSTRAINT_PRIMARYKEY",
 	isMissingTable: (error) => /no such table: refkit_/.test(String(field(error, "message"))),
-	plansWithoutStatistics: true,
-	// Unary plus changes no value, not even text, but keeps SQLite from using an index for the term.
-	withoutIndex: (column) => sql`+${sql.ref(column)}`,
 	binaryOrder: (column) => sql<string>`${sql.ref(column)}`,
 };
 
@@ -44,8 +34,6 @@ const postgres: DialectHelpers = {
 	isUniqueViolation: (error) => field(error, "code") === "23505",
 	isMissingTable: (error) =>
 		field(error, "code") === "42P01" && /refkit_/.test(String(field(error, "message"))),
-	plansWithoutStatistics: false,
-	withoutIndex: (column) => sql.ref(column),
 	binaryOrder: (column) => sql<string>`${sql.ref(column)} collate "C"`,
 };
 

@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, type Selectable, sql } from "kysely";
+import { type Insertable, type Kysely, type RawBuilder, type Selectable, sql } from "kysely";
 import { isRefkitError, RefkitError } from "../errors.js";
 import type { Conversion, DialectName, Hit, HitWithLink, MigrationResult, ReferralLink } from "../types.js";
 import {
@@ -10,12 +10,15 @@ import {
 } from "./dialect.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrateToLatest } from "./migrate.js";
+import { SUMMARY_LOCK } from "./migrations/0004-stats-days.js";
 import type { OpenedDatabase } from "./open.js";
-import type { ConversionTable, Database, HitTable, LinkTable } from "./schema.js";
+import type { ConversionTable, Database, HitTable, LinkTable, StatsDayTable } from "./schema.js";
 import type {
 	CandidateHit,
 	ConversionQuery,
-	DayCounts,
+	CountedConversion,
+	CountedHit,
+	DaySummary,
 	DueDelivery,
 	ErasedHits,
 	HitQuery,
@@ -24,19 +27,72 @@ import type {
 	NewHit,
 	NewLink,
 	PersonData,
-	ReferrerCounts,
 	RefkitStore,
 	RowPosition,
 	StatsQuery,
-	StatsTotals,
 } from "./store.js";
 
-/**
- * The share of the hits' time span from which SQLite counts a period's distinct users and visitors by reading
- * whole indexes in order (see `#countsInIndexOrder`). Measured with bench/stats.ts: reading an index entry in
- * order costs about an eighth of sorting a row of the period.
- */
-const SHARE_READ_IN_INDEX_ORDER = 0.15;
+const DAY = 24 * 60 * 60 * 1000;
+const dayOf = (time: Date) => time.toISOString().slice(0, 10);
+/** Summary rows per INSERT: 6 columns each, far below both databases' limits on bound parameters. */
+const SUMMARIES_PER_INSERT = 1000;
+/** Ids per `in (...)` list. */
+const IDS_PER_QUERY = 1000;
+
+/** A `Uint8Array` as the `Buffer` both drivers bind as a blob, without copying. */
+function asBuffer(bytes: Uint8Array): Buffer {
+	return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Hits per link as (link id, hits) pairs of little-endian uint32s: far quicker to read than JSON. */
+function encodeLinkHits(linkHits: Uint32Array): Buffer {
+	const bytes = Buffer.alloc(linkHits.length * 4);
+	linkHits.forEach((value, i) => bytes.writeUInt32LE(value, i * 4));
+	return bytes;
+}
+
+function decodeLinkHits(bytes: Uint8Array): Uint32Array {
+	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const linkHits = new Uint32Array(bytes.byteLength >>> 2);
+	for (let i = 0; i < linkHits.length; i++) linkHits[i] = view.getUint32(i * 4, true);
+	return linkHits;
+}
+
+/** `created_at` in the period, up to `query.to` included or not, and `link_id` the link's if one is asked. */
+function inPeriod(query: StatsQuery, toIncluded: boolean): RawBuilder<boolean> {
+	const link = query.linkId === undefined ? sql`` : sql` and link_id = ${query.linkId}`;
+	return sql<boolean>`created_at >= ${toDbTime(query.from)} and created_at ${sql.raw(toIncluded ? "<=" : "<")} ${toDbTime(query.to)}${link}`;
+}
+
+function toDaySummary(row: Selectable<StatsDayTable>): DaySummary {
+	const json = <T>(text: string | null) => (text === null ? null : (JSON.parse(text) as T));
+	return {
+		day: row.day,
+		linkId: row.link_id,
+		hits: count(row.hits),
+		goals: json<DaySummary["goals"]>(row.goals) ?? {},
+		linkHits: row.link_hits === null ? null : decodeLinkHits(row.link_hits),
+		referrers: json(row.referrers),
+		visitors: row.visitors,
+		users: row.users,
+		converted: row.converted,
+	};
+}
+
+function toStatsDayRow(summary: DaySummary): Insertable<StatsDayTable> {
+	const json = (value: object | null) => (value === null ? null : JSON.stringify(value));
+	return {
+		day: summary.day,
+		link_id: summary.linkId,
+		hits: summary.hits,
+		goals: JSON.stringify(summary.goals),
+		link_hits: summary.linkHits === null ? null : encodeLinkHits(summary.linkHits),
+		referrers: json(summary.referrers),
+		visitors: asBuffer(summary.visitors),
+		users: asBuffer(summary.users),
+		converted: asBuffer(summary.converted),
+	};
+}
 
 /** A count as the driver returns it: a number (SQLite) or a bigint/numeric string (PostgreSQL). */
 type Count = number | string | bigint | null;
@@ -610,152 +666,117 @@ export class KyselyStore implements RefkitStore {
 		});
 	}
 
-	/**
-	 * Whether to count the period's distinct users and visitors by reading the (user_id, created_at) and
-	 * (visitor_id, user_id, created_at) indexes whole, in order, rather than reading the period by time and
-	 * sorting its rows. Only SQLite, which plans without statistics, is told; reading in order wins (3 times
-	 * over for 30 days of 90) unless the period holds a small share of the hits, estimated from the time
-	 * they span.
-	 */
-	async #countsInIndexOrder(query: StatsQuery): Promise<boolean> {
-		if (!this.#sql.plansWithoutStatistics || query.linkId !== undefined) return false;
-		const oldest = await this.#db
-			.selectFrom("refkit_hit")
-			.select((eb) => eb.fn.min("created_at").as("at"))
-			.executeTakeFirst();
-		if (oldest?.at === null || oldest?.at === undefined) return false;
-		const span = query.to.getTime() - fromDbTime(oldest.at).getTime();
-		return query.to.getTime() - query.from.getTime() >= span * SHARE_READ_IN_INDEX_ORDER;
-	}
-
-	statsTotals(query: StatsQuery): Promise<StatsTotals> {
-		return this.#run("count statistics", async () => {
-			const { linkId } = query;
-			const hint = await this.#countsInIndexOrder(query);
-			const column = (name: string) => (hint ? this.#sql.withoutIndex(name) : sql.ref(name));
-			const inPeriod = (created: RawBuilder<unknown>) =>
-				sql`${created} >= ${toDbTime(query.from)} and ${created} <= ${toDbTime(query.to)}${
-					linkId === undefined ? sql`` : sql` and link_id = ${linkId}`
-				}`;
-			// A user is one visitor however many browsers they used; a visitor id without a user is another.
-			const hits = await sql<{ hits: Count; users: Count; anonymous: Count }>`select
-				(select count(*) from refkit_hit where ${inPeriod(sql.ref("created_at"))}) as hits,
-				(select count(*) from (
-					select user_id from refkit_hit
-					where user_id is not null and ${inPeriod(column("created_at"))}
-					group by user_id
-				) as users) as users,
-				(select count(*) from (
-					select visitor_id from refkit_hit
-					where visitor_id is not null and ${this.#sql.withoutIndex("user_id")} is null
-						and ${inPeriod(column("created_at"))}
-					group by visitor_id
-				) as visitors) as anonymous`.execute(this.#db);
-			const conversions = this.#db
-				.selectFrom("refkit_conversion")
-				.where("created_at", ">=", toDbTime(query.from))
-				.where("created_at", "<=", toDbTime(query.to))
-				.$if(linkId !== undefined, (qb) => qb.where("link_id", "=", linkId as number));
-			const byGoal = await conversions
-				.select([
-					"goal",
-					sql<Count>`sum(case when reversed_at is null then 1 else 0 end)`.as("active"),
-					sql<Count>`sum(case when reversed_at is null then 0 else 1 end)`.as("reversed"),
-				])
-				.groupBy("goal")
-				.orderBy("goal")
+	summaries(firstDay: string, lastDay: string, linkId: number | undefined): Promise<DaySummary[]> {
+		return this.#run("read daily summaries", async () => {
+			const rows = await this.#db
+				.selectFrom("refkit_stats_day")
+				.selectAll()
+				.where("link_id", "in", linkId === undefined ? [0] : [0, linkId])
+				.where("day", ">=", firstDay)
+				.where("day", "<=", lastDay)
 				.execute();
-			const converted = await this.#db
-				.selectFrom(
-					conversions
-						.select("referred_user_id")
-						.where("reversed_at", "is", null)
-						.groupBy("referred_user_id")
-						.as("converted"),
-				)
-				.select(sql<Count>`count(*)`.as("users"))
+			return rows.map(toDaySummary);
+		});
+	}
+
+	summarizeDay(
+		day: Date,
+		summarize: (hits: CountedHit[], conversions: CountedConversion[]) => DaySummary[],
+	): Promise<DaySummary[]> {
+		return this.#run("summarise a day", () =>
+			this.transaction(async (_store, tx) => {
+				const db = tx as Kysely<Database>;
+				// SQLite's transaction is BEGIN IMMEDIATE: nothing is written meanwhile. On PostgreSQL, writers of
+				// this day's hits and conversions wait in migration 0004's triggers until this commits.
+				if (this.dialect === "postgres") {
+					await sql`select pg_advisory_xact_lock(${SUMMARY_LOCK}, ${Math.floor(day.getTime() / DAY)})`.execute(
+						db,
+					);
+				}
+				const period = { from: day, to: new Date(day.getTime() + DAY) };
+				const summaries = summarize(
+					await this.#countedHits(db, period, false),
+					await this.#countedConversions(db, period, false),
+				);
+				await db.deleteFrom("refkit_stats_day").where("day", "=", dayOf(day)).execute();
+				for (let i = 0; i < summaries.length; i += SUMMARIES_PER_INSERT) {
+					await db
+						.insertInto("refkit_stats_day")
+						.values(summaries.slice(i, i + SUMMARIES_PER_INSERT).map(toStatsDayRow))
+						.execute();
+				}
+				return summaries;
+			}),
+		);
+	}
+
+	countedHits(query: StatsQuery): Promise<CountedHit[]> {
+		return this.#run("read hits to count", () => this.#countedHits(this.#db, query, true));
+	}
+
+	/** The period's hits, up to `query.to` included or not. */
+	async #countedHits(db: Kysely<Database>, query: StatsQuery, toIncluded: boolean): Promise<CountedHit[]> {
+		const rows = await db
+			.selectFrom("refkit_hit")
+			.select(["created_at", "link_id", "user_id", "visitor_id"])
+			.where(inPeriod(query, toIncluded))
+			.execute();
+		return rows.map((row) => ({
+			createdAt: fromDbTime(row.created_at),
+			linkId: row.link_id,
+			userId: row.user_id,
+			visitorId: row.visitor_id,
+		}));
+	}
+
+	countedConversions(query: StatsQuery): Promise<CountedConversion[]> {
+		return this.#run("read conversions to count", () => this.#countedConversions(this.#db, query, true));
+	}
+
+	/** The period's conversions, up to `query.to` included or not. */
+	async #countedConversions(
+		db: Kysely<Database>,
+		query: StatsQuery,
+		toIncluded: boolean,
+	): Promise<CountedConversion[]> {
+		const rows = await db
+			.selectFrom("refkit_conversion")
+			.select(["created_at", "link_id", "goal", "referred_user_id", "referrer_user_id", "reversed_at"])
+			.where(inPeriod(query, toIncluded))
+			.execute();
+		return rows.map((row) => ({
+			createdAt: fromDbTime(row.created_at),
+			linkId: row.link_id,
+			goal: row.goal,
+			referredUserId: row.referred_user_id,
+			referrerUserId: row.referrer_user_id,
+			reversed: row.reversed_at !== null,
+		}));
+	}
+
+	countLinks(): Promise<number> {
+		return this.#run("count links", async () => {
+			const row = await this.#db
+				.selectFrom("refkit_link")
+				.select(sql<Count>`count(*)`.as("n"))
 				.executeTakeFirstOrThrow();
-			const links =
-				linkId === undefined
-					? (
-							await this.#db
-								.selectFrom("refkit_link")
-								.select(sql<Count>`count(*)`.as("n"))
-								.executeTakeFirstOrThrow()
-						).n
-					: 1;
-			const conversionsByGoal: Record<string, number> = {};
-			let reversed = 0;
-			for (const row of byGoal) {
-				if (count(row.active) > 0) conversionsByGoal[row.goal] = count(row.active);
-				reversed += count(row.reversed);
+			return count(row.n);
+		});
+	}
+
+	linkOwners(linkIds: number[]): Promise<Map<number, string>> {
+		return this.#run("read links' owners", async () => {
+			const owners = new Map<number, string>();
+			for (let i = 0; i < linkIds.length; i += IDS_PER_QUERY) {
+				const rows = await this.#db
+					.selectFrom("refkit_link")
+					.select(["id", "user_id"])
+					.where("id", "in", linkIds.slice(i, i + IDS_PER_QUERY))
+					.where("user_id", "is not", null)
+					.execute();
+				for (const row of rows) owners.set(row.id, row.user_id as string);
 			}
-			const row = hits.rows[0];
-			return {
-				links: count(links),
-				hits: count(row?.hits),
-				uniqueVisitors: count(row?.users) + count(row?.anonymous),
-				claimedUsers: count(row?.users),
-				conversionsByGoal,
-				reversed,
-				convertedUsers: count(converted.users),
-			};
-		});
-	}
-
-	dailyCounts(query: StatsQuery, dayStarts: Date[]): Promise<DayCounts[]> {
-		return this.#run("count statistics per day", async () => {
-			if (dayStarts.length === 0) return [];
-			const { linkId } = query;
-			const link = linkId === undefined ? sql`` : sql` and link_id = ${linkId}`;
-			// One count per day and table, each a range of an index on created_at: far cheaper than grouping
-			// every row of the period by its day.
-			const columns = dayStarts.flatMap((start, i) => {
-				const next = dayStarts[i + 1];
-				const until = next === undefined ? sql`<= ${toDbTime(query.to)}` : sql`< ${toDbTime(next)}`;
-				const during = sql`created_at >= ${toDbTime(start)} and created_at ${until}${link}`;
-				return [
-					sql`(select count(*) from refkit_hit where ${during}) as ${sql.ref(`h${i}`)}`,
-					sql`(select count(*) from refkit_conversion where ${during}) as ${sql.ref(`c${i}`)}`,
-				];
-			});
-			const { rows } = await sql<Record<string, Count>>`select ${sql.join(columns)}`.execute(this.#db);
-			const row = rows[0] ?? {};
-			return dayStarts.map((_, i) => ({ hits: count(row[`h${i}`]), conversions: count(row[`c${i}`]) }));
-		});
-	}
-
-	topReferrers(query: StatsQuery, limit: number): Promise<ReferrerCounts[]> {
-		return this.#run("rank referrers", async () => {
-			const from = toDbTime(query.from);
-			const to = toDbTime(query.to);
-			// Hits are counted link by link, each a range of the (link_id, created_at) index, rather than by
-			// grouping every hit of the period.
-			const { rows } = await sql<{ user_id: string; hits: Count; conversions: Count }>`
-				select user_id, sum(hits) as hits, sum(conversions) as conversions
-				from (
-					select l.user_id as user_id,
-						(select count(*) from refkit_hit h
-							where h.link_id = l.id and h.created_at >= ${from} and h.created_at <= ${to}) as hits,
-						0 as conversions
-					from refkit_link l
-					where l.user_id is not null
-					union all
-					select referrer_user_id, 0, count(*)
-					from refkit_conversion
-					where created_at >= ${from} and created_at <= ${to}
-						and reversed_at is null and referrer_user_id is not null
-					group by referrer_user_id
-				) as counts
-				group by user_id
-				having sum(hits) + sum(conversions) > 0
-				order by sum(conversions) desc, sum(hits) desc, ${this.#sql.binaryOrder("user_id")}
-				limit ${limit}`.execute(this.#db);
-			return rows.map((row) => ({
-				userId: row.user_id,
-				hits: count(row.hits),
-				conversions: count(row.conversions),
-			}));
+			return owners;
 		});
 	}
 

@@ -57,8 +57,26 @@ export interface ConversionTable {
 	last_delivery_error: string | null;
 }
 
+/** A summary of one UTC day's hits and conversions (see migration 0004): `link_id` 0 for all links. */
+export interface StatsDayTable {
+	/** `YYYY-MM-DD`. */
+	day: string;
+	link_id: number;
+	hits: number;
+	/** `{ "<goal>": [not reversed, reversed] }`. */
+	goals: string;
+	/** All links' row only: (link id, hits) pairs of little-endian uint32s. */
+	link_hits: Uint8Array | null;
+	/** All links' row only: `{ "<referrer user id>": conversions not reversed }`. */
+	referrers: string | null;
+	visitors: Uint8Array;
+	users: Uint8Array;
+	converted: Uint8Array;
+}
+
 export interface Database {
 	refkit_link: LinkTable;
 	refkit_hit: HitTable;
 	refkit_conversion: ConversionTable;
+	refkit_stats_day: StatsDayTable;
 }

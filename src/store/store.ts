@@ -92,35 +92,40 @@ export interface StatsQuery {
 	to: Date;
 }
 
-/** The totals of a period, as counted by the database. */
-export interface StatsTotals {
-	/** Links that exist (all of them: the caller knows it is 1 for one link). */
-	links: number;
+/** One UTC day's hits and conversions summarised, for all links (`linkId` 0) or for one link. */
+export interface DaySummary {
+	/** `YYYY-MM-DD`. */
+	day: string;
+	linkId: number;
 	hits: number;
-	/** Distinct users of the hits, plus distinct visitor ids of the hits that have no user. */
-	uniqueVisitors: number;
-	/** Distinct users of the hits. */
-	claimedUsers: number;
-	/** Conversions not reversed, per goal. */
-	conversionsByGoal: Record<string, number>;
-	/** Conversions of the period that were reversed. */
-	reversed: number;
-	/** Distinct referred users of the conversions not reversed. */
-	convertedUsers: number;
+	/** Conversions made that day per goal: `[not reversed, reversed]`. */
+	goals: Record<string, [number, number]>;
+	/** All links' summary only: hits per link, as pairs: `[link id, hits, link id, hits, ...]`. */
+	linkHits: Uint32Array | null;
+	/** All links' summary only: conversions (not reversed) per referrer. */
+	referrers: Record<string, number> | null;
+	/** Sketches (see src/core/sketch.ts) of the distinct visitors, users, and converted referred users. */
+	visitors: Uint8Array;
+	users: Uint8Array;
+	converted: Uint8Array;
 }
 
-/** Hits and conversions (reversed ones included) made on one day. */
-export interface DayCounts {
-	hits: number;
-	conversions: number;
+/** What `stats()` reads of a hit. */
+export interface CountedHit {
+	createdAt: Date;
+	linkId: number;
+	userId: string | null;
+	visitorId: string | null;
 }
 
-/** What a referrer's links brought in a period. */
-export interface ReferrerCounts {
-	userId: string;
-	hits: number;
-	/** Not counting reversed ones. */
-	conversions: number;
+/** What `stats()` reads of a conversion. */
+export interface CountedConversion {
+	createdAt: Date;
+	linkId: number | null;
+	goal: string;
+	referredUserId: string;
+	referrerUserId: string | null;
+	reversed: boolean;
 }
 
 /** A conversion taken by the outbox, with the number of this attempt (1 for the first). */
@@ -198,18 +203,25 @@ export interface RefkitStore {
 	reverseConversion(id: string, reason: string, at: Date): Promise<Conversion | null>;
 	/** Newest first (by `created_at`, then `id`, both descending). */
 	listConversions(query: ConversionQuery): Promise<Conversion[]>;
-	/** The totals of the period: hits, visitors, users, conversions per goal, reversals. */
-	statsTotals(query: StatsQuery): Promise<StatsTotals>;
+	/** The stored summaries of the days from `firstDay` to `lastDay` (`YYYY-MM-DD`): all links' and `linkId`'s. */
+	summaries(firstDay: string, lastDay: string, linkId: number | undefined): Promise<DaySummary[]>;
 	/**
-	 * Hits and conversions (reversed ones included) of each day, in order: day `i` runs from `dayStarts[i]`
-	 * to `dayStarts[i + 1]` (excluded), the last one to `query.to` (included). `query.from` is not used.
+	 * Replaces the stored summaries of the UTC day starting at `day` with what `summarize` makes of its hits
+	 * and conversions, atomically: none of that day's is written between the read and the write. Returns the
+	 * summaries stored.
 	 */
-	dailyCounts(query: StatsQuery, dayStarts: Date[]): Promise<DayCounts[]>;
-	/**
-	 * The referrers (owners of links) of the period with the most conversions (not reversed), then hits, then
-	 * by user id (byte order); at most `limit`. Ignores `query.linkId`.
-	 */
-	topReferrers(query: StatsQuery, limit: number): Promise<ReferrerCounts[]>;
+	summarizeDay(
+		day: Date,
+		summarize: (hits: CountedHit[], conversions: CountedConversion[]) => DaySummary[],
+	): Promise<DaySummary[]>;
+	/** The hits of the period, read to be counted. */
+	countedHits(query: StatsQuery): Promise<CountedHit[]>;
+	/** The conversions of the period (reversed ones included), read to be counted. */
+	countedConversions(query: StatsQuery): Promise<CountedConversion[]>;
+	/** How many links exist. */
+	countLinks(): Promise<number>;
+	/** The owners of these links, for those that have one. */
+	linkOwners(linkIds: number[]): Promise<Map<number, string>>;
 	/**
 	 * Takes up to `limit` conversions with a delivery due at `now`, leasing each until `leaseUntil` so that
 	 * another worker does not take it meanwhile.

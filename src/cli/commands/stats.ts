@@ -34,6 +34,7 @@ function dailyRows(daily: DailyStats[]): string[][] {
 /** The statistics as a person reads them: the totals, then the days, then the top referrers. */
 function statsText(stats: Stats): string {
 	const { totals } = stats;
+	const about = (n: number) => (totals.estimated ? `~${n} (estimated)` : String(n));
 	const goals = Object.entries(totals.conversionsByGoal)
 		.map(([goal, n]) => `${cell(goal)} ${n}`)
 		.join(", ");
@@ -43,8 +44,8 @@ function statsText(stats: Stats): string {
 		...[
 			["links", String(totals.links)],
 			["hits", String(totals.hits)],
-			["unique visitors", String(totals.uniqueVisitors)],
-			["claimed users", String(totals.claimedUsers)],
+			["unique visitors", about(totals.uniqueVisitors)],
+			["claimed users", about(totals.claimedUsers)],
 			["conversions", goals === "" ? String(totals.conversions) : `${totals.conversions} (${goals})`],
 			["reversed", String(totals.reversed)],
 			["conversion rate", `${(totals.conversionRate * 100).toFixed(1)} %`],

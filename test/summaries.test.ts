@@ -1,0 +1,238 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import fc from "fast-check";
+import pg from "pg";
+import { describe, expect, test } from "vitest";
+import type { Refkit, Stats } from "../src/index.js";
+import { createTestRefkit, DATABASES, type DatabaseKind, freshDatabaseUrl } from "./setup/databases.js";
+import { insertRows, runSql, visit, visitorCookie } from "./setup/direct.js";
+
+/**
+ * `stats()` reads past days from summaries it stores (migration 0004), which triggers forget when a day's
+ * hits or conversions change. These tests hold the summaries to the hits: whatever happens to them, stats()
+ * answers what it would answer from the hits alone.
+ */
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+
+/** Noon UTC, `daysAgo` days before today; now itself for today. */
+function dayTime(daysAgo: number): Date {
+	if (daysAgo === 0) return new Date();
+	const now = new Date();
+	return new Date(
+		Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - daysAgo * DAY + 12 * HOUR,
+	);
+}
+
+/** What the period's hits say, counted by SQL from the hits themselves. */
+async function countedBySql(kind: DatabaseKind, url: string, stats: Stats) {
+	const [row] = (await runSql(
+		kind,
+		url,
+		`select count(*) as hits, count(distinct user_id) as users,
+			count(distinct case when user_id is null then visitor_id end) as anonymous
+		from refkit_hit where created_at >= $1 and created_at <= $2`,
+		[stats.from.toISOString(), stats.to.toISOString()],
+	)) as { hits: number | string; users: number | string; anonymous: number | string }[];
+	return {
+		hits: Number(row?.hits),
+		uniqueVisitors: Number(row?.users) + Number(row?.anonymous),
+		claimedUsers: Number(row?.users),
+	};
+}
+
+/** stats() of the last week, checked against the same stats() once every summary is dropped, and against SQL. */
+async function expectTrueStats(kind: DatabaseKind, url: string, refkit: Refkit): Promise<Stats> {
+	const stats = await refkit.stats({ days: 7 });
+	await runSql(kind, url, "delete from refkit_stats_day");
+	expect(await refkit.stats({ days: 7, now: stats.to }), "stats from the hits alone").toEqual(stats);
+	expect(stats.totals).toMatchObject(await countedBySql(kind, url, stats));
+	expect(stats.totals.estimated).toBe(false);
+	return stats;
+}
+
+const visitorArb = fc.nat({ max: 3 });
+const userArb = fc.constantFrom("u0", "u1", "u2", "u3");
+const daysAgoArb = fc.nat({ max: 4 });
+const opArb = fc.oneof(
+	fc.record({
+		op: fc.constant("visit" as const),
+		link: fc.constantFrom("alice_link", "bob_link", "campaign"),
+		visitor: visitorArb,
+		user: fc.option(userArb, { nil: null }),
+		daysAgo: daysAgoArb,
+	}),
+	fc.record({ op: fc.constant("claim" as const), visitor: visitorArb, user: userArb }),
+	fc.record({
+		op: fc.constant("confirm" as const),
+		user: userArb,
+		goal: fc.constantFrom("signup", "purchase"),
+		daysAgo: daysAgoArb,
+	}),
+	fc.record({ op: fc.constant("reverse" as const) }),
+	fc.record({ op: fc.constant("erase" as const), user: userArb }),
+	fc.record({ op: fc.constant("stats" as const) }),
+);
+
+describe.each(DATABASES)("daily summaries on %s", (kind) => {
+	test("stats() from summaries equals stats() from the hits, through visits, claims, conversions, reversals and erasures", async () => {
+		await fc.assert(
+			fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 14 }), async (ops) => {
+				const url = await freshDatabaseUrl(kind);
+				const refkit = await createTestRefkit(kind, { database: url });
+				try {
+					await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+					await refkit.createLink({ identifier: "bob_link", userId: "bob" });
+					await refkit.createLink({ identifier: "campaign" });
+					const cookies: (string | undefined)[] = [];
+					const conversions: string[] = [];
+					let lastHit: string | null = null;
+					refkit.on("hit", (hit) => {
+						lastHit = hit.id;
+					});
+					for (const step of ops) {
+						if (step.op === "visit") {
+							lastHit = null;
+							const outcome = await visit(refkit, `/ref/${step.link}`, {
+								cookie: cookies[step.visitor],
+								user: step.user,
+							});
+							if (outcome.setCookies.some((header) => header.startsWith("refkit_visitor="))) {
+								cookies[step.visitor] = visitorCookie(outcome);
+							}
+							await sleep(0);
+							const at = dayTime(step.daysAgo).toISOString();
+							// Moved into the past as an UPDATE would: the trigger forgets both days.
+							if (lastHit !== null) {
+								await runSql(
+									kind,
+									url,
+									"update refkit_hit set created_at = $1, updated_at = $2 where id = $3",
+									[at, at, lastHit],
+								);
+							}
+						} else if (step.op === "claim") {
+							await refkit.claim(cookies[step.visitor]?.split("=")[1], step.user);
+						} else if (step.op === "confirm") {
+							const result = await refkit.confirm({
+								userId: step.user,
+								goal: step.goal,
+								at: dayTime(step.daysAgo),
+							});
+							if (result.status === "converted") conversions.push(result.conversion.id);
+						} else if (step.op === "reverse") {
+							const id = conversions.pop();
+							if (id !== undefined) await refkit.reverseConversion(id, { reason: "refund" });
+						} else if (step.op === "erase") {
+							await refkit.eraseUser(step.user);
+						} else {
+							await refkit.stats({ days: 7 });
+						}
+					}
+					await expectTrueStats(kind, url, refkit);
+				} finally {
+					await refkit.close();
+				}
+			}),
+			{ numRuns: 12 },
+		);
+	});
+
+	test("hits written into a summarised day by other code, and deleted links, are counted at once", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const refkit = await createTestRefkit(kind, { database: url });
+		try {
+			const link = await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+			const other = await refkit.createLink({ identifier: "bob_link", userId: "bob" });
+			const hit = (linkId: number, visitor: string, daysAgo: number) => {
+				const at = dayTime(daysAgo).toISOString();
+				return {
+					id: randomUUID(),
+					link_id: linkId,
+					authenticated: kind === "sqlite" ? 0 : false,
+					visitor_id: visitor,
+					created_at: at,
+					updated_at: at,
+				};
+			};
+			await insertRows(kind, url, "refkit_hit", [hit(link.id, "v1", 3), hit(other.id, "v2", 3)]);
+			expect((await expectTrueStats(kind, url, refkit)).totals).toMatchObject({ hits: 2, uniqueVisitors: 2 });
+			await refkit.stats({ days: 7 });
+			const stored = await runSql(kind, url, "select count(*) as n from refkit_stats_day where link_id = 0");
+			expect(Number((stored[0] as { n: unknown }).n), "a summary for each past day").toBeGreaterThanOrEqual(
+				5,
+			);
+
+			await insertRows(kind, url, "refkit_hit", [hit(link.id, "v3", 3)]);
+			let stats = await refkit.stats({ days: 7 });
+			expect(stats.totals).toMatchObject({ hits: 3, uniqueVisitors: 3 });
+			expect(stats.topReferrers).toEqual([
+				{ userId: "alice", hits: 2, conversions: 0 },
+				{ userId: "bob", hits: 1, conversions: 0 },
+			]);
+
+			await runSql(kind, url, "delete from refkit_link where id = $1", [other.id]);
+			stats = await refkit.stats({ days: 7 });
+			expect(stats.totals).toMatchObject({ hits: 2, uniqueVisitors: 2 });
+			expect(stats.topReferrers).toEqual([{ userId: "alice", hits: 2, conversions: 0 }]);
+			await expectTrueStats(kind, url, refkit);
+		} finally {
+			await refkit.close();
+		}
+	});
+
+	test("a day of more than 2,048 visitors is estimated, within 3 %, and says so", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const refkit = await createTestRefkit(kind, { database: url });
+		try {
+			const link = await refkit.createLink({ identifier: "viral", userId: "alice" });
+			const at = dayTime(2).toISOString();
+			const rows = Array.from({ length: 3_000 }, (_, i) => ({
+				id: randomUUID(),
+				link_id: link.id,
+				authenticated: kind === "sqlite" ? 0 : false,
+				visitor_id: `visitor${i % 2_900}`,
+				created_at: at,
+				updated_at: at,
+			}));
+			await insertRows(kind, url, "refkit_hit", rows);
+			for (const stats of [await refkit.stats({ days: 7 }), await refkit.stats({ link: "viral", days: 7 })]) {
+				expect(stats.totals.hits).toBe(3_000);
+				expect(stats.totals.estimated).toBe(true);
+				expect(Math.abs(stats.totals.uniqueVisitors - 2_900) / 2_900).toBeLessThan(0.03);
+			}
+			// A period without that day is exact again.
+			expect((await refkit.stats({ days: 2 })).totals).toMatchObject({ hits: 0, estimated: false });
+		} finally {
+			await refkit.close();
+		}
+	});
+});
+
+describe.runIf(DATABASES.includes("postgres"))("daily summaries on postgres, concurrently", () => {
+	test("a hit committed while its day is being summarised is in the summary (PostgreSQL's advisory lock)", async () => {
+		const url = await freshDatabaseUrl("postgres");
+		const refkit = await createTestRefkit("postgres", { database: url });
+		const client = new pg.Client({ connectionString: url });
+		await client.connect();
+		try {
+			const link = await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+			const at = dayTime(3).toISOString();
+			await client.query("begin");
+			await client.query(
+				"insert into refkit_hit (id, link_id, authenticated, visitor_id, created_at, updated_at) values ($1, $2, false, 'late', $3, $3)",
+				[randomUUID(), link.id, at],
+			);
+			// The day is summarised while the insert is not committed yet: the summary must wait for it.
+			const pending = refkit.stats({ days: 7 });
+			await sleep(300);
+			await client.query("commit");
+			expect((await pending).totals.hits).toBe(1);
+			expect((await refkit.stats({ days: 7 })).totals.hits).toBe(1);
+		} finally {
+			await client.end();
+			await refkit.close();
+		}
+	});
+});
