@@ -47,7 +47,7 @@ function asBuffer(bytes: Uint8Array): Buffer {
 /** Hits per link as (link id, hits) pairs of little-endian uint32s: far quicker to read than JSON. */
 function encodeLinkHits(linkHits: Uint32Array): Buffer {
 	const bytes = Buffer.alloc(linkHits.length * 4);
-	linkHits.forEach((value, i) => bytes.writeUInt32LE(value, i * 4));
+	for (let i = 0; i < linkHits.length; i++) bytes.writeUInt32LE(linkHits[i] as number, i * 4);
 	return bytes;
 }
 
