@@ -101,7 +101,8 @@ function byteOrder(a: string, b: string): number {
 
 /** The referrers with the most conversions (not reversed), then hits, then by user id; at most `limit`. */
 async function rankReferrers(ctx: CoreContext, counts: Counts, limit: number): Promise<TopReferrer[]> {
-	const owners = await ctx.store.linkOwners([...counts.linkHits.keys()]);
+	const linkHits = counts.linkHits;
+	const owners = await ctx.store.linkOwners([...linkHits.keys()]);
 	const referrers = new Map<string, TopReferrer>();
 	const referrer = (userId: string) => {
 		let found = referrers.get(userId);
@@ -111,7 +112,7 @@ async function rankReferrers(ctx: CoreContext, counts: Counts, limit: number): P
 		}
 		return found;
 	};
-	for (const [linkId, hits] of counts.linkHits) {
+	for (const [linkId, hits] of linkHits) {
 		const owner = owners.get(linkId);
 		if (owner !== undefined && hits > 0) referrer(owner).hits += hits;
 	}
