@@ -62,7 +62,7 @@ export class Counts {
 	addHit(hit: CountedHit): void {
 		this.hits++;
 		increment(this.#linkHits, hit.linkId);
-		if (this.days !== null) this.#day(dayOf(hit.createdAt)).hits++;
+		if (this.days !== null) this.#day(hit.day).hits++;
 		const visitor = visitorKey(hit);
 		if (visitor !== null) this.visitors.add(visitor);
 		if (hit.userId !== null) this.users.add(hit.userId);
@@ -70,7 +70,7 @@ export class Counts {
 
 	addConversion(conversion: CountedConversion): void {
 		this.#addGoal(conversion.goal, conversion.reversed ? [0, 1] : [1, 0]);
-		if (this.days !== null) this.#day(dayOf(conversion.createdAt)).conversions++;
+		if (this.days !== null) this.#day(conversion.day).conversions++;
 		if (conversion.reversed) return;
 		this.converted.add(conversion.referredUserId);
 		if (conversion.referrerUserId !== null) increment(this.referrers, conversion.referrerUserId);

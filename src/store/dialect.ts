@@ -12,6 +12,11 @@ export interface DialectHelpers {
 	isMissingTable(error: unknown): boolean;
 	/** A text column to sort by byte value, so that both databases order ids alike (collations may not). */
 	binaryOrder(column: string): RawBuilder<string>;
+	/**
+	 * The UTC day of a time column as `YYYY-MM-DD` text, computed by the database: far cheaper than reading
+	 * the time (pg parses each timestamptz in JavaScript, at about 5 µs).
+	 */
+	utcDay(column: string): RawBuilder<string>;
 }
 
 function field(error: unknown, key: string): unknown {
@@ -26,6 +31,8 @@ const sqlite: DialectHelpers = {
 		field(error, "code") === "SQLITE_CONSTRAINT_PRIMARYKEY",
 	isMissingTable: (error) => /no such table: refkit_/.test(String(field(error, "message"))),
 	binaryOrder: (column) => sql<string>`${sql.ref(column)}`,
+	// Times are ISO-8601 text in UTC.
+	utcDay: (column) => sql<string>`substr(${sql.ref(column)}, 1, 10)`,
 };
 
 const postgres: DialectHelpers = {
@@ -35,6 +42,7 @@ const postgres: DialectHelpers = {
 	isMissingTable: (error) =>
 		field(error, "code") === "42P01" && /refkit_/.test(String(field(error, "message"))),
 	binaryOrder: (column) => sql<string>`${sql.ref(column)} collate "C"`,
+	utcDay: (column) => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`,
 };
 
 export function dialectHelpers(name: DialectName): DialectHelpers {

@@ -718,11 +718,11 @@ export class KyselyStore implements RefkitStore {
 	async #countedHits(db: Kysely<Database>, query: StatsQuery, toIncluded: boolean): Promise<CountedHit[]> {
 		const rows = await db
 			.selectFrom("refkit_hit")
-			.select(["created_at", "link_id", "user_id", "visitor_id"])
+			.select([this.#sql.utcDay("created_at").as("day"), "link_id", "user_id", "visitor_id"])
 			.where(inPeriod(query, toIncluded))
 			.execute();
 		return rows.map((row) => ({
-			createdAt: fromDbTime(row.created_at),
+			day: row.day,
 			linkId: row.link_id,
 			userId: row.user_id,
 			visitorId: row.visitor_id,
@@ -741,11 +741,18 @@ export class KyselyStore implements RefkitStore {
 	): Promise<CountedConversion[]> {
 		const rows = await db
 			.selectFrom("refkit_conversion")
-			.select(["created_at", "link_id", "goal", "referred_user_id", "referrer_user_id", "reversed_at"])
+			.select([
+				this.#sql.utcDay("created_at").as("day"),
+				"link_id",
+				"goal",
+				"referred_user_id",
+				"referrer_user_id",
+				"reversed_at",
+			])
 			.where(inPeriod(query, toIncluded))
 			.execute();
 		return rows.map((row) => ({
-			createdAt: fromDbTime(row.created_at),
+			day: row.day,
 			linkId: row.link_id,
 			goal: row.goal,
 			referredUserId: row.referred_user_id,

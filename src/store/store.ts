@@ -112,7 +112,8 @@ export interface DaySummary {
 
 /** What `stats()` reads of a hit. */
 export interface CountedHit {
-	createdAt: Date;
+	/** The UTC day it was made: `YYYY-MM-DD`. */
+	day: string;
 	linkId: number;
 	userId: string | null;
 	visitorId: string | null;
@@ -120,7 +121,8 @@ export interface CountedHit {
 
 /** What `stats()` reads of a conversion. */
 export interface CountedConversion {
-	createdAt: Date;
+	/** The UTC day it was made: `YYYY-MM-DD`. */
+	day: string;
 	linkId: number | null;
 	goal: string;
 	referredUserId: string;

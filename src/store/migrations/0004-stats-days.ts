@@ -45,6 +45,14 @@ export function m0004StatsDays(dialect: DialectName): Migration {
 				.addPrimaryKeyConstraint("refkit_stats_day_pk", ["link_id", "day"])
 				.execute();
 			await db.schema.createIndex("refkit_stats_day_day").on("refkit_stats_day").column("day").execute();
+			// Sketches barely compress, and reading them back decompressed took PostgreSQL twice as long.
+			if (pg) {
+				for (const column of ["link_hits", "visitors", "users", "converted"]) {
+					await sql
+						.raw(`alter table refkit_stats_day alter column ${column} set storage external`)
+						.execute(db);
+				}
+			}
 			for (const [table, columns] of Object.entries(SUMMARISED)) {
 				for (const statement of pg ? postgresTriggers(table, columns) : sqliteTriggers(table, columns))
 					await sql.raw(statement).execute(db);
