@@ -1,4 +1,4 @@
-import type { CountedConversion, CountedHit, DaySummary } from "../store/store.js";
+import type { CountedConversion, CountedHit, CountedRows, DaySummary } from "../store/store.js";
 import { Sketch } from "./sketch.js";
 
 /** Conversions of a goal: not reversed, and reversed. */
@@ -154,11 +154,7 @@ export class Counts {
  * The summaries of one day's hits and conversions: one for all links (`linkId` 0), and one for each link
  * with hits or conversions that day.
  */
-export function summarizeDay(
-	day: string,
-	hits: CountedHit[],
-	conversions: CountedConversion[],
-): DaySummary[] {
+export function summarizeDay(day: string, { hits, conversions }: CountedRows): DaySummary[] {
 	const all = new Counts(false);
 	const links = new Map<number, Counts>();
 	const of = (linkId: number) => {

@@ -1,5 +1,6 @@
 import { RefkitError } from "../errors.js";
 import type { ErrorContext } from "../options.js";
+import type { ReferralLink } from "../types.js";
 import { type CoreContext, report } from "./context.js";
 
 /**
@@ -60,4 +61,19 @@ export function awaitUntil<T>(
 			},
 		);
 	});
+}
+
+/** The link a visitor asks for, from the link cache or the database, waited for until `deadline` at most. */
+export function visitorLink(
+	ctx: CoreContext,
+	identifier: string,
+	deadline: number,
+	context: ErrorContext,
+): Promise<ReferralLink | null> {
+	return awaitUntil(
+		ctx,
+		deadline,
+		() => ctx.links.find(identifier, () => ctx.store.findLink(identifier)),
+		context,
+	);
 }

@@ -4,7 +4,7 @@ import type { Hit, ReferralLink } from "../types.js";
 import { nonHumanReason } from "./bots.js";
 import { claimAndForget } from "./claim.js";
 import { type CoreContext, consented, currentUser, redirectTo, report } from "./context.js";
-import { awaitUntil, visitorDeadline } from "./deadline.js";
+import { awaitUntil, visitorDeadline, visitorLink } from "./deadline.js";
 import { newHitId } from "./hit-id.js";
 import { isValidIdentifier } from "./identifiers.js";
 import { clientIp, storedIp } from "./ip.js";
@@ -58,12 +58,7 @@ export async function follow(
 	const context = { operation: "follow", identifier } as const;
 	let link: ReferralLink | null;
 	try {
-		link = await awaitUntil(
-			ctx,
-			deadline,
-			() => ctx.links.find(identifier, () => store.findLink(identifier)),
-			context,
-		);
+		link = await visitorLink(ctx, identifier, deadline, context);
 	} catch (error) {
 		report(ctx, error, context);
 		return redirectTo(safeNext ?? options.successUrl);

@@ -1,6 +1,6 @@
 import type { Outcome } from "../http/request.js";
 import { type CoreContext, redirectTo, report } from "./context.js";
-import { awaitUntil, visitorDeadline } from "./deadline.js";
+import { visitorDeadline, visitorLink } from "./deadline.js";
 import { isValidIdentifier } from "./identifiers.js";
 
 function decodeKey(key: string): string {
@@ -26,17 +26,12 @@ export async function refParamRedirect(
 	if (!query.includes(urlParam)) return null;
 	const identifier = new URLSearchParams(query).get(urlParam);
 	if (!isValidIdentifier(identifier)) return null;
+	const context = { operation: "ref-param", identifier } as const;
 	try {
-		const context = { operation: "ref-param", identifier } as const;
-		const link = await awaitUntil(
-			ctx,
-			visitorDeadline(),
-			() => ctx.links.find(identifier, () => ctx.store.findLink(identifier)),
-			context,
-		);
+		const link = await visitorLink(ctx, identifier, visitorDeadline(), context);
 		if (link === null || link.disabled) return null;
 	} catch (error) {
-		report(ctx, error, { operation: "ref-param", identifier });
+		report(ctx, error, context);
 		return null;
 	}
 	// Keep the other parameters exactly as they were written.

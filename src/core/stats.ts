@@ -70,24 +70,23 @@ async function countPeriod(ctx: CoreContext, query: StatsQuery, dayStarts: Date[
 	if (first !== undefined && last !== undefined) {
 		const stored = new Map<string, DaySummary[]>();
 		for (const summary of await store.summaries(dayOf(first), dayOf(last), query.linkId)) {
-			stored.set(summary.day, [...(stored.get(summary.day) ?? []), summary]);
+			const day = stored.get(summary.day);
+			if (day === undefined) stored.set(summary.day, [summary]);
+			else day.push(summary);
 		}
 		for (const start of summarised) {
 			const day = dayOf(start);
 			let summaries = stored.get(day);
 			// A day is summarised when its all-links summary exists; a link without activity that day has none.
 			if (!summaries?.some((summary) => summary.linkId === 0)) {
-				summaries = await store.summarizeDay(start, (hits, conversions) =>
-					summarizeDay(day, hits, conversions),
-				);
+				summaries = await store.summarizeDay(day, (rows) => summarizeDay(day, rows));
 			}
 			for (const summary of summaries) if (summary.linkId === wanted) counts.addSummary(summary);
 			readFrom = new Date(start.getTime() + DAY);
 		}
 	}
 	if (readFrom.getTime() <= query.to.getTime()) {
-		const rest = { ...query, from: readFrom };
-		const [hits, conversions] = await Promise.all([store.countedHits(rest), store.countedConversions(rest)]);
+		const { hits, conversions } = await store.countedRows({ ...query, from: readFrom });
 		for (const hit of hits) counts.addHit(hit);
 		for (const conversion of conversions) counts.addConversion(conversion);
 	}

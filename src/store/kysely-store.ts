@@ -16,8 +16,7 @@ import type { ConversionTable, Database, HitTable, LinkTable, StatsDayTable } fr
 import type {
 	CandidateHit,
 	ConversionQuery,
-	CountedConversion,
-	CountedHit,
+	CountedRows,
 	DaySummary,
 	DueDelivery,
 	ErasedHits,
@@ -33,7 +32,6 @@ import type {
 } from "./store.js";
 
 const DAY = 24 * 60 * 60 * 1000;
-const dayOf = (time: Date) => time.toISOString().slice(0, 10);
 /** Summary rows per INSERT: 6 columns each, far below both databases' limits on bound parameters. */
 const SUMMARIES_PER_INSERT = 1000;
 /** Ids per `in (...)` list. */
@@ -202,7 +200,8 @@ function hitRow(hit: NewHit, helpers: DialectHelpers) {
 	};
 }
 
-const HIT_COLUMNS = [
+/** The columns of `refkit_hit`, in the order of a hit's row (also the test seed's). */
+export const HIT_COLUMNS = [
 	"id",
 	"link_id",
 	"source",
@@ -679,26 +678,22 @@ export class KyselyStore implements RefkitStore {
 		});
 	}
 
-	summarizeDay(
-		day: Date,
-		summarize: (hits: CountedHit[], conversions: CountedConversion[]) => DaySummary[],
-	): Promise<DaySummary[]> {
+	summarizeDay(day: string, summarize: (rows: CountedRows) => DaySummary[]): Promise<DaySummary[]> {
 		return this.#run("summarise a day", () =>
 			this.transaction(async (_store, tx) => {
 				const db = tx as Kysely<Database>;
+				const from = new Date(`${day}T00:00:00.000Z`);
 				// SQLite's transaction is BEGIN IMMEDIATE: nothing is written meanwhile. On PostgreSQL, writers of
 				// this day's hits and conversions wait in migration 0004's triggers until this commits.
 				if (this.dialect === "postgres") {
-					await sql`select pg_advisory_xact_lock(${SUMMARY_LOCK}, ${Math.floor(day.getTime() / DAY)})`.execute(
+					await sql`select pg_advisory_xact_lock(${SUMMARY_LOCK}, ${Math.floor(from.getTime() / DAY)})`.execute(
 						db,
 					);
 				}
-				const period = { from: day, to: new Date(day.getTime() + DAY) };
 				const summaries = summarize(
-					await this.#countedHits(db, period, false),
-					await this.#countedConversions(db, period, false),
+					await this.#countedRows(db, { from, to: new Date(from.getTime() + DAY) }, false),
 				);
-				await db.deleteFrom("refkit_stats_day").where("day", "=", dayOf(day)).execute();
+				await db.deleteFrom("refkit_stats_day").where("day", "=", day).execute();
 				for (let i = 0; i < summaries.length; i += SUMMARIES_PER_INSERT) {
 					await db
 						.insertInto("refkit_stats_day")
@@ -710,55 +705,39 @@ export class KyselyStore implements RefkitStore {
 		);
 	}
 
-	countedHits(query: StatsQuery): Promise<CountedHit[]> {
-		return this.#run("read hits to count", () => this.#countedHits(this.#db, query, true));
+	countedRows(query: StatsQuery): Promise<CountedRows> {
+		return this.#run("read hits and conversions to count", () => this.#countedRows(this.#db, query, true));
 	}
 
-	/** The period's hits, up to `query.to` included or not. */
-	async #countedHits(db: Kysely<Database>, query: StatsQuery, toIncluded: boolean): Promise<CountedHit[]> {
-		const rows = await db
+	/** The period's hits and conversions, up to `query.to` included or not, with the UTC day of each. */
+	async #countedRows(db: Kysely<Database>, query: StatsQuery, toIncluded: boolean): Promise<CountedRows> {
+		const day = this.#sql.utcDay("created_at").as("day");
+		const hits = await db
 			.selectFrom("refkit_hit")
-			.select([this.#sql.utcDay("created_at").as("day"), "link_id", "user_id", "visitor_id"])
+			.select([day, "link_id", "user_id", "visitor_id"])
 			.where(inPeriod(query, toIncluded))
 			.execute();
-		return rows.map((row) => ({
-			day: row.day,
-			linkId: row.link_id,
-			userId: row.user_id,
-			visitorId: row.visitor_id,
-		}));
-	}
-
-	countedConversions(query: StatsQuery): Promise<CountedConversion[]> {
-		return this.#run("read conversions to count", () => this.#countedConversions(this.#db, query, true));
-	}
-
-	/** The period's conversions, up to `query.to` included or not. */
-	async #countedConversions(
-		db: Kysely<Database>,
-		query: StatsQuery,
-		toIncluded: boolean,
-	): Promise<CountedConversion[]> {
-		const rows = await db
+		const conversions = await db
 			.selectFrom("refkit_conversion")
-			.select([
-				this.#sql.utcDay("created_at").as("day"),
-				"link_id",
-				"goal",
-				"referred_user_id",
-				"referrer_user_id",
-				"reversed_at",
-			])
+			.select([day, "link_id", "goal", "referred_user_id", "referrer_user_id", "reversed_at"])
 			.where(inPeriod(query, toIncluded))
 			.execute();
-		return rows.map((row) => ({
-			day: row.day,
-			linkId: row.link_id,
-			goal: row.goal,
-			referredUserId: row.referred_user_id,
-			referrerUserId: row.referrer_user_id,
-			reversed: row.reversed_at !== null,
-		}));
+		return {
+			hits: hits.map((row) => ({
+				day: row.day,
+				linkId: row.link_id,
+				userId: row.user_id,
+				visitorId: row.visitor_id,
+			})),
+			conversions: conversions.map((row) => ({
+				day: row.day,
+				linkId: row.link_id,
+				goal: row.goal,
+				referredUserId: row.referred_user_id,
+				referrerUserId: row.referrer_user_id,
+				reversed: row.reversed_at !== null,
+			})),
+		};
 	}
 
 	countLinks(): Promise<number> {

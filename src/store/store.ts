@@ -119,6 +119,12 @@ export interface CountedHit {
 	visitorId: string | null;
 }
 
+/** What `stats()` reads of a period's rows. */
+export interface CountedRows {
+	hits: CountedHit[];
+	conversions: CountedConversion[];
+}
+
 /** What `stats()` reads of a conversion. */
 export interface CountedConversion {
 	/** The UTC day it was made: `YYYY-MM-DD`. */
@@ -208,18 +214,13 @@ export interface RefkitStore {
 	/** The stored summaries of the days from `firstDay` to `lastDay` (`YYYY-MM-DD`): all links' and `linkId`'s. */
 	summaries(firstDay: string, lastDay: string, linkId: number | undefined): Promise<DaySummary[]>;
 	/**
-	 * Replaces the stored summaries of the UTC day starting at `day` with what `summarize` makes of its hits
-	 * and conversions, atomically: none of that day's is written between the read and the write. Returns the
+	 * Replaces the stored summaries of `day` (`YYYY-MM-DD`, UTC) with what `summarize` makes of its hits and
+	 * conversions, atomically: none of that day's is written between the read and the write. Returns the
 	 * summaries stored.
 	 */
-	summarizeDay(
-		day: Date,
-		summarize: (hits: CountedHit[], conversions: CountedConversion[]) => DaySummary[],
-	): Promise<DaySummary[]>;
-	/** The hits of the period, read to be counted. */
-	countedHits(query: StatsQuery): Promise<CountedHit[]>;
-	/** The conversions of the period (reversed ones included), read to be counted. */
-	countedConversions(query: StatsQuery): Promise<CountedConversion[]>;
+	summarizeDay(day: string, summarize: (rows: CountedRows) => DaySummary[]): Promise<DaySummary[]>;
+	/** The hits and conversions (reversed ones included) of the period, read to be counted. */
+	countedRows(query: StatsQuery): Promise<CountedRows>;
 	/** How many links exist. */
 	countLinks(): Promise<number>;
 	/** The owners of these links, for those that have one. */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { createRefkit, type ReferralLink } from "../../src/index.js";
+import { HIT_COLUMNS } from "../../src/store/kysely-store.js";
 import type { DatabaseKind } from "./database-list.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -58,22 +59,6 @@ interface SeedHit {
 	created_at: string;
 }
 
-const COLUMNS = [
-	"id",
-	"link_id",
-	"source",
-	"authenticated",
-	"user_id",
-	"visitor_id",
-	"ip",
-	"user_agent",
-	"referer",
-	"next",
-	"confirmed_at",
-	"created_at",
-	"updated_at",
-];
-
 async function insertHits(kind: DatabaseKind, url: string, hits: SeedHit[]): Promise<void> {
 	const values = (hit: SeedHit) => [
 		hit.id,
@@ -94,7 +79,7 @@ async function insertHits(kind: DatabaseKind, url: string, hits: SeedHit[]): Pro
 		const db = new Database(url);
 		try {
 			const insert = db.prepare(
-				`insert into refkit_hit (${COLUMNS.join(", ")}) values (${COLUMNS.map(() => "?").join(", ")})`,
+				`insert into refkit_hit (${HIT_COLUMNS.join(", ")}) values (${HIT_COLUMNS.map(() => "?").join(", ")})`,
 			);
 			db.transaction(() => {
 				for (const hit of hits) insert.run(...values(hit));
@@ -111,9 +96,12 @@ async function insertHits(kind: DatabaseKind, url: string, hits: SeedHit[]): Pro
 			const batch = hits.slice(start, start + 500);
 			const params = batch.flatMap(values);
 			const rows = batch.map(
-				(_, i) => `(${COLUMNS.map((__, j) => `$${i * COLUMNS.length + j + 1}`).join(", ")})`,
+				(_, i) => `(${HIT_COLUMNS.map((__, j) => `$${i * HIT_COLUMNS.length + j + 1}`).join(", ")})`,
 			);
-			await client.query(`insert into refkit_hit (${COLUMNS.join(", ")}) values ${rows.join(", ")}`, params);
+			await client.query(
+				`insert into refkit_hit (${HIT_COLUMNS.join(", ")}) values ${rows.join(", ")}`,
+				params,
+			);
 		}
 	} finally {
 		await client.end();
