@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import fc from "fast-check";
 import pg from "pg";
-import { describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import type { Refkit, Stats } from "../src/index.js";
 import { createTestRefkit, DATABASES, type DatabaseKind, freshDatabaseUrl } from "./setup/databases.js";
 import { insertRows, runSql, visit, visitorCookie } from "./setup/direct.js";
@@ -52,33 +52,50 @@ async function expectTrueStats(kind: DatabaseKind, url: string, refkit: Refkit):
 	return stats;
 }
 
+/** The clock of the property below: an afternoon, moved on by its `wait` steps. */
+const AFTERNOON = Date.parse("2026-03-10T15:40:00.000Z");
+
+/** A time `daysAgo` days before now at `minute` of that day (UTC), or now if that is later. */
+function timeOf({ daysAgo, minute }: { daysAgo: number; minute: number }): Date {
+	const now = Date.now();
+	const time = now - (now % DAY) - daysAgo * DAY + minute * 60_000;
+	return new Date(Math.min(time, now));
+}
+
+const timeArb = fc.record({ daysAgo: fc.nat({ max: 4 }), minute: fc.nat({ max: 24 * 60 - 1 }) });
 const visitorArb = fc.nat({ max: 3 });
 const userArb = fc.constantFrom("u0", "u1", "u2", "u3");
-const daysAgoArb = fc.nat({ max: 4 });
 const opArb = fc.oneof(
 	fc.record({
 		op: fc.constant("visit" as const),
 		link: fc.constantFrom("alice_link", "bob_link", "campaign"),
 		visitor: visitorArb,
 		user: fc.option(userArb, { nil: null }),
-		daysAgo: daysAgoArb,
+		time: timeArb,
 	}),
 	fc.record({ op: fc.constant("claim" as const), visitor: visitorArb, user: userArb }),
 	fc.record({
 		op: fc.constant("confirm" as const),
 		user: userArb,
 		goal: fc.constantFrom("signup", "purchase"),
-		daysAgo: daysAgoArb,
+		time: timeArb,
 	}),
 	fc.record({ op: fc.constant("reverse" as const) }),
 	fc.record({ op: fc.constant("erase" as const), user: userArb }),
 	fc.record({ op: fc.constant("stats" as const) }),
+	fc.record({ op: fc.constant("wait" as const), minutes: fc.integer({ min: 1, max: 180 }) }),
 );
 
+afterEach(() => {
+	vi.useRealTimers();
+});
+
 describe.each(DATABASES)("daily summaries on %s", (kind) => {
-	test("stats() from summaries equals stats() from the hits, through visits, claims, conversions, reversals and erasures", async () => {
+	test("stats() from summaries equals stats() from the hits, through visits, claims, conversions, reversals, erasures and time passing", async () => {
 		await fc.assert(
 			fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 14 }), async (ops) => {
+				// Only Date is faked: the day under way is summarised up to its last whole hour, and `wait` moves on.
+				vi.useFakeTimers({ toFake: ["Date"], now: AFTERNOON });
 				const url = await freshDatabaseUrl(kind);
 				const refkit = await createTestRefkit(kind, { database: url });
 				try {
@@ -102,7 +119,7 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 								cookies[step.visitor] = visitorCookie(outcome);
 							}
 							await sleep(0);
-							const at = dayTime(step.daysAgo).toISOString();
+							const at = timeOf(step.time).toISOString();
 							// Moved into the past as an UPDATE would: the trigger forgets both days.
 							if (lastHit !== null) {
 								await runSql(
@@ -118,7 +135,7 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 							const result = await refkit.confirm({
 								userId: step.user,
 								goal: step.goal,
-								at: dayTime(step.daysAgo),
+								at: timeOf(step.time),
 							});
 							if (result.status === "converted") conversions.push(result.conversion.id);
 						} else if (step.op === "reverse") {
@@ -126,6 +143,8 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 							if (id !== undefined) await refkit.reverseConversion(id, { reason: "refund" });
 						} else if (step.op === "erase") {
 							await refkit.eraseUser(step.user);
+						} else if (step.op === "wait") {
+							vi.setSystemTime(Date.now() + step.minutes * 60_000);
 						} else {
 							await refkit.stats({ days: 7 });
 						}
@@ -133,6 +152,7 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 					await expectTrueStats(kind, url, refkit);
 				} finally {
 					await refkit.close();
+					vi.useRealTimers();
 				}
 			}),
 			{ numRuns: 12 },
@@ -176,6 +196,62 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 			stats = await refkit.stats({ days: 7 });
 			expect(stats.totals).toMatchObject({ hits: 2, uniqueVisitors: 2 });
 			expect(stats.topReferrers).toEqual([{ userId: "alice", hits: 2, conversions: 0 }]);
+			await expectTrueStats(kind, url, refkit);
+		} finally {
+			await refkit.close();
+		}
+	});
+
+	test("the day under way is summarised up to its last whole hour; later hits leave that alone, earlier ones forget it", async () => {
+		vi.useFakeTimers({ toFake: ["Date"], now: Date.parse("2026-03-10T18:30:00.000Z") });
+		const url = await freshDatabaseUrl(kind);
+		const refkit = await createTestRefkit(kind, { database: url });
+		try {
+			const link = await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+			const hitAt = (time: string, visitor: string) => ({
+				id: randomUUID(),
+				link_id: link.id,
+				authenticated: kind === "sqlite" ? 0 : false,
+				visitor_id: visitor,
+				created_at: `2026-03-10T${time}:00.000Z`,
+				updated_at: `2026-03-10T${time}:00.000Z`,
+			});
+			const coveredUntil = async () => {
+				const rows = (await runSql(
+					kind,
+					url,
+					"select covered_until from refkit_stats_day where day = '2026-03-10' and link_id = 0",
+				)) as { covered_until: string | Date }[];
+				return rows.map((row) => new Date(row.covered_until).toISOString());
+			};
+			const hits = async () => (await refkit.stats({ days: 1 })).totals.hits;
+			await insertRows(kind, url, "refkit_hit", [
+				hitAt("02:00", "v1"),
+				hitAt("09:00", "v2"),
+				hitAt("18:25", "v3"),
+			]);
+			expect(await hits()).toBe(3);
+			// 18:30 less the 10 minutes' delay, down to the hour.
+			expect(await coveredUntil()).toEqual(["2026-03-10T18:00:00.000Z"]);
+
+			await insertRows(kind, url, "refkit_hit", [hitAt("18:29", "v4")]);
+			expect(await coveredUntil(), "a hit after 18:00 keeps the summary").toEqual([
+				"2026-03-10T18:00:00.000Z",
+			]);
+			expect(await hits()).toBe(4);
+
+			await insertRows(kind, url, "refkit_hit", [hitAt("17:00", "v5")]);
+			expect(await coveredUntil(), "a hit before 18:00 forgets it").toEqual([]);
+			expect(await hits()).toBe(5);
+			expect(await coveredUntil()).toEqual(["2026-03-10T18:00:00.000Z"]);
+
+			vi.setSystemTime(Date.parse("2026-03-10T20:15:00.000Z"));
+			expect(await hits()).toBe(5);
+			expect(await coveredUntil(), "two hours later, two hours more").toEqual(["2026-03-10T20:00:00.000Z"]);
+
+			vi.setSystemTime(Date.parse("2026-03-11T00:15:00.000Z"));
+			expect((await refkit.stats({ days: 2 })).totals.hits).toBe(5);
+			expect(await coveredUntil(), "the whole day once it is over").toEqual(["2026-03-11T00:00:00.000Z"]);
 			await expectTrueStats(kind, url, refkit);
 		} finally {
 			await refkit.close();

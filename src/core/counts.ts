@@ -96,15 +96,16 @@ export class Counts {
 		this.converted.merge(Sketch.from(summary.converted));
 	}
 
-	/** These counts as the summary of `day` for all links (`linkId` 0), or for one link. */
-	toSummary(day: string, linkId: number): DaySummary {
+	/** These counts as the summary of `day` up to `until`, for all links (`linkId` 0) or for one link. */
+	toSummary(day: string, until: Date, linkId: number): DaySummary {
 		const all = linkId === 0;
 		return {
 			day,
+			until,
 			linkId,
 			hits: this.hits,
 			goals: Object.fromEntries(this.goals),
-			linkHits: all ? Uint32Array.from([...this.#linkHits].flat()) : null,
+			linkHits: all ? Uint32Array.from([...this.linkHits].flat()) : null,
 			referrers: all ? Object.fromEntries(this.referrers) : null,
 			visitors: this.visitors.toBytes(),
 			users: this.users.toBytes(),
@@ -151,10 +152,16 @@ export class Counts {
 }
 
 /**
- * The summaries of one day's hits and conversions: one for all links (`linkId` 0), and one for each link
- * with hits or conversions that day.
+ * The summaries of one day's hits and conversions up to `until`: one for all links (`linkId` 0), and one for
+ * each link with hits or conversions. `previous`: the day's summaries up to an earlier time, which `rows`
+ * (the hits and conversions since) extend; empty when `rows` are all of them.
  */
-export function summarizeDay(day: string, { hits, conversions }: CountedRows): DaySummary[] {
+export function summarizeDay(
+	day: string,
+	until: Date,
+	previous: DaySummary[],
+	{ hits, conversions }: CountedRows,
+): DaySummary[] {
 	const all = new Counts(false);
 	const links = new Map<number, Counts>();
 	const of = (linkId: number) => {
@@ -165,6 +172,7 @@ export function summarizeDay(day: string, { hits, conversions }: CountedRows): D
 		}
 		return counts;
 	};
+	for (const summary of previous) (summary.linkId === 0 ? all : of(summary.linkId)).addSummary(summary);
 	for (const hit of hits) {
 		all.addHit(hit);
 		of(hit.linkId).addHit(hit);
@@ -173,5 +181,8 @@ export function summarizeDay(day: string, { hits, conversions }: CountedRows): D
 		all.addConversion(conversion);
 		if (conversion.linkId !== null) of(conversion.linkId).addConversion(conversion);
 	}
-	return [all.toSummary(day, 0), ...[...links].map(([linkId, counts]) => counts.toSummary(day, linkId))];
+	return [
+		all.toSummary(day, until, 0),
+		...[...links].map(([linkId, counts]) => counts.toSummary(day, until, linkId)),
+	];
 }

@@ -23,10 +23,13 @@ export const MAX_STATS_DAYS = 366;
 /** How many referrers `stats()` ranks. */
 export const TOP_REFERRERS = 10;
 
-const DAY = 24 * 60 * 60 * 1000;
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
 /**
- * A day is summarised (see migration 0004) once it ended this long ago, so that the day's last hits are in.
- * A hit written later still counts: writing it forgets the day's summary.
+ * What is older than this is summarised (see migrations 0004 and 0005): the days that ended this long ago,
+ * and the whole hours of the day under way that did. A hit or conversion written later still counts: writing
+ * it forgets the summaries that cover its time. The delay only keeps the last moments' writes from making
+ * `stats()` summarise again and again.
  */
 export const SUMMARY_DELAY_MS = 10 * 60 * 1000;
 
@@ -55,38 +58,49 @@ export function fillDays(dayStarts: Date[], counts: Counts): DailyStats[] {
 }
 
 /**
- * Counts the period's hits and conversions: the days that ended at least {@link SUMMARY_DELAY_MS} ago from
- * their summaries (made now for the days that have none), the rest one by one.
+ * Counts the period's hits and conversions: each day from its summaries (made now when missing or short),
+ * whole days once they ended {@link SUMMARY_DELAY_MS} ago, and the day under way up to the last whole hour
+ * that did; what follows, one row at a time. A day the period ends in the middle of is read row by row,
+ * unless it is the day under way.
  */
 async function countPeriod(ctx: CoreContext, query: StatsQuery, dayStarts: Date[]): Promise<Counts> {
 	const { store } = ctx;
-	const closed = Math.min(query.to.getTime() + 1, ctx.now().getTime() - SUMMARY_DELAY_MS);
-	const summarised = dayStarts.filter((start) => start.getTime() + DAY <= closed);
+	const end = query.to.getTime() + 1;
+	const settled = ctx.now().getTime() - SUMMARY_DELAY_MS;
 	const counts = new Counts(true);
 	const wanted = query.linkId ?? 0;
-	let readFrom = query.from;
-	const first = summarised[0];
-	const last = summarised.at(-1);
-	if (first !== undefined && last !== undefined) {
-		const stored = new Map<string, DaySummary[]>();
+	let readFrom = query.from.getTime();
+	const first = dayStarts[0];
+	const last = dayStarts.at(-1);
+	const stored = new Map<string, DaySummary[]>();
+	if (first !== undefined && last !== undefined && first.getTime() < settled) {
 		for (const summary of await store.summaries(dayOf(first), dayOf(last), query.linkId)) {
 			const day = stored.get(summary.day);
 			if (day === undefined) stored.set(summary.day, [summary]);
 			else day.push(summary);
 		}
-		for (const start of summarised) {
-			const day = dayOf(start);
-			let summaries = stored.get(day);
-			// A day is summarised when its all-links summary exists; a link without activity that day has none.
-			if (!summaries?.some((summary) => summary.linkId === 0)) {
-				summaries = await store.summarizeDay(day, (rows) => summarizeDay(day, rows));
-			}
-			for (const summary of summaries) if (summary.linkId === wanted) counts.addSummary(summary);
-			readFrom = new Date(start.getTime() + DAY);
-		}
 	}
-	if (readFrom.getTime() <= query.to.getTime()) {
-		const { hits, conversions } = await store.countedRows({ ...query, from: readFrom });
+	for (const start of dayStarts) {
+		const dayEnd = start.getTime() + DAY;
+		const until = dayEnd <= settled ? dayEnd : Math.floor(settled / HOUR) * HOUR;
+		if (until <= start.getTime() || until > end) break;
+		const day = dayOf(start);
+		let summaries = stored.get(day) ?? [];
+		// A day's summaries are there when its all-links summary is; a link without activity has none.
+		let covered = summaries.find((summary) => summary.linkId === 0)?.until.getTime();
+		if (covered === undefined || covered < until || covered > end) {
+			const to = new Date(until);
+			summaries = await store.summarizeDay(day, to, (previous, rows) =>
+				summarizeDay(day, to, previous, rows),
+			);
+			covered = until;
+		}
+		for (const summary of summaries) if (summary.linkId === wanted) counts.addSummary(summary);
+		readFrom = covered;
+		if (readFrom < dayEnd) break;
+	}
+	if (readFrom <= query.to.getTime()) {
+		const { hits, conversions } = await store.countedRows({ ...query, from: new Date(readFrom) });
 		for (const hit of hits) counts.addHit(hit);
 		for (const conversion of conversions) counts.addConversion(conversion);
 	}

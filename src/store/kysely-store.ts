@@ -66,6 +66,7 @@ function toDaySummary(row: Selectable<StatsDayTable>): DaySummary {
 	const json = <T>(text: string | null) => (text === null ? null : (JSON.parse(text) as T));
 	return {
 		day: row.day,
+		until: fromDbTime(row.covered_until),
 		linkId: row.link_id,
 		hits: count(row.hits),
 		goals: json<DaySummary["goals"]>(row.goals) ?? {},
@@ -81,6 +82,7 @@ function toStatsDayRow(summary: DaySummary): Insertable<StatsDayTable> {
 	const json = (value: object | null) => (value === null ? null : JSON.stringify(value));
 	return {
 		day: summary.day,
+		covered_until: toDbTime(summary.until),
 		link_id: summary.linkId,
 		hits: summary.hits,
 		goals: JSON.stringify(summary.goals),
@@ -678,21 +680,29 @@ export class KyselyStore implements RefkitStore {
 		});
 	}
 
-	summarizeDay(day: string, summarize: (rows: CountedRows) => DaySummary[]): Promise<DaySummary[]> {
+	summarizeDay(
+		day: string,
+		until: Date,
+		summarize: (previous: DaySummary[], rows: CountedRows) => DaySummary[],
+	): Promise<DaySummary[]> {
 		return this.#run("summarise a day", () =>
 			this.transaction(async (_store, tx) => {
 				const db = tx as Kysely<Database>;
-				const from = new Date(`${day}T00:00:00.000Z`);
+				const start = new Date(`${day}T00:00:00.000Z`);
 				// SQLite's transaction is BEGIN IMMEDIATE: nothing is written meanwhile. On PostgreSQL, writers of
-				// this day's hits and conversions wait in migration 0004's triggers until this commits.
+				// this day's hits and conversions wait in the triggers of migration 0005 until this commits.
 				if (this.dialect === "postgres") {
-					await sql`select pg_advisory_xact_lock(${SUMMARY_LOCK}, ${Math.floor(from.getTime() / DAY)})`.execute(
+					await sql`select pg_advisory_xact_lock(${SUMMARY_LOCK}, ${Math.floor(start.getTime() / DAY)})`.execute(
 						db,
 					);
 				}
-				const summaries = summarize(
-					await this.#countedRows(db, { from, to: new Date(from.getTime() + DAY) }, false),
-				);
+				const stored = (
+					await db.selectFrom("refkit_stats_day").selectAll().where("day", "=", day).execute()
+				).map(toDaySummary);
+				const covered = stored.find((summary) => summary.linkId === 0)?.until;
+				const previous = covered !== undefined && covered.getTime() <= until.getTime() ? stored : [];
+				const from = previous.length > 0 && covered !== undefined ? covered : start;
+				const summaries = summarize(previous, await this.#countedRows(db, { from, to: until }, false));
 				await db.deleteFrom("refkit_stats_day").where("day", "=", day).execute();
 				for (let i = 0; i < summaries.length; i += SUMMARIES_PER_INSERT) {
 					await db

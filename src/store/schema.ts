@@ -57,10 +57,14 @@ export interface ConversionTable {
 	last_delivery_error: string | null;
 }
 
-/** A summary of one UTC day's hits and conversions (see migration 0004): `link_id` 0 for all links. */
+/**
+ * A summary of one UTC day's hits and conversions (see migrations 0004 and 0005): `link_id` 0 for all links.
+ * It counts those made before `covered_until`: the next midnight, or earlier for the day under way.
+ */
 export interface StatsDayTable {
 	/** `YYYY-MM-DD`. */
 	day: string;
+	covered_until: Timestamp;
 	link_id: number;
 	hits: number;
 	/** `{ "<goal>": [not reversed, reversed] }`. */

@@ -92,10 +92,14 @@ export interface StatsQuery {
 	to: Date;
 }
 
-/** One UTC day's hits and conversions summarised, for all links (`linkId` 0) or for one link. */
+/**
+ * One UTC day's hits and conversions summarised, for all links (`linkId` 0) or for one link: those made from
+ * the day's start to `until` (excluded), the next midnight unless the day is under way.
+ */
 export interface DaySummary {
 	/** `YYYY-MM-DD`. */
 	day: string;
+	until: Date;
 	linkId: number;
 	hits: number;
 	/** Conversions made that day per goal: `[not reversed, reversed]`. */
@@ -214,11 +218,16 @@ export interface RefkitStore {
 	/** The stored summaries of the days from `firstDay` to `lastDay` (`YYYY-MM-DD`): all links' and `linkId`'s. */
 	summaries(firstDay: string, lastDay: string, linkId: number | undefined): Promise<DaySummary[]>;
 	/**
-	 * Replaces the stored summaries of `day` (`YYYY-MM-DD`, UTC) with what `summarize` makes of its hits and
-	 * conversions, atomically: none of that day's is written between the read and the write. Returns the
-	 * summaries stored.
+	 * Replaces the stored summaries of `day` (`YYYY-MM-DD`, UTC) with summaries up to `until` (excluded), made
+	 * by `summarize` from the day's stored summaries when they end at or before `until` (`previous`, else
+	 * empty) and the hits and conversions they do not cover, up to `until`. Atomic: none of the day's hits or
+	 * conversions is written between the reads and the write. Returns the summaries stored.
 	 */
-	summarizeDay(day: string, summarize: (rows: CountedRows) => DaySummary[]): Promise<DaySummary[]>;
+	summarizeDay(
+		day: string,
+		until: Date,
+		summarize: (previous: DaySummary[], rows: CountedRows) => DaySummary[],
+	): Promise<DaySummary[]>;
 	/** The hits and conversions (reversed ones included) of the period, read to be counted. */
 	countedRows(query: StatsQuery): Promise<CountedRows>;
 	/** How many links exist. */

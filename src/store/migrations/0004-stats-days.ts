@@ -9,7 +9,7 @@ import type { DialectName } from "../../types.js";
 export const SUMMARY_LOCK = 0x7265666b;
 
 /** The tables whose rows are summarised, and the columns a summary reads of them. */
-const SUMMARISED = {
+export const SUMMARISED = {
 	refkit_hit: ["link_id", "user_id", "visitor_id", "created_at"],
 	refkit_conversion: ["link_id", "goal", "referred_user_id", "referrer_user_id", "reversed_at", "created_at"],
 } as const;
@@ -54,7 +54,7 @@ export function m0004StatsDays(dialect: DialectName): Migration {
 				}
 			}
 			for (const [table, columns] of Object.entries(SUMMARISED)) {
-				for (const statement of pg ? postgresTriggers(table, columns) : sqliteTriggers(table, columns))
+				for (const statement of forgetDaysTriggers(dialect, table, columns))
 					await sql.raw(statement).execute(db);
 			}
 		},
@@ -69,6 +69,15 @@ export function m0004StatsDays(dialect: DialectName): Migration {
 			await db.schema.dropTable("refkit_stats_day").execute();
 		},
 	};
+}
+
+/** The statements that create this migration's triggers on `table`. */
+export function forgetDaysTriggers(
+	dialect: DialectName,
+	table: string,
+	columns: readonly string[],
+): string[] {
+	return dialect === "postgres" ? postgresTriggers(table, columns) : sqliteTriggers(table, columns);
 }
 
 /** Times are ISO-8601 text on SQLite: the day is the first ten characters. */
