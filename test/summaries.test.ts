@@ -43,10 +43,13 @@ async function countedBySql(kind: DatabaseKind, url: string, stats: Stats) {
 }
 
 /** stats() of the last week, checked against the same stats() once every summary is dropped, and against SQL. */
-async function expectTrueStats(kind: DatabaseKind, url: string, refkit: Refkit): Promise<Stats> {
-	const stats = await refkit.stats({ days: 7 });
+async function expectTrueStats(kind: DatabaseKind, url: string, refkit: Refkit, days = 7): Promise<Stats> {
+	const stats = await refkit.stats({ days });
 	await runSql(kind, url, "delete from refkit_stats_day");
-	expect(await refkit.stats({ days: 7, now: stats.to }), "stats from the hits alone").toEqual(stats);
+	expect(await runSql(kind, url, "select week from refkit_stats_week"), "weeks go with their days").toEqual(
+		[],
+	);
+	expect(await refkit.stats({ days, now: stats.to }), "stats from the hits alone").toEqual(stats);
 	expect(stats.totals).toMatchObject(await countedBySql(kind, url, stats));
 	expect(stats.totals.estimated).toBe(false);
 	return stats;
@@ -62,7 +65,7 @@ function timeOf({ daysAgo, minute }: { daysAgo: number; minute: number }): Date 
 	return new Date(Math.min(time, now));
 }
 
-const timeArb = fc.record({ daysAgo: fc.nat({ max: 4 }), minute: fc.nat({ max: 24 * 60 - 1 }) });
+const timeArb = fc.record({ daysAgo: fc.nat({ max: 12 }), minute: fc.nat({ max: 24 * 60 - 1 }) });
 const visitorArb = fc.nat({ max: 3 });
 const userArb = fc.constantFrom("u0", "u1", "u2", "u3");
 const opArb = fc.oneof(
@@ -91,7 +94,7 @@ afterEach(() => {
 });
 
 describe.each(DATABASES)("daily summaries on %s", (kind) => {
-	test("stats() from summaries equals stats() from the hits, through visits, claims, conversions, reversals, erasures and time passing", async () => {
+	test("stats() from daily and weekly summaries equals stats() from the hits, through visits, claims, conversions, reversals, erasures and time passing", async () => {
 		await fc.assert(
 			fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 14 }), async (ops) => {
 				// Only Date is faked: the day under way is summarised up to its last whole hour, and `wait` moves on.
@@ -146,10 +149,10 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 						} else if (step.op === "wait") {
 							vi.setSystemTime(Date.now() + step.minutes * 60_000);
 						} else {
-							await refkit.stats({ days: 7 });
+							await refkit.stats({ days: 14 });
 						}
 					}
-					await expectTrueStats(kind, url, refkit);
+					await expectTrueStats(kind, url, refkit, 14);
 				} finally {
 					await refkit.close();
 					vi.useRealTimers();
@@ -306,6 +309,36 @@ describe.runIf(DATABASES.includes("postgres"))("daily summaries on postgres, con
 			await client.query("commit");
 			expect((await pending).totals.hits).toBe(1);
 			expect((await refkit.stats({ days: 7 })).totals.hits).toBe(1);
+		} finally {
+			await client.end();
+			await refkit.close();
+		}
+	});
+
+	test("a hit committed while its week is being summarised forgets the week (the week takes its days' locks)", async () => {
+		const url = await freshDatabaseUrl("postgres");
+		const refkit = await createTestRefkit("postgres", { database: url });
+		const client = new pg.Client({ connectionString: url });
+		await client.connect();
+		try {
+			const link = await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+			// Thursday noon of the last whole week (Monday to Sunday) before today.
+			const sinceMonday = (new Date().getUTCDay() + 6) % 7;
+			const at = dayTime(sinceMonday + 7 - 3).toISOString();
+			expect((await refkit.stats({ days: 14 })).totals.hits).toBe(0);
+			await runSql("postgres", url, "delete from refkit_stats_week");
+			await client.query("begin");
+			await client.query(
+				"insert into refkit_hit (id, link_id, authenticated, visitor_id, created_at, updated_at) values ($1, $2, false, 'late', $3, $3)",
+				[randomUUID(), link.id, at],
+			);
+			// stats() reads the day's summary of before the insert, then waits to summarise the week.
+			const pending = refkit.stats({ days: 14 });
+			await sleep(300);
+			await client.query("commit");
+			await pending;
+			expect((await refkit.stats({ days: 14 })).totals.hits).toBe(1);
+			expect((await refkit.stats({ days: 14 })).totals.hits).toBe(1);
 		} finally {
 			await client.end();
 			await refkit.close();

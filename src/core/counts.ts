@@ -1,4 +1,4 @@
-import type { CountedConversion, CountedHit, CountedRows, DaySummary } from "../store/store.js";
+import type { CountedConversion, CountedHit, CountedRows, DaySummary, WeekSummary } from "../store/store.js";
 import { Sketch } from "./sketch.js";
 
 /** Conversions of a goal: not reversed, and reversed. */
@@ -41,13 +41,17 @@ export class Counts {
 	/** Referred users with a conversion that was not reversed. */
 	readonly converted: Sketch;
 
-	/** `period`: counts to add days up (larger exact sketches, and a count per day), not to store. */
-	constructor(period: boolean) {
-		const sketch = () => (period ? Sketch.union() : new Sketch());
+	/**
+	 * What the counts are for: a day's summary; a week's, with a count per day and sketches as exact as its
+	 * days'; or a period's, with a count per day and sketches exact up to 65,536 keys, not to store.
+	 */
+	constructor(kind: "day" | "week" | "period") {
+		const sketch = () =>
+			kind === "period" ? Sketch.union() : kind === "week" ? Sketch.week() : new Sketch();
 		this.visitors = sketch();
 		this.users = sketch();
 		this.converted = sketch();
-		this.days = period ? new Map() : null;
+		this.days = kind === "day" ? null : new Map();
 	}
 
 	#day(day: string): { hits: number; conversions: number } {
@@ -76,7 +80,7 @@ export class Counts {
 		if (conversion.referrerUserId !== null) increment(this.referrers, conversion.referrerUserId);
 	}
 
-	addSummary(summary: DaySummary): void {
+	addSummary(summary: DaySummary | WeekSummary): void {
 		this.hits += summary.hits;
 		let conversions = 0;
 		for (const [goal, counts] of Object.entries(summary.goals)) {
@@ -84,9 +88,14 @@ export class Counts {
 			conversions += counts[0] + counts[1];
 		}
 		if (this.days !== null) {
-			const day = this.#day(summary.day);
-			day.hits += summary.hits;
-			day.conversions += conversions;
+			const daily: Record<string, [number, number]> =
+				"week" in summary ? summary.daily : { [summary.day]: [summary.hits, conversions] };
+			for (const date in daily) {
+				const [hits, converted] = daily[date] as [number, number];
+				const day = this.#day(date);
+				day.hits += hits;
+				day.conversions += converted;
+			}
 		}
 		if (summary.linkHits !== null) this.#summarisedLinkHits.push(summary.linkHits);
 		const { referrers } = summary;
@@ -107,6 +116,23 @@ export class Counts {
 			goals: Object.fromEntries(this.goals),
 			linkHits: all ? Uint32Array.from([...this.linkHits].flat()) : null,
 			referrers: all ? Object.fromEntries(this.referrers) : null,
+			visitors: this.visitors.toBytes(),
+			users: this.users.toBytes(),
+			converted: this.converted.toBytes(),
+		};
+	}
+
+	/** These counts as the summary of the week (for all links) starting on `week`. */
+	toWeekSummary(week: string): WeekSummary {
+		const daily: WeekSummary["daily"] = {};
+		for (const [day, counts] of this.days ?? []) daily[day] = [counts.hits, counts.conversions];
+		return {
+			week,
+			hits: this.hits,
+			goals: Object.fromEntries(this.goals),
+			daily,
+			linkHits: Uint32Array.from([...this.linkHits].flat()),
+			referrers: Object.fromEntries(this.referrers),
 			visitors: this.visitors.toBytes(),
 			users: this.users.toBytes(),
 			converted: this.converted.toBytes(),
@@ -162,12 +188,12 @@ export function summarizeDay(
 	previous: DaySummary[],
 	{ hits, conversions }: CountedRows,
 ): DaySummary[] {
-	const all = new Counts(false);
+	const all = new Counts("day");
 	const links = new Map<number, Counts>();
 	const of = (linkId: number) => {
 		let counts = links.get(linkId);
 		if (counts === undefined) {
-			counts = new Counts(false);
+			counts = new Counts("day");
 			links.set(linkId, counts);
 		}
 		return counts;
@@ -185,4 +211,11 @@ export function summarizeDay(
 		all.toSummary(day, until, 0),
 		...[...links].map(([linkId, counts]) => counts.toSummary(day, until, linkId)),
 	];
+}
+
+/** The summary of the week starting on `week` (for all links), from its seven days' all-links summaries. */
+export function summarizeWeek(week: string, days: DaySummary[]): WeekSummary {
+	const counts = new Counts("week");
+	for (const day of days) counts.addSummary(day);
+	return counts.toWeekSummary(week);
 }

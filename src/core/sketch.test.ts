@@ -53,6 +53,24 @@ describe("Sketch", () => {
 		expect(Math.abs(union.count - expected) / expected).toBeLessThan(0.03);
 	});
 
+	test("a week of exact days stays exact when stored and read back, however many keys its seven days hold", () => {
+		const week = Sketch.week();
+		for (let day = 0; day < 7; day++)
+			week.merge(Sketch.from(sketchOf(keys(EXACT_LIMIT, `day${day}:`)).toBytes()));
+		const stored = Sketch.from(week.toBytes());
+		const union = Sketch.union();
+		union.merge(stored);
+		expect([stored.exact, stored.count, union.exact, union.count]).toEqual([
+			true,
+			7 * EXACT_LIMIT,
+			true,
+			7 * EXACT_LIMIT,
+		]);
+		// A day past the limit makes the week an estimate, as it would the period.
+		week.merge(sketchOf(keys(EXACT_LIMIT + 1, "busy:")));
+		expect(week.exact).toBe(false);
+	});
+
 	test("an exact union turns into an estimate when it grows past 65,536 keys, and stays close", () => {
 		const union = Sketch.union();
 		for (let day = 0; day < 40; day++) union.merge(sketchOf(keys(2_000, `day${day}:`)));

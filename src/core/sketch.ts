@@ -11,8 +11,10 @@
  * (format 2). Stored summaries outlive releases, so a new format gets a new number.
  */
 
-/** A sketch keeps exact hashes up to this many keys: the size of its registers as float64s. */
+/** A day's sketch keeps exact hashes up to this many keys: the size of its registers as float64s. */
 export const EXACT_LIMIT = 2048;
+/** A week's sketch stays exact while its days' are: it never holds more hashes than they do together. */
+const WEEK_EXACT_LIMIT = 7 * EXACT_LIMIT;
 /** A union of exact sketches stays exact up to this many keys. */
 const UNION_EXACT_LIMIT = 65_536;
 const P = 14;
@@ -114,11 +116,17 @@ export class Sketch {
 		return new Sketch(UNION_EXACT_LIMIT);
 	}
 
+	/** A sketch for a week's seven days: exact if each of them is. */
+	static week(): Sketch {
+		return new Sketch(WEEK_EXACT_LIMIT);
+	}
+
 	/** Reads stored bytes (registers in place: the bytes must not change meanwhile); throws on bytes no version of refkit wrote. */
 	static from(bytes: Uint8Array): Sketch {
-		const sketch = new Sketch();
 		const format = bytes[0];
 		const body = bytes.subarray(1);
+		// Exact as stored, however many: a week's sketch may hold more than a day's.
+		const sketch = new Sketch(Math.max(EXACT_LIMIT, body.length / 8));
 		if (format === EXACT_FORMAT && body.length % 8 === 0) {
 			const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
 			for (let offset = 0; offset < body.length; offset += 8) sketch.#addHash(view.getFloat64(offset, true));

@@ -1,9 +1,9 @@
 import { RefkitError } from "../errors.js";
-import type { DaySummary, StatsQuery } from "../store/store.js";
+import type { DaySummary, StatsQuery, WeekSummary } from "../store/store.js";
 import type { DailyStats, Stats, TopReferrer } from "../types.js";
 import type { CoreContext } from "./context.js";
 import { assertTime } from "./conversions.js";
-import { Counts, dayOf, summarizeDay } from "./counts.js";
+import { Counts, dayOf, summarizeDay, summarizeWeek } from "./counts.js";
 import { assertIdentifier } from "./identifiers.js";
 
 /** What `refkit.stats()` is asked: a period of whole UTC days ending now, for all links or one. */
@@ -57,34 +57,69 @@ export function fillDays(dayStarts: Date[], counts: Counts): DailyStats[] {
 	});
 }
 
+/** A day of the period to read from summaries, and the time its summaries should reach. */
+interface SummarisedDay {
+	day: string;
+	start: number;
+	until: number;
+}
+
+const isWhole = ({ start, until }: SummarisedDay) => until === start + DAY;
+
 /**
  * Counts the period's hits and conversions: each day from its summaries (made now when missing or short),
  * whole days once they ended {@link SUMMARY_DELAY_MS} ago, and the day under way up to the last whole hour
- * that did; what follows, one row at a time. A day the period ends in the middle of is read row by row,
+ * that did; what follows, one row at a time. For all links, whole weeks are read from their weekly summaries,
+ * made once their seven days are summarised. A day the period ends in the middle of is read row by row,
  * unless it is the day under way.
  */
 async function countPeriod(ctx: CoreContext, query: StatsQuery, dayStarts: Date[]): Promise<Counts> {
 	const { store } = ctx;
 	const end = query.to.getTime() + 1;
 	const settled = ctx.now().getTime() - SUMMARY_DELAY_MS;
-	const counts = new Counts(true);
+	const counts = new Counts("period");
 	const wanted = query.linkId ?? 0;
-	let readFrom = query.from.getTime();
-	const first = dayStarts[0];
-	const last = dayStarts.at(-1);
-	const stored = new Map<string, DaySummary[]>();
-	if (first !== undefined && last !== undefined && first.getTime() < settled) {
-		for (const summary of await store.summaries(dayOf(first), dayOf(last), query.linkId)) {
-			const day = stored.get(summary.day);
-			if (day === undefined) stored.set(summary.day, [summary]);
-			else day.push(summary);
-		}
-	}
+	const days: SummarisedDay[] = [];
 	for (const start of dayStarts) {
 		const dayEnd = start.getTime() + DAY;
 		const until = dayEnd <= settled ? dayEnd : Math.floor(settled / HOUR) * HOUR;
 		if (until <= start.getTime() || until > end) break;
-		const day = dayOf(start);
+		days.push({ day: dayOf(start), start: start.getTime(), until });
+		if (until < dayEnd) break;
+	}
+	// Whole weeks: a Monday (UTC day 1) with six more whole days after it.
+	const mondays = days.filter(
+		({ start }, i) =>
+			new Date(start).getUTCDay() === 1 && days[i + 6] !== undefined && isWhole(days[i + 6] as SummarisedDay),
+	);
+	const weeks = new Map<string, WeekSummary>();
+	const firstMonday = mondays[0];
+	const lastMonday = mondays.at(-1);
+	if (wanted === 0 && firstMonday !== undefined && lastMonday !== undefined) {
+		for (const week of await store.weekSummaries(firstMonday.day, lastMonday.day)) weeks.set(week.week, week);
+	}
+	const inWeeks = new Set<string>();
+	for (const monday of weeks.keys()) {
+		const i = days.findIndex(({ day }) => day === monday);
+		for (const { day } of days.slice(i, i + 7)) inWeeks.add(day);
+	}
+	const stored = new Map<string, DaySummary[]>();
+	const unread = days.filter(({ day }) => !inWeeks.has(day)).map(({ day }) => day);
+	for (const summary of await store.summaries(unread, query.linkId)) {
+		const day = stored.get(summary.day);
+		if (day === undefined) stored.set(summary.day, [summary]);
+		else day.push(summary);
+	}
+	let readFrom = query.from.getTime();
+	for (let i = 0; i < days.length; i++) {
+		const { day, start, until } = days[i] as SummarisedDay;
+		const week = weeks.get(day);
+		if (week !== undefined) {
+			counts.addSummary(week);
+			i += 6;
+			readFrom = start + 7 * DAY;
+			continue;
+		}
 		let summaries = stored.get(day) ?? [];
 		// A day's summaries are there when its all-links summary is; a link without activity has none.
 		let covered = summaries.find((summary) => summary.linkId === 0)?.until.getTime();
@@ -97,7 +132,12 @@ async function countPeriod(ctx: CoreContext, query: StatsQuery, dayStarts: Date[
 		}
 		for (const summary of summaries) if (summary.linkId === wanted) counts.addSummary(summary);
 		readFrom = covered;
-		if (readFrom < dayEnd) break;
+		// The Sunday of a whole week without a summary: make it for the next time.
+		const monday = days[i - 6];
+		if (wanted === 0 && monday !== undefined && mondays.includes(monday)) {
+			const week = days.slice(i - 6, i + 1).map((d) => d.day);
+			await store.summarizeWeek(week, (summaries) => summarizeWeek(monday.day, summaries));
+		}
 	}
 	if (readFrom <= query.to.getTime()) {
 		const { hits, conversions } = await store.countedRows({ ...query, from: new Date(readFrom) });

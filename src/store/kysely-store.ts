@@ -12,7 +12,14 @@ import { GroupCommit } from "./group-commit.js";
 import { migrateToLatest } from "./migrate.js";
 import { SUMMARY_LOCK } from "./migrations/0004-stats-days.js";
 import type { OpenedDatabase } from "./open.js";
-import type { ConversionTable, Database, HitTable, LinkTable, StatsDayTable } from "./schema.js";
+import type {
+	ConversionTable,
+	Database,
+	HitTable,
+	LinkTable,
+	StatsDayTable,
+	StatsWeekTable,
+} from "./schema.js";
 import type {
 	CandidateHit,
 	ConversionQuery,
@@ -29,6 +36,7 @@ import type {
 	RefkitStore,
 	RowPosition,
 	StatsQuery,
+	WeekSummary,
 } from "./store.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -88,6 +96,34 @@ function toStatsDayRow(summary: DaySummary): Insertable<StatsDayTable> {
 		goals: JSON.stringify(summary.goals),
 		link_hits: summary.linkHits === null ? null : encodeLinkHits(summary.linkHits),
 		referrers: json(summary.referrers),
+		visitors: asBuffer(summary.visitors),
+		users: asBuffer(summary.users),
+		converted: asBuffer(summary.converted),
+	};
+}
+
+function toWeekSummary(row: Selectable<StatsWeekTable>): WeekSummary {
+	return {
+		week: row.week,
+		hits: count(row.hits),
+		goals: JSON.parse(row.goals) as WeekSummary["goals"],
+		daily: JSON.parse(row.daily) as WeekSummary["daily"],
+		linkHits: decodeLinkHits(row.link_hits),
+		referrers: JSON.parse(row.referrers) as WeekSummary["referrers"],
+		visitors: row.visitors,
+		users: row.users,
+		converted: row.converted,
+	};
+}
+
+function toStatsWeekRow(summary: WeekSummary): Insertable<StatsWeekTable> {
+	return {
+		week: summary.week,
+		hits: summary.hits,
+		goals: JSON.stringify(summary.goals),
+		daily: JSON.stringify(summary.daily),
+		link_hits: encodeLinkHits(summary.linkHits),
+		referrers: JSON.stringify(summary.referrers),
 		visitors: asBuffer(summary.visitors),
 		users: asBuffer(summary.users),
 		converted: asBuffer(summary.converted),
@@ -667,17 +703,58 @@ export class KyselyStore implements RefkitStore {
 		});
 	}
 
-	summaries(firstDay: string, lastDay: string, linkId: number | undefined): Promise<DaySummary[]> {
+	summaries(days: string[], linkId: number | undefined): Promise<DaySummary[]> {
 		return this.#run("read daily summaries", async () => {
+			if (days.length === 0) return [];
 			const rows = await this.#db
 				.selectFrom("refkit_stats_day")
 				.selectAll()
 				.where("link_id", "in", linkId === undefined ? [0] : [0, linkId])
-				.where("day", ">=", firstDay)
-				.where("day", "<=", lastDay)
+				.where("day", "in", days)
 				.execute();
 			return rows.map(toDaySummary);
 		});
+	}
+
+	weekSummaries(firstWeek: string, lastWeek: string): Promise<WeekSummary[]> {
+		return this.#run("read weekly summaries", async () => {
+			const rows = await this.#db
+				.selectFrom("refkit_stats_week")
+				.selectAll()
+				.where("week", ">=", firstWeek)
+				.where("week", "<=", lastWeek)
+				.execute();
+			return rows.map(toWeekSummary);
+		});
+	}
+
+	summarizeWeek(days: string[], summarize: (days: DaySummary[]) => WeekSummary): Promise<WeekSummary | null> {
+		return this.#run("summarise a week", () =>
+			this.transaction(async (_store, tx) => {
+				const db = tx as Kysely<Database>;
+				const start = (day: string) => new Date(`${day}T00:00:00.000Z`).getTime();
+				// As summarizeDay(), for each of the days, in order (as the triggers take them).
+				if (this.dialect === "postgres") {
+					const first = Math.floor(start(days[0] as string) / DAY);
+					await sql`select pg_advisory_xact_lock(${SUMMARY_LOCK}, d) from generate_series(${first}::int, ${first + days.length - 1}::int) as d`.execute(
+						db,
+					);
+				}
+				const rows = await db
+					.selectFrom("refkit_stats_day")
+					.selectAll()
+					.where("link_id", "=", 0)
+					.where("day", "in", days)
+					.execute();
+				const summaries = rows.map(toDaySummary);
+				const whole = (summary: DaySummary) => summary.until.getTime() === start(summary.day) + DAY;
+				if (summaries.length !== days.length || !summaries.every(whole)) return null;
+				const summary = summarize(summaries);
+				await db.deleteFrom("refkit_stats_week").where("week", "=", summary.week).execute();
+				await db.insertInto("refkit_stats_week").values(toStatsWeekRow(summary)).execute();
+				return summary;
+			}),
+		);
 	}
 
 	summarizeDay(

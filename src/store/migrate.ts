@@ -6,6 +6,7 @@ import { m0002Conversions } from "./migrations/0002-conversions.js";
 import { m0003StatsIndexes } from "./migrations/0003-stats-indexes.js";
 import { m0004StatsDays } from "./migrations/0004-stats-days.js";
 import { m0005StatsPartialDays } from "./migrations/0005-stats-partial-days.js";
+import { m0006StatsWeeks } from "./migrations/0006-stats-weeks.js";
 
 /** refkit keeps its own migration bookkeeping, so a host application's Kysely migrations are never touched. */
 export const MIGRATION_TABLE = "refkit_migration";
@@ -19,6 +20,7 @@ function provider(dialect: DialectName): MigrationProvider {
 			"0003-stats-indexes": m0003StatsIndexes(dialect),
 			"0004-stats-days": m0004StatsDays(dialect),
 			"0005-stats-partial-days": m0005StatsPartialDays(dialect),
+			"0006-stats-weeks": m0006StatsWeeks(dialect),
 		}),
 	};
 }

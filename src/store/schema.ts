@@ -78,9 +78,25 @@ export interface StatsDayTable {
 	converted: Uint8Array;
 }
 
+/** A week's all-links summaries added up (see migration 0006), from Monday (`week`) to Sunday, UTC. */
+export interface StatsWeekTable {
+	/** Its Monday: `YYYY-MM-DD`. */
+	week: string;
+	hits: number;
+	goals: string;
+	/** `{ "<YYYY-MM-DD>": [hits, conversions] }`. */
+	daily: string;
+	link_hits: Uint8Array;
+	referrers: string;
+	visitors: Uint8Array;
+	users: Uint8Array;
+	converted: Uint8Array;
+}
+
 export interface Database {
 	refkit_link: LinkTable;
 	refkit_hit: HitTable;
 	refkit_conversion: ConversionTable;
 	refkit_stats_day: StatsDayTable;
+	refkit_stats_week: StatsWeekTable;
 }

@@ -114,6 +114,24 @@ export interface DaySummary {
 	converted: Uint8Array;
 }
 
+/**
+ * A week's all-links day summaries added up, Monday to Sunday (UTC), with each day's hits and conversions
+ * kept for the daily series: what `stats()` reads of the whole weeks of a long period.
+ */
+export interface WeekSummary {
+	/** Its Monday: `YYYY-MM-DD`. */
+	week: string;
+	hits: number;
+	goals: Record<string, [number, number]>;
+	/** Hits and conversions (reversed ones included) of each day with any. */
+	daily: Record<string, [hits: number, conversions: number]>;
+	linkHits: Uint32Array;
+	referrers: Record<string, number>;
+	visitors: Uint8Array;
+	users: Uint8Array;
+	converted: Uint8Array;
+}
+
 /** What `stats()` reads of a hit. */
 export interface CountedHit {
 	/** The UTC day it was made: `YYYY-MM-DD`. */
@@ -215,8 +233,16 @@ export interface RefkitStore {
 	reverseConversion(id: string, reason: string, at: Date): Promise<Conversion | null>;
 	/** Newest first (by `created_at`, then `id`, both descending). */
 	listConversions(query: ConversionQuery): Promise<Conversion[]>;
-	/** The stored summaries of the days from `firstDay` to `lastDay` (`YYYY-MM-DD`): all links' and `linkId`'s. */
-	summaries(firstDay: string, lastDay: string, linkId: number | undefined): Promise<DaySummary[]>;
+	/** The stored summaries of these days (`YYYY-MM-DD`): all links' and `linkId`'s. */
+	summaries(days: string[], linkId: number | undefined): Promise<DaySummary[]>;
+	/** The stored summaries of the weeks from the one starting on `firstWeek` to `lastWeek` (Mondays). */
+	weekSummaries(firstWeek: string, lastWeek: string): Promise<WeekSummary[]>;
+	/**
+	 * Stores the summary `summarize` makes of a week from the all-links summaries of its `days` (its seven
+	 * `YYYY-MM-DD`, in order), if they are all stored and whole (else `null`). Atomic like
+	 * {@link summarizeDay}: a change to one of the days that commits later forgets the week.
+	 */
+	summarizeWeek(days: string[], summarize: (days: DaySummary[]) => WeekSummary): Promise<WeekSummary | null>;
 	/**
 	 * Replaces the stored summaries of `day` (`YYYY-MM-DD`, UTC) with summaries up to `until` (excluded), made
 	 * by `summarize` from the day's stored summaries when they end at or before `until` (`previous`, else
