@@ -290,58 +290,59 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 });
 
 describe.runIf(DATABASES.includes("postgres"))("daily summaries on postgres, concurrently", () => {
-	test("a hit committed while its day is being summarised is in the summary (PostgreSQL's advisory lock)", async () => {
+	/**
+	 * A refkit on a new database with a link, and `race(at, work)`: inserts a hit of that link at `at` in a
+	 * transaction of another connection, starts `work`, and commits the hit while `work` is under way.
+	 */
+	async function withLateHit(
+		test: (
+			refkit: Refkit,
+			race: (at: Date, work: () => Promise<Stats>) => Promise<Stats>,
+			url: string,
+		) => Promise<void>,
+	) {
 		const url = await freshDatabaseUrl("postgres");
 		const refkit = await createTestRefkit("postgres", { database: url });
 		const client = new pg.Client({ connectionString: url });
 		await client.connect();
 		try {
 			const link = await refkit.createLink({ identifier: "alice_link", userId: "alice" });
-			const at = dayTime(3).toISOString();
-			await client.query("begin");
-			await client.query(
-				"insert into refkit_hit (id, link_id, authenticated, visitor_id, created_at, updated_at) values ($1, $2, false, 'late', $3, $3)",
-				[randomUUID(), link.id, at],
-			);
-			// The day is summarised while the insert is not committed yet: the summary must wait for it.
-			const pending = refkit.stats({ days: 7 });
-			await sleep(300);
-			await client.query("commit");
-			expect((await pending).totals.hits).toBe(1);
-			expect((await refkit.stats({ days: 7 })).totals.hits).toBe(1);
+			const race = async (at: Date, work: () => Promise<Stats>) => {
+				await client.query("begin");
+				await client.query(
+					"insert into refkit_hit (id, link_id, authenticated, visitor_id, created_at, updated_at) values ($1, $2, false, 'late', $3, $3)",
+					[randomUUID(), link.id, at.toISOString()],
+				);
+				const pending = work();
+				await sleep(300);
+				await client.query("commit");
+				return pending;
+			};
+			await test(refkit, race, url);
 		} finally {
 			await client.end();
 			await refkit.close();
 		}
+	}
+
+	test("a hit committed while its day is being summarised is in the summary (PostgreSQL's advisory lock)", async () => {
+		await withLateHit(async (refkit, race) => {
+			// The day is summarised while the insert is not committed yet: the summary must wait for it.
+			expect((await race(dayTime(3), () => refkit.stats({ days: 7 }))).totals.hits).toBe(1);
+			expect((await refkit.stats({ days: 7 })).totals.hits).toBe(1);
+		});
 	});
 
 	test("a hit committed while its week is being summarised forgets the week (the week takes its days' locks)", async () => {
-		const url = await freshDatabaseUrl("postgres");
-		const refkit = await createTestRefkit("postgres", { database: url });
-		const client = new pg.Client({ connectionString: url });
-		await client.connect();
-		try {
-			const link = await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+		await withLateHit(async (refkit, race, url) => {
 			// Thursday noon of the last whole week (Monday to Sunday) before today.
 			const sinceMonday = (new Date().getUTCDay() + 6) % 7;
-			const at = dayTime(sinceMonday + 7 - 3).toISOString();
 			expect((await refkit.stats({ days: 14 })).totals.hits).toBe(0);
 			await runSql("postgres", url, "delete from refkit_stats_week");
-			await client.query("begin");
-			await client.query(
-				"insert into refkit_hit (id, link_id, authenticated, visitor_id, created_at, updated_at) values ($1, $2, false, 'late', $3, $3)",
-				[randomUUID(), link.id, at],
-			);
 			// stats() reads the day's summary of before the insert, then waits to summarise the week.
-			const pending = refkit.stats({ days: 14 });
-			await sleep(300);
-			await client.query("commit");
-			await pending;
+			await race(dayTime(sinceMonday + 7 - 3), () => refkit.stats({ days: 14 }));
 			expect((await refkit.stats({ days: 14 })).totals.hits).toBe(1);
 			expect((await refkit.stats({ days: 14 })).totals.hits).toBe(1);
-		} finally {
-			await client.end();
-			await refkit.close();
-		}
+		});
 	});
 });
