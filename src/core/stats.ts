@@ -87,21 +87,24 @@ async function countPeriod(ctx: CoreContext, query: StatsQuery, dayStarts: Date[
 		days.push({ day: dayOf(start), start: start.getTime(), until });
 		if (until < dayEnd) break;
 	}
-	// Whole weeks: a Monday (UTC day 1) with six more whole days after it.
-	const mondays = days.filter(
-		({ start }, i) =>
-			new Date(start).getUTCDay() === 1 && days[i + 6] !== undefined && isWhole(days[i + 6] as SummarisedDay),
-	);
+	// Whole weeks, for all links: the index of each Monday (UTC day 1) with six more whole days after it.
+	const mondays =
+		wanted === 0
+			? days.flatMap(({ start }, i) => {
+					const sunday = days[i + 6];
+					return new Date(start).getUTCDay() === 1 && sunday !== undefined && isWhole(sunday) ? [i] : [];
+				})
+			: [];
 	const weeks = new Map<string, WeekSummary>();
-	const firstMonday = mondays[0];
-	const lastMonday = mondays.at(-1);
-	if (wanted === 0 && firstMonday !== undefined && lastMonday !== undefined) {
+	const firstMonday = days[mondays[0] ?? -1];
+	const lastMonday = days[mondays.at(-1) ?? -1];
+	if (firstMonday !== undefined && lastMonday !== undefined) {
 		for (const week of await store.weekSummaries(firstMonday.day, lastMonday.day)) weeks.set(week.week, week);
 	}
 	const inWeeks = new Set<string>();
-	for (const monday of weeks.keys()) {
-		const i = days.findIndex(({ day }) => day === monday);
-		for (const { day } of days.slice(i, i + 7)) inWeeks.add(day);
+	for (const i of mondays) {
+		if (weeks.has((days[i] as SummarisedDay).day))
+			for (const { day } of days.slice(i, i + 7)) inWeeks.add(day);
 	}
 	const stored = new Map<string, DaySummary[]>();
 	const unread = days.filter(({ day }) => !inWeeks.has(day)).map(({ day }) => day);
@@ -133,10 +136,9 @@ async function countPeriod(ctx: CoreContext, query: StatsQuery, dayStarts: Date[
 		for (const summary of summaries) if (summary.linkId === wanted) counts.addSummary(summary);
 		readFrom = covered;
 		// The Sunday of a whole week without a summary: make it for the next time.
-		const monday = days[i - 6];
-		if (wanted === 0 && monday !== undefined && mondays.includes(monday)) {
+		if (mondays.includes(i - 6)) {
 			const week = days.slice(i - 6, i + 1).map((d) => d.day);
-			await store.summarizeWeek(week, (summaries) => summarizeWeek(monday.day, summaries));
+			await store.summarizeWeek(week, (summaries) => summarizeWeek(week[0] as string, summaries));
 		}
 	}
 	if (readFrom <= query.to.getTime()) {

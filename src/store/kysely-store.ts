@@ -64,6 +64,11 @@ function decodeLinkHits(bytes: Uint8Array): Uint32Array {
 	return linkHits;
 }
 
+/** When a day (`YYYY-MM-DD`) starts, in UTC, as milliseconds since the epoch. */
+function dayStart(day: string): number {
+	return Date.parse(`${day}T00:00:00.000Z`);
+}
+
 /** `created_at` in the period, up to `query.to` included or not, and `link_id` the link's if one is asked. */
 function inPeriod(query: StatsQuery, toIncluded: boolean): RawBuilder<boolean> {
 	const link = query.linkId === undefined ? sql`` : sql` and link_id = ${query.linkId}`;
@@ -732,14 +737,7 @@ export class KyselyStore implements RefkitStore {
 		return this.#run("summarise a week", () =>
 			this.transaction(async (_store, tx) => {
 				const db = tx as Kysely<Database>;
-				const start = (day: string) => new Date(`${day}T00:00:00.000Z`).getTime();
-				// As summarizeDay(), for each of the days, in order (as the triggers take them).
-				if (this.dialect === "postgres") {
-					const first = Math.floor(start(days[0] as string) / DAY);
-					await sql`select pg_advisory_xact_lock(${SUMMARY_LOCK}, d) from generate_series(${first}::int, ${first + days.length - 1}::int) as d`.execute(
-						db,
-					);
-				}
+				await this.#lockDays(db, days);
 				const rows = await db
 					.selectFrom("refkit_stats_day")
 					.selectAll()
@@ -747,7 +745,7 @@ export class KyselyStore implements RefkitStore {
 					.where("day", "in", days)
 					.execute();
 				const summaries = rows.map(toDaySummary);
-				const whole = (summary: DaySummary) => summary.until.getTime() === start(summary.day) + DAY;
+				const whole = (summary: DaySummary) => summary.until.getTime() === dayStart(summary.day) + DAY;
 				if (summaries.length !== days.length || !summaries.every(whole)) return null;
 				const summary = summarize(summaries);
 				await db.deleteFrom("refkit_stats_week").where("week", "=", summary.week).execute();
@@ -765,21 +763,18 @@ export class KyselyStore implements RefkitStore {
 		return this.#run("summarise a day", () =>
 			this.transaction(async (_store, tx) => {
 				const db = tx as Kysely<Database>;
-				const start = new Date(`${day}T00:00:00.000Z`);
-				// SQLite's transaction is BEGIN IMMEDIATE: nothing is written meanwhile. On PostgreSQL, writers of
-				// this day's hits and conversions wait in the triggers of migration 0005 until this commits.
-				if (this.dialect === "postgres") {
-					await sql`select pg_advisory_xact_lock(${SUMMARY_LOCK}, ${Math.floor(start.getTime() / DAY)})`.execute(
-						db,
-					);
-				}
+				await this.#lockDays(db, [day]);
 				const stored = (
 					await db.selectFrom("refkit_stats_day").selectAll().where("day", "=", day).execute()
 				).map(toDaySummary);
+				// Extended from what is stored when that ends no later than `until`, else made anew.
 				const covered = stored.find((summary) => summary.linkId === 0)?.until;
-				const previous = covered !== undefined && covered.getTime() <= until.getTime() ? stored : [];
-				const from = previous.length > 0 && covered !== undefined ? covered : start;
-				const summaries = summarize(previous, await this.#countedRows(db, { from, to: until }, false));
+				const extend = covered !== undefined && covered.getTime() <= until.getTime();
+				const from = extend ? covered : new Date(dayStart(day));
+				const summaries = summarize(
+					extend ? stored : [],
+					await this.#countedRows(db, { from, to: until }, false),
+				);
 				await db.deleteFrom("refkit_stats_day").where("day", "=", day).execute();
 				for (let i = 0; i < summaries.length; i += SUMMARIES_PER_INSERT) {
 					await db
@@ -789,6 +784,20 @@ export class KyselyStore implements RefkitStore {
 				}
 				return summaries;
 			}),
+		);
+	}
+
+	/**
+	 * Keeps the days' hits and conversions from being written until the transaction ends. SQLite's
+	 * transaction is BEGIN IMMEDIATE: nothing is written meanwhile anyway. On PostgreSQL, the writers wait in
+	 * the triggers of migration 0005, which take the same advisory locks shared, day by day in order, as this
+	 * takes them (`days` are consecutive and in order).
+	 */
+	async #lockDays(db: Kysely<Database>, days: string[]): Promise<void> {
+		if (this.dialect !== "postgres") return;
+		const first = Math.floor(dayStart(days[0] as string) / DAY);
+		await sql`select pg_advisory_xact_lock(${SUMMARY_LOCK}, d) from generate_series(${first}::int, ${first + days.length - 1}::int) as d`.execute(
+			db,
 		);
 	}
 
