@@ -261,6 +261,59 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 		}
 	});
 
+	test("top referrers are found among the owners of more links than one query's parameters hold", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const refkit = await createTestRefkit(kind, { database: url });
+		try {
+			const created = new Date().toISOString();
+			await insertRows(
+				kind,
+				url,
+				"refkit_link",
+				Array.from({ length: 1_500 }, (_, i) => ({
+					identifier: `link${i}`,
+					user_id: `o${i % 750}`,
+					disabled: kind === "sqlite" ? 0 : false,
+					created_at: created,
+					updated_at: created,
+				})),
+			);
+			const ids = (await runSql(kind, url, "select id from refkit_link order by id")) as { id: number }[];
+			const at = dayTime(2).toISOString();
+			// One hit per link, so two per owner; then three more on the last link and one on link 1400.
+			const extra = [1_499, 1_499, 1_499, 1_400];
+			await insertRows(
+				kind,
+				url,
+				"refkit_hit",
+				[...ids.map((_, i) => i), ...extra].map((i) => ({
+					id: randomUUID(),
+					link_id: (ids[i] as { id: number }).id,
+					authenticated: kind === "sqlite" ? 0 : false,
+					visitor_id: `v${i}`,
+					created_at: at,
+					updated_at: at,
+				})),
+			);
+			const expected = [
+				{ userId: "o749", hits: 5, conversions: 0 },
+				{ userId: "o650", hits: 3, conversions: 0 },
+				...["o0", "o1", "o10", "o100", "o101", "o102", "o103", "o104"].map((userId) => ({
+					userId,
+					hits: 2,
+					conversions: 0,
+				})),
+			];
+			for (let call = 0; call < 2; call++) {
+				const stats = await refkit.stats({ days: 7 });
+				expect(stats.totals.hits).toBe(1_504);
+				expect(stats.topReferrers).toEqual(expected);
+			}
+		} finally {
+			await refkit.close();
+		}
+	});
+
 	test("a day of more than 2,048 visitors is estimated, within 3 %, and says so", async () => {
 		const url = await freshDatabaseUrl(kind);
 		const refkit = await createTestRefkit(kind, { database: url });

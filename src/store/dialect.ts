@@ -17,6 +17,11 @@ export interface DialectHelpers {
 	 * the time (pg parses each timestamptz in JavaScript, at about 5 µs).
 	 */
 	utcDay(column: string): RawBuilder<string>;
+	/**
+	 * Whether an integer column is one of `ids`, with a single bound parameter however many they are (an
+	 * `in (...)` list costs a parameter each, and a limit on how many).
+	 */
+	isAnyOf(column: string, ids: number[]): RawBuilder<boolean>;
 }
 
 function field(error: unknown, key: string): unknown {
@@ -33,6 +38,8 @@ const sqlite: DialectHelpers = {
 	binaryOrder: (column) => sql<string>`${sql.ref(column)}`,
 	// Times are ISO-8601 text in UTC.
 	utcDay: (column) => sql<string>`substr(${sql.ref(column)}, 1, 10)`,
+	isAnyOf: (column, ids) =>
+		sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(ids)}))`,
 };
 
 const postgres: DialectHelpers = {
@@ -43,6 +50,7 @@ const postgres: DialectHelpers = {
 		field(error, "code") === "42P01" && /refkit_/.test(String(field(error, "message"))),
 	binaryOrder: (column) => sql<string>`${sql.ref(column)} collate "C"`,
 	utcDay: (column) => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`,
+	isAnyOf: (column, ids) => sql<boolean>`${sql.ref(column)} = any(${ids}::int[])`,
 };
 
 export function dialectHelpers(name: DialectName): DialectHelpers {

@@ -42,8 +42,6 @@ import type {
 const DAY = 24 * 60 * 60 * 1000;
 /** Summary rows per INSERT: 6 columns each, far below both databases' limits on bound parameters. */
 const SUMMARIES_PER_INSERT = 1000;
-/** Ids per `in (...)` list. */
-const IDS_PER_QUERY = 1000;
 
 /** A `Uint8Array` as the `Buffer` both drivers bind as a blob, without copying. */
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -849,15 +847,14 @@ export class KyselyStore implements RefkitStore {
 	linkOwners(linkIds: number[]): Promise<Map<number, string>> {
 		return this.#run("read links' owners", async () => {
 			const owners = new Map<number, string>();
-			for (let i = 0; i < linkIds.length; i += IDS_PER_QUERY) {
-				const rows = await this.#db
-					.selectFrom("refkit_link")
-					.select(["id", "user_id"])
-					.where("id", "in", linkIds.slice(i, i + IDS_PER_QUERY))
-					.where("user_id", "is not", null)
-					.execute();
-				for (const row of rows) owners.set(row.id, row.user_id as string);
-			}
+			if (linkIds.length === 0) return owners;
+			const rows = await this.#db
+				.selectFrom("refkit_link")
+				.select(["id", "user_id"])
+				.where(this.#sql.isAnyOf("id", linkIds))
+				.where("user_id", "is not", null)
+				.execute();
+			for (const row of rows) owners.set(row.id, row.user_id as string);
 			return owners;
 		});
 	}
