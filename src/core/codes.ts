@@ -2,8 +2,8 @@ import { RefkitError } from "../errors.js";
 import type { Hit } from "../types.js";
 import type { CoreContext } from "./context.js";
 import { assertTime, assertUserId } from "./conversions.js";
-import { newHitId } from "./hit-id.js";
 import { isValidIdentifier } from "./identifiers.js";
+import { uuid7 } from "./uuid7.js";
 
 /** What `refkit.applyCode()` did. A code the user mistyped is an expected outcome, not an error. */
 export type ApplyCodeResult =
@@ -55,7 +55,7 @@ export async function applyCode(
 	if (await ctx.store.hasHitOfSource(userId, "code")) return { status: "already-applied" };
 
 	const hit: Hit = {
-		id: newHitId(at.getTime()),
+		id: uuid7(at.getTime()),
 		linkId: link.id,
 		source: "code",
 		authenticated: true,

@@ -5,10 +5,10 @@ import { nonHumanReason } from "./bots.js";
 import { claimAndForget } from "./claim.js";
 import { type CoreContext, consented, currentUser, redirectTo, report } from "./context.js";
 import { awaitUntil, visitorDeadline, visitorLink } from "./deadline.js";
-import { newHitId } from "./hit-id.js";
 import { isValidIdentifier } from "./identifiers.js";
 import { clientIp, storedIp } from "./ip.js";
 import { safeRedirectPath } from "./safe-redirect.js";
+import { uuid7 } from "./uuid7.js";
 import { newVisitorId, signVisitorId, verifyVisitorCookie } from "./visitor-cookie.js";
 
 /** How much of each visitor-supplied text a hit keeps. */
@@ -106,7 +106,7 @@ export async function follow(
 
 	const now = ctx.now();
 	const hit: Hit = {
-		id: newHitId(now.getTime()),
+		id: uuid7(now.getTime()),
 		linkId: link.id,
 		source: "link",
 		authenticated: userId !== null,

@@ -12,6 +12,14 @@ describe("visitor cookie", () => {
 		expect(verifyVisitorCookie(value, [SECRET])).toBe(id);
 	});
 
+	test("new visitor ids are version 7 UUIDs, and cookies made before them (version 4) still verify", () => {
+		const id = newVisitorId();
+		expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+		expect(Number.parseInt(id.replaceAll("-", "").slice(0, 12), 16)).toBeLessThanOrEqual(Date.now());
+		const older = "0b7e3c1a-52f4-4d7e-9a0c-3f1d2e4b5a69";
+		expect(verifyVisitorCookie(signVisitorId(older, SECRET), [SECRET])).toBe(older);
+	});
+
 	test("another secret's signature does not verify", () => {
 		const value = signVisitorId(newVisitorId(), SECRET);
 		expect(verifyVisitorCookie(value, ["t".repeat(32)])).toBeNull();

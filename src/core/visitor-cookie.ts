@@ -1,8 +1,9 @@
-import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { uuid7 } from "./uuid7.js";
 
 /**
- * The visitor cookie's value is `<visitor id>.<signature>`: a random UUID and the base64url HMAC-SHA256 of
- * it under the application's secret. Only a value whose signature verifies is trusted, so a guessed or
+ * The visitor cookie's value is `<visitor id>.<signature>`: a UUID and the base64url HMAC-SHA256 of it under
+ * the application's secret. Only a value whose signature verifies is trusted, so a guessed or
  * copied visitor id claims nothing.
  */
 
@@ -17,9 +18,13 @@ function sign(visitorId: string, secret: string): string {
 		.digest("base64url");
 }
 
-/** A new random visitor id. */
+/**
+ * A new visitor id: a UUID version 7, so that the hits of new visitors, most of a link's hits, land at the
+ * right edge of the index on visitor ids (a random one cost a write of a page of that index per hit). Its
+ * first 48 bits say when the visitor was first seen, as the hit does; the other 74 are random.
+ */
 export function newVisitorId(): string {
-	return randomUUID();
+	return uuid7();
 }
 
 /** The cookie value for `visitorId`. */

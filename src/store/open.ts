@@ -31,12 +31,6 @@ export interface OpenedDatabase {
 	 * the same pool with {@link VISITOR_QUERY_TIMEOUT_MS}. Otherwise `db` serves them too.
 	 */
 	visitorDb?: Kysely<Database>;
-	/**
-	 * On a SQLite database refkit opened: runs one SQL statement, prepared once, for each row of `rows`, in one
-	 * transaction, synchronously. Only to be called while holding Kysely's connection (`db.connection()`), so
-	 * that it never lands inside another transaction.
-	 */
-	runMany?: (source: string, rows: readonly unknown[][]) => void;
 	dialect: DialectName;
 	/** Whether refkit opened the connection, and so closes it in `refkit.close()`. */
 	owned: boolean;
@@ -74,8 +68,7 @@ function loadDriver<T>(name: string, dialect: string): T {
 
 interface BetterSqlite3Database {
 	pragma(source: string): unknown;
-	prepare(source: string): SqliteStatement & { run(...parameters: unknown[]): unknown };
-	transaction(work: () => void): () => void;
+	prepare(source: string): SqliteStatement;
 	close(): void;
 }
 type BetterSqlite3 = new (path: string) => BetterSqlite3Database;
@@ -141,17 +134,10 @@ function openSqlite(path: string): OpenedDatabase {
 		);
 	}
 	const reusing = reusingStatements(database, () => stopCheckpointer());
-	const runMany = (source: string, rows: readonly unknown[][]) => {
-		const statement = reusing.prepare(source) as ReturnType<BetterSqlite3Database["prepare"]>;
-		database.transaction(() => {
-			for (const row of rows) statement.run(...row);
-		})();
-	};
 	return {
 		db: new Kysely<Database>({ dialect: new SqliteDialect({ database: reusing }) }),
 		dialect: "sqlite",
 		owned: true,
-		runMany,
 	};
 }
 

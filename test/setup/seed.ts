@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { createRefkit, type ReferralLink } from "../../src/index.js";
-import { HIT_COLUMNS } from "../../src/store/kysely-store.js";
 import type { DatabaseKind } from "./database-list.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -58,6 +57,23 @@ interface SeedHit {
 	referer: string | null;
 	created_at: string;
 }
+
+/** The columns of `refkit_hit`, in the order of {@link insertHits}'s values. */
+const HIT_COLUMNS = [
+	"id",
+	"link_id",
+	"source",
+	"authenticated",
+	"user_id",
+	"visitor_id",
+	"ip",
+	"user_agent",
+	"referer",
+	"next",
+	"confirmed_at",
+	"created_at",
+	"updated_at",
+] as const;
 
 async function insertHits(kind: DatabaseKind, url: string, hits: SeedHit[]): Promise<void> {
 	const values = (hit: SeedHit) => [
