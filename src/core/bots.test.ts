@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { nonHumanReason } from "./bots.js";
 
@@ -57,5 +58,19 @@ describe("nonHumanReason", () => {
 		expect(nonHumanReason("GET", PEOPLE.safariIos, "preview")).toBe("preview");
 		// A prefetch may become the visit itself, so it is recorded.
 		expect(nonHumanReason("GET", PEOPLE.chrome, "prefetch")).toBeNull();
+	});
+
+	test("property: an agent is classed the same however often, and after any others (the cache of agents)", () => {
+		const known = [...Object.values(PEOPLE), ...PREVIEWS, ...BOTS, `${PEOPLE.chrome} ${"x".repeat(600)}`];
+		const first = known.map((agent) => nonHumanReason("GET", agent, null));
+		expect(first.at(-1), "a long browser agent, never cached, is still a person").toBeNull();
+		fc.assert(
+			fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom(...known)), { maxLength: 1_500 }), (others) => {
+				const answers = others.map((agent) => nonHumanReason("GET", agent, null));
+				expect(others.map((agent) => nonHumanReason("GET", agent, null))).toEqual(answers);
+				expect(known.map((agent) => nonHumanReason("GET", agent, null))).toEqual(first);
+			}),
+			{ numRuns: 30 },
+		);
 	});
 });
