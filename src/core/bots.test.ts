@@ -65,11 +65,14 @@ describe("nonHumanReason", () => {
 		const first = known.map((agent) => nonHumanReason("GET", agent, null));
 		expect(first.at(-1), "a long browser agent, never cached, is still a person").toBeNull();
 		fc.assert(
-			fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom(...known)), { maxLength: 1_500 }), (others) => {
-				const answers = others.map((agent) => nonHumanReason("GET", agent, null));
-				expect(others.map((agent) => nonHumanReason("GET", agent, null))).toEqual(answers);
-				expect(known.map((agent) => nonHumanReason("GET", agent, null))).toEqual(first);
-			}),
+			fc.property(
+				fc.array(fc.oneof(fc.string(), fc.constantFrom(...known)), { maxLength: 1_500 }),
+				(others) => {
+					const answers = others.map((agent) => nonHumanReason("GET", agent, null));
+					expect(others.map((agent) => nonHumanReason("GET", agent, null))).toEqual(answers);
+					expect(known.map((agent) => nonHumanReason("GET", agent, null))).toEqual(first);
+				},
+			),
 			{ numRuns: 30 },
 		);
 	});
