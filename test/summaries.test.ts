@@ -5,7 +5,7 @@ import pg from "pg";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import type { Refkit, Stats } from "../src/index.js";
 import { createTestRefkit, DATABASES, type DatabaseKind, freshDatabaseUrl } from "./setup/databases.js";
-import { insertRows, runSql, visit, visitorCookie } from "./setup/direct.js";
+import { anonymousHitRow, insertRows, runSql, visit, visitorCookie } from "./setup/direct.js";
 
 /**
  * `stats()` reads past days from summaries it stores (migration 0004), which triggers forget when a day's
@@ -168,17 +168,8 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 		try {
 			const link = await refkit.createLink({ identifier: "alice_link", userId: "alice" });
 			const other = await refkit.createLink({ identifier: "bob_link", userId: "bob" });
-			const hit = (linkId: number, visitor: string, daysAgo: number) => {
-				const at = dayTime(daysAgo).toISOString();
-				return {
-					id: randomUUID(),
-					link_id: linkId,
-					authenticated: kind === "sqlite" ? 0 : false,
-					visitor_id: visitor,
-					created_at: at,
-					updated_at: at,
-				};
-			};
+			const hit = (linkId: number, visitor: string, daysAgo: number) =>
+				anonymousHitRow(kind, linkId, visitor, dayTime(daysAgo).toISOString());
 			await insertRows(kind, url, "refkit_hit", [hit(link.id, "v1", 3), hit(other.id, "v2", 3)]);
 			expect((await expectTrueStats(kind, url, refkit)).totals).toMatchObject({ hits: 2, uniqueVisitors: 2 });
 			await refkit.stats({ days: 7 });
@@ -211,14 +202,8 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 		const refkit = await createTestRefkit(kind, { database: url });
 		try {
 			const link = await refkit.createLink({ identifier: "alice_link", userId: "alice" });
-			const hitAt = (time: string, visitor: string) => ({
-				id: randomUUID(),
-				link_id: link.id,
-				authenticated: kind === "sqlite" ? 0 : false,
-				visitor_id: visitor,
-				created_at: `2026-03-10T${time}:00.000Z`,
-				updated_at: `2026-03-10T${time}:00.000Z`,
-			});
+			const hitAt = (time: string, visitor: string) =>
+				anonymousHitRow(kind, link.id, visitor, `2026-03-10T${time}:00.000Z`);
 			const coveredUntil = async () => {
 				const rows = (await runSql(
 					kind,
@@ -286,14 +271,9 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 				kind,
 				url,
 				"refkit_hit",
-				[...ids.map((_, i) => i), ...extra].map((i) => ({
-					id: randomUUID(),
-					link_id: (ids[i] as { id: number }).id,
-					authenticated: kind === "sqlite" ? 0 : false,
-					visitor_id: `v${i}`,
-					created_at: at,
-					updated_at: at,
-				})),
+				[...ids.map((_, i) => i), ...extra].map((i) =>
+					anonymousHitRow(kind, (ids[i] as { id: number }).id, `v${i}`, at),
+				),
 			);
 			const expected = [
 				{ userId: "o749", hits: 5, conversions: 0 },
@@ -320,14 +300,9 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 		try {
 			const link = await refkit.createLink({ identifier: "viral", userId: "alice" });
 			const at = dayTime(2).toISOString();
-			const rows = Array.from({ length: 3_000 }, (_, i) => ({
-				id: randomUUID(),
-				link_id: link.id,
-				authenticated: kind === "sqlite" ? 0 : false,
-				visitor_id: `visitor${i % 2_900}`,
-				created_at: at,
-				updated_at: at,
-			}));
+			const rows = Array.from({ length: 3_000 }, (_, i) =>
+				anonymousHitRow(kind, link.id, `visitor${i % 2_900}`, at),
+			);
 			await insertRows(kind, url, "refkit_hit", rows);
 			for (const stats of [await refkit.stats({ days: 7 }), await refkit.stats({ link: "viral", days: 7 })]) {
 				expect(stats.totals.hits).toBe(3_000);

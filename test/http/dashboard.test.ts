@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { dashboardHandler } from "../../src/http/web.js";
 import type { Refkit } from "../../src/index.js";
 import { createTestRefkit, DATABASES, freshDatabaseUrl } from "../setup/databases.js";
-import { insertRows, visit, visitorCookie } from "../setup/direct.js";
+import { anonymousHitRow, insertRows, visit, visitorCookie } from "../setup/direct.js";
 import {
 	ADAPTERS,
 	ADMIN,
@@ -78,14 +78,7 @@ describe.each(MATRIX)("the dashboard on %s with %s", (adapter, kind) => {
 		const base = await startApp(adapter, refkit);
 		const link = await refkit.createLink({ identifier: "viral", userId: "alice" });
 		const at = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000).toISOString();
-		const hits = Array.from({ length: 2_500 }, () => ({
-			id: randomUUID(),
-			link_id: link.id,
-			authenticated: kind === "sqlite" ? 0 : false,
-			visitor_id: randomUUID(),
-			created_at: at,
-			updated_at: at,
-		}));
+		const hits = Array.from({ length: 2_500 }, () => anonymousHitRow(kind, link.id, randomUUID(), at));
 		await insertRows(kind, database, "refkit_hit", hits);
 		const html = await (await get(base, "/")).text();
 		expect(html).toMatch(/Unique visitors<\/div><div class="value">≈ 2,[45]\d\d</);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { expect } from "vitest";
@@ -75,6 +76,18 @@ export async function runSql(
 	} finally {
 		await client.end();
 	}
+}
+
+/** A row of `refkit_hit` for {@link insertRows}: an anonymous visitor's hit on `linkId` at `at` (ISO-8601). */
+export function anonymousHitRow(kind: DatabaseKind, linkId: number, visitorId: string, at: string) {
+	return {
+		id: randomUUID(),
+		link_id: linkId,
+		authenticated: kind === "sqlite" ? 0 : false,
+		visitor_id: visitorId,
+		created_at: at,
+		updated_at: at,
+	};
 }
 
 /** Inserts rows into `table` through a connection of the test's own, in one multi-row INSERT. */
