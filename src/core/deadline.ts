@@ -63,13 +63,18 @@ export function awaitUntil<T>(
 	});
 }
 
-/** The link a visitor asks for, from the link cache or the database, waited for until `deadline` at most. */
+/**
+ * The link a visitor asks for: at once from the link cache, else from the database, waited for until
+ * `deadline` at most.
+ */
 export function visitorLink(
 	ctx: CoreContext,
 	identifier: string,
 	deadline: number,
 	context: ErrorContext,
-): Promise<ReferralLink | null> {
+): ReferralLink | null | Promise<ReferralLink | null> {
+	const cached = ctx.links.peek(identifier);
+	if (cached !== undefined) return cached;
 	return awaitUntil(
 		ctx,
 		deadline,

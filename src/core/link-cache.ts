@@ -16,7 +16,19 @@ const LINK_CACHE_SIZE = 10_000;
  * no more than a busy link.
  */
 export class LinkCache {
-	readonly #entries = new Map<string, { link: Promise<ReferralLink | null>; until: number }>();
+	readonly #entries = new Map<
+		string,
+		{ link: Promise<ReferralLink | null>; until: number; settled?: { value: ReferralLink | null } }
+	>();
+
+	/**
+	 * The cached link (or `null`) when its lookup has succeeded and is still fresh; `undefined` otherwise. It lets
+	 * a follow of a busy link skip the wait for the database altogether.
+	 */
+	peek(identifier: string): ReferralLink | null | undefined {
+		const entry = this.#entries.get(identifier);
+		return entry !== undefined && entry.until > Date.now() ? entry.settled?.value : undefined;
+	}
 
 	/** The link with this identifier (or `null`), from the cache or from `load`. */
 	find(identifier: string, load: () => Promise<ReferralLink | null>): Promise<ReferralLink | null> {
@@ -25,12 +37,21 @@ export class LinkCache {
 		if (entry !== undefined && entry.until > now) return entry.link;
 		if (entry !== undefined) this.#entries.delete(identifier);
 		const link = load();
-		this.#entries.set(identifier, { link, until: now + LINK_CACHE_MS });
+		const added: { link: typeof link; until: number; settled?: { value: ReferralLink | null } } = {
+			link,
+			until: now + LINK_CACHE_MS,
+		};
+		this.#entries.set(identifier, added);
 		if (this.#entries.size > LINK_CACHE_SIZE)
 			this.#entries.delete(this.#entries.keys().next().value as string);
-		link.catch(() => {
-			if (this.#entries.get(identifier)?.link === link) this.#entries.delete(identifier);
-		});
+		link.then(
+			(value) => {
+				added.settled = { value };
+			},
+			() => {
+				if (this.#entries.get(identifier) === added) this.#entries.delete(identifier);
+			},
+		);
 		return link;
 	}
 

@@ -7,7 +7,14 @@ import { randomUUID } from "node:crypto";
  * and a batch's commit writes a few pages instead of one per row.
  */
 export function uuid7(now: number = Date.now()): string {
-	const time = now.toString(16).padStart(12, "0");
+	if (now !== last.time) {
+		const hex = now.toString(16).padStart(12, "0");
+		last.time = now;
+		last.prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7`;
+	}
 	// randomUUID()'s version 4 digit is at index 14; everything after it is random but the variant bits.
-	return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
+	return last.prefix + randomUUID().slice(15);
 }
+
+/** The time part of the last id made: ids made in the same millisecond share it. */
+const last = { time: Number.NaN, prefix: "" };

@@ -61,9 +61,19 @@ export function fromWebRequest(
  */
 export function redirectResponse(outcome: Outcome): Response | null {
 	if (outcome.redirect === null) return null;
-	const headers = new Headers({ location: outcome.redirect.location });
-	for (const cookie of outcome.setCookies) headers.append("set-cookie", cookie);
-	return new Response(null, { status: outcome.redirect.status, headers });
+	const { status, location } = outcome.redirect;
+	const [cookie, ...more] = outcome.setCookies;
+	// A plain record when it can hold every cookie: servers such as @hono/node-server then write it as it is,
+	// without building and iterating a `Headers`. Two cookies need `append`, which a record cannot express.
+	if (more.length === 0) {
+		return new Response(null, {
+			status,
+			headers: cookie === undefined ? { location } : { location, "set-cookie": cookie },
+		});
+	}
+	const headers = new Headers({ location });
+	for (const each of outcome.setCookies) headers.append("set-cookie", each);
+	return new Response(null, { status, headers });
 }
 
 /**
