@@ -9,6 +9,13 @@ export const LINK_CACHE_MS = 1000;
 /** How many identifiers the cache holds; the oldest entry goes first. */
 const LINK_CACHE_SIZE = 10_000;
 
+/** A lookup, fresh until `until`, and its value once it has succeeded. */
+interface Entry {
+	link: Promise<ReferralLink | null>;
+	until: number;
+	settled?: { value: ReferralLink | null };
+}
+
 /**
  * The links of visitors' requests, each looked up at most once per {@link LINK_CACHE_MS}: a busy link costs one
  * query a second instead of one per follow. Concurrent lookups of one identifier share one query, and a
@@ -16,10 +23,7 @@ const LINK_CACHE_SIZE = 10_000;
  * no more than a busy link.
  */
 export class LinkCache {
-	readonly #entries = new Map<
-		string,
-		{ link: Promise<ReferralLink | null>; until: number; settled?: { value: ReferralLink | null } }
-	>();
+	readonly #entries = new Map<string, Entry>();
 
 	/**
 	 * The cached link (or `null`) when its lookup has succeeded and is still fresh; `undefined` otherwise. It lets
@@ -37,10 +41,7 @@ export class LinkCache {
 		if (entry !== undefined && entry.until > now) return entry.link;
 		if (entry !== undefined) this.#entries.delete(identifier);
 		const link = load();
-		const added: { link: typeof link; until: number; settled?: { value: ReferralLink | null } } = {
-			link,
-			until: now + LINK_CACHE_MS,
-		};
+		const added: Entry = { link, until: now + LINK_CACHE_MS };
 		this.#entries.set(identifier, added);
 		if (this.#entries.size > LINK_CACHE_SIZE)
 			this.#entries.delete(this.#entries.keys().next().value as string);

@@ -62,10 +62,10 @@ export function fromWebRequest(
 export function redirectResponse(outcome: Outcome): Response | null {
 	if (outcome.redirect === null) return null;
 	const { status, location } = outcome.redirect;
-	const [cookie, ...more] = outcome.setCookies;
 	// A plain record when it can hold every cookie: servers such as @hono/node-server then write it as it is,
 	// without building and iterating a `Headers`. Two cookies need `append`, which a record cannot express.
-	if (more.length === 0) {
+	if (outcome.setCookies.length <= 1) {
+		const cookie = outcome.setCookies[0];
 		return new Response(null, {
 			status,
 			headers: cookie === undefined ? { location } : { location, "set-cookie": cookie },
