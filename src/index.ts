@@ -6,6 +6,7 @@ export type { ClaimEvent, RefkitEventName, RefkitEvents, RefkitListener } from "
 export type { IpStorage, TrustProxy } from "./core/ip.js";
 export type { DeliverOptions, DeliverResult, DeliveryHandler } from "./core/outbox.js";
 export { safeRedirectPath } from "./core/safe-redirect.js";
+export type { SkippedHit } from "./core/skips.js";
 export type { DashboardOptions, DashboardRequest, DashboardResponse } from "./dashboard/dashboard.js";
 export { isRefkitError, RefkitError, type RefkitErrorCode } from "./errors.js";
 export type { CookieAttributes } from "./http/cookies.js";

@@ -56,6 +56,18 @@ describe("resolveOptions", () => {
 		},
 	);
 
+	test("while Next.js builds, a missing secret is not an error; next start checks it again", () => {
+		vi.stubEnv("NODE_ENV", "production");
+		vi.stubEnv("NEXT_PHASE", "phase-production-build");
+		const building = resolveOptions({ database: ":memory:" });
+		expect(building.secret).toMatch(/^[0-9a-f]{64}$/);
+		expect(resolveOptions({ database: ":memory:" }).secret).not.toBe(building.secret);
+		// A short secret is a mistake even then.
+		expect(optionError({ ...base, secret: "short" })).toMatch(/at least 32 characters/);
+		vi.stubEnv("NEXT_PHASE", "phase-production-server");
+		expect(optionError({ database: ":memory:" })).toMatch(/options\.secret is missing/);
+	});
+
 	test("outside development a short secret is refused, saying how long it was", () => {
 		vi.stubEnv("NODE_ENV", "production");
 		expect(optionError({ ...base, secret: "short" })).toMatch(

@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import type { IpStorage, TrustProxy } from "./core/ip.js";
 import { safeRedirectPath } from "./core/safe-redirect.js";
+import { explainSkips, type SkippedHit } from "./core/skips.js";
 import { RefkitError } from "./errors.js";
 import { COOKIE_NAME, type CookieAttributes } from "./http/cookies.js";
 import type { DatabaseOption } from "./store/open.js";
@@ -87,6 +89,13 @@ export interface RefkitOptions {
 	 * Default: `console.error`.
 	 */
 	onError?: (error: unknown, context: ErrorContext) => void;
+	/**
+	 * Told of every request to an enabled link that was redirected without being recorded (a bot, a link
+	 * preview, a HEAD request, a repeat within `dedupeWindow`, no consent); `false` for nobody. Default: in
+	 * development (`NODE_ENV=development`), one `console.warn` per reason and User-Agent saying why, so that
+	 * a test browser that records nothing says so; elsewhere nobody.
+	 */
+	onSkip?: ((skip: SkippedHit) => void) | false;
 }
 
 /** The options after validation, with every default filled in. Frozen. */
@@ -110,6 +119,8 @@ export interface ResolvedOptions {
 	readonly skipBots: boolean;
 	/** The `onError` given, or the default that logs with `console.error`. */
 	readonly onError: (error: unknown, context: ErrorContext) => void;
+	/** The `onSkip` given, the development default, or `null` for nobody. */
+	readonly onSkip: ((skip: SkippedHit) => void) | null;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -157,6 +168,7 @@ const KNOWN = new Set([
 	"hitWrites",
 	"skipBots",
 	"onError",
+	"onSkip",
 ]);
 const KNOWN_COOKIE = new Set(["name", "httpOnly", "maxAge", "sameSite", "secure", "path", "domain"]);
 
@@ -196,6 +208,11 @@ function resolveSecret(secret: unknown): string {
 		secret === undefined || secret === ""
 			? "options.secret is missing"
 			: `options.secret must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length})`;
+	if (secret === undefined && process.env.NEXT_PHASE === "phase-production-build") {
+		// `next build` loads server modules to collect their settings, serving nobody: the secret is needed by
+		// `next start`, where the check applies. A random one signs nothing that could be verified later.
+		return randomBytes(32).toString("hex");
+	}
 	if (!development) {
 		invalid(
 			`${problem}. Generate one with \`openssl rand -hex 32\` and pass it from an environment variable, e.g. secret: process.env.REFKIT_SECRET.`,
@@ -322,6 +339,13 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 	if (options.onError !== undefined && typeof options.onError !== "function") {
 		invalid("options.onError must be a function (error, context) => void.");
 	}
+	if (options.onSkip !== undefined && options.onSkip !== false && typeof options.onSkip !== "function") {
+		invalid("options.onSkip must be a function (skip) => void, or false.");
+	}
+	const onSkip =
+		options.onSkip === false
+			? null
+			: (options.onSkip ?? (process.env.NODE_ENV === "development" ? explainSkips() : null));
 	const onError =
 		options.onError ??
 		((error: unknown, context: ErrorContext) => console.error(`refkit: ${context.operation} failed:`, error));
@@ -348,5 +372,6 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 		hitWrites,
 		skipBots,
 		onError,
+		onSkip,
 	});
 }

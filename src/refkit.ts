@@ -134,6 +134,12 @@ export interface Refkit {
 	migrate(): Promise<MigrationResult[]>;
 	/** Creates a link. Throws `INVALID_IDENTIFIER`, `IDENTIFIER_TAKEN` or `INVALID_ARGUMENT`. */
 	createLink(input?: CreateLinkInput): Promise<ReferralLink>;
+	/**
+	 * The user's referral link, created on first use: their oldest enabled link, else their oldest link (a
+	 * disabled one stays disabled), else a new one with a generated identifier. However many calls race, in
+	 * however many processes, a user gets one link. Throws `INVALID_ARGUMENT` for an empty user id.
+	 */
+	linkFor(userId: string | number): Promise<ReferralLink>;
 	/** The link with this identifier, or `null`. */
 	getLink(identifier: string): Promise<ReferralLink | null>;
 	/** Links, newest first, optionally only a user's, enabled or disabled ones, or those matching `search`. */
@@ -454,6 +460,25 @@ export function createRefkit(options: RefkitOptions): Refkit {
 			for (let attempt = 1; ; attempt++) {
 				try {
 					return await insert(generateIdentifier());
+				} catch (error) {
+					if (!isRefkitError(error, "IDENTIFIER_TAKEN") || attempt >= 5) throw error;
+				}
+			}
+		},
+
+		async linkFor(userId: string | number): Promise<ReferralLink> {
+			const owner = typeof userId === "number" && Number.isSafeInteger(userId) ? String(userId) : userId;
+			if (typeof owner !== "string" || owner === "") {
+				invalidArgument(
+					`linkFor() needs a user id: a non-empty string or a whole number (got ${JSON.stringify(userId) ?? String(userId)}).`,
+				);
+			}
+			for (let attempt = 1; ; attempt++) {
+				try {
+					const identifier = generateIdentifier();
+					const link = await store.userLink(owner, { identifier, userId: owner, target: null }, ctx.now());
+					if (link.identifier === identifier) ctx.links.forget(identifier); // "unknown" may be cached
+					return link;
 				} catch (error) {
 					if (!isRefkitError(error, "IDENTIFIER_TAKEN") || attempt >= 5) throw error;
 				}

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import {
 	cpSync,
 	existsSync,
@@ -8,11 +9,15 @@ import {
 	readdirSync,
 	readFileSync,
 	rmSync,
+	statSync,
 	symlinkSync,
 } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
 	type Conversion,
@@ -29,6 +34,7 @@ import { BROWSER_AGENT } from "./setup/http.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+const exec = promisify(execFile);
 
 interface Result {
 	code: number;
@@ -315,6 +321,43 @@ describe.concurrent("refkit CLI without a database", () => {
 		const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
 		expect(code).toBe(0);
 		await expect(fetch(`${base}/`)).rejects.toThrow();
+	});
+
+	test("demo on a port in use says to choose another, without a stack trace", async () => {
+		const taken = createServer().listen(0, "127.0.0.1");
+		await once(taken, "listening");
+		const { port } = taken.address() as AddressInfo;
+		try {
+			const result = await cli([
+				"--database",
+				join(tempDir(), "demo.sqlite"),
+				"demo",
+				"--port",
+				String(port),
+			]);
+			expect(result.code).toBe(1);
+			expect(result.stderr).toContain(
+				`refkit demo: port ${port} is in use by another program. Choose another: PORT=3001`,
+			);
+			expect(result.stderr).not.toMatch(/EADDRINUSE|\n\s+at /);
+		} finally {
+			taken.close();
+		}
+	});
+
+	test("the built CLI is executable, so `npx refkit` runs it in a clone and from the package", async () => {
+		expect(statSync(CLI).mode & 0o111).toBe(0o111);
+		const { stdout } = await exec("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT });
+		const [packed] = JSON.parse(stdout) as { files: { path: string; mode: number }[] }[];
+		const main = packed?.files.find((file) => file.path === "dist/cli/main.js");
+		expect(main && main.mode & 0o111).toBe(0o111);
+		expect(packed?.files.some((file) => file.path === "dist/index.d.ts")).toBe(true);
+		// A fresh clone has no dist: packing builds it first.
+		const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+		expect(manifest.scripts.prepack).toMatch(/npm run build/);
+		// What `npx refkit` runs in a clone: the package's own bin, executed directly.
+		const { stdout: version } = await exec("npx", ["--no-install", "refkit", "--version"], { cwd: ROOT });
+		expect(version.trim()).toBe(manifest.version);
 	});
 
 	test("demo outside the repository (the npm package has no examples/): one line, exit 1", async () => {

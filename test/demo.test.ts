@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { DATABASES, freshDatabaseUrl } from "./setup/databases.js";
 import { startDemo } from "./setup/demo.js";
-import { request, responseCookie } from "./setup/http.js";
+import { location, request, responseCookie } from "./setup/http.js";
 
 async function login(base: string, username: string, cookie?: string): Promise<Response> {
 	return fetch(`${base}/login`, {
@@ -49,8 +49,8 @@ describe.each(DATABASES)("the demo on %s", (kind) => {
 
 		// A friend follows it anonymously through ?ref= on any page, then logs in.
 		const viaParam = await request(`${base}/?ref=${identifier}`);
-		expect(viaParam.headers.get("location")).toBe(`/ref/${identifier}?next=%2F`);
-		const followed = await request(`${base}${viaParam.headers.get("location")}`);
+		expect(location(viaParam)).toBe(`/ref/${identifier}?next=%2F`);
+		const followed = await request(`${base}${location(viaParam)}`);
 		expect(followed.status).toBe(302);
 		const visitor = `refkit_visitor=${responseCookie(followed, "refkit_visitor")?.value}`;
 		const bobLogin = await login(base, "bob", visitor);
@@ -68,7 +68,7 @@ describe.each(DATABASES)("the demo on %s", (kind) => {
 		// Bob buys twice: the first purchase is credited once, with its amount.
 		const bought = await purchase(base, bob, "25.50");
 		expect(bought.status).toBe(303);
-		expect(bought.headers.get("location")).toBe("/?purchase=converted");
+		expect(location(bought)).toBe("/?purchase=converted");
 		expect(await (await request(`${base}/?purchase=converted`, { cookie: bob })).text()).toContain(
 			"credited to the friend who referred you",
 		);

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
 import { createRefkit } from "../src/index.js";
 import { DATABASES, freshDatabaseUrl, TEST_SECRET } from "./setup/databases.js";
-import { deletesCookie, request, responseCookie } from "./setup/http.js";
+import { deletesCookie, location, request, responseCookie } from "./setup/http.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSX = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url));
@@ -62,13 +62,13 @@ describe.each(EXAMPLES)("examples/%s", (name) => {
 
 		const followed = await request(`${base}/ref/example`);
 		expect(followed.status).toBe(302);
-		expect(followed.headers.get("location")).toBe("/");
+		expect(location(followed)).toBe("/");
 		const visitor = responseCookie(followed, "refkit_visitor")?.value;
 		expect(visitor).toBeTruthy();
 
 		const viaParam = await request(`${base}/?ref=example`);
 		expect(viaParam.status).toBe(302);
-		expect(viaParam.headers.get("location")).toBe("/ref/example?next=%2F");
+		expect(location(viaParam)).toBe("/ref/example?next=%2F");
 
 		expect((await request(`${base}/nope`)).status).toBe(404);
 

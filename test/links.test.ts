@@ -156,9 +156,13 @@ describe.each(DATABASES)("links and storage on %s", (kind) => {
 						onError: () => {},
 					});
 		if (refkit === null) {
-			expect(() => createRefkit({ database: "/no/such/dir/refkit.sqlite", secret: TEST_SECRET })).toThrow(
-				/cannot open the SQLite database/,
+			// Opened on the first query, not by createRefkit(): a framework's build may create one unused.
+			const unopened = createRefkit({ database: "/no/such/dir/refkit.sqlite", secret: TEST_SECRET });
+			expect(await expectCode(unopened.migrate(), "STORE_UNAVAILABLE")).toMatch(
+				/cannot open the SQLite database "\/no\/such\/dir\/refkit.sqlite"/,
 			);
+			await expectCode(unopened.listLinks(), "STORE_UNAVAILABLE");
+			await unopened.close();
 			return;
 		}
 		try {
@@ -170,6 +174,66 @@ describe.each(DATABASES)("links and storage on %s", (kind) => {
 			await refkit.close();
 		}
 	});
+});
+
+describe.each(DATABASES)("linkFor() on %s", (kind) => {
+	test("one link per user, however many calls race, with a generated identifier", async () => {
+		const refkit = await createTestRefkit(kind);
+		const links = await Promise.all(Array.from({ length: 30 }, () => refkit.linkFor("alice")));
+		expect(new Set(links.map((link) => link.identifier)).size).toBe(1);
+		expect(links[0]).toMatchObject({ userId: "alice", disabled: false, target: null });
+		expect(links[0]?.identifier).toMatch(/^[A-Za-z0-9]{8}$/);
+		expect((await refkit.linkFor("alice")).id).toBe(links[0]?.id);
+		expect(await refkit.listLinks({ userId: "alice" })).toHaveLength(1);
+		// A number is the same user as its string, as getUserId has it.
+		expect((await refkit.linkFor(42)).identifier).toBe((await refkit.linkFor("42")).identifier);
+		// The link works at once (an "unknown" answer may have been cached for its identifier).
+		expect((await refkit.getLink(links[0]?.identifier as string))?.userId).toBe("alice");
+	});
+
+	test("a user's existing link is theirs: the oldest enabled one, else the oldest", async () => {
+		const refkit = await createTestRefkit(kind);
+		await refkit.createLink({ identifier: "old_one", userId: "bob" });
+		await refkit.createLink({ identifier: "newer_one", userId: "bob" });
+		expect((await refkit.linkFor("bob")).identifier).toBe("old_one");
+		await refkit.disableLink("old_one");
+		expect((await refkit.linkFor("bob")).identifier).toBe("newer_one");
+		await refkit.disableLink("newer_one");
+		// Every link disabled (by an administrator, say): still theirs, never a fresh one around the ban.
+		expect(await refkit.linkFor("bob")).toMatchObject({ identifier: "old_one", disabled: true });
+		expect(await refkit.listLinks({ userId: "bob" })).toHaveLength(2);
+	});
+
+	test("a malformed user id is INVALID_ARGUMENT", async () => {
+		const refkit = await createTestRefkit(kind);
+		for (const bad of ["", null, undefined, 1.5, Number.NaN, {}]) {
+			expect(await expectCode(refkit.linkFor(bad as never), "INVALID_ARGUMENT")).toMatch(
+				/linkFor\(\) needs a user id/,
+			);
+		}
+		expect(await refkit.listLinks()).toEqual([]);
+	});
+
+	// (SQLite: two instances in one process would wait for each other's write lock; BEGIN IMMEDIATE orders
+	// processes as it orders the calls of one instance.)
+	if (kind === "postgres")
+		test("two instances (two pools) racing make one link", async () => {
+			const url = await freshDatabaseUrl(kind);
+			const first = createRefkit({ database: url, secret: TEST_SECRET });
+			const second = createRefkit({ database: url, secret: TEST_SECRET });
+			try {
+				await first.migrate();
+				for (const user of ["u1", "u2", "u3"]) {
+					const links = await Promise.all(
+						Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second).linkFor(user)),
+					);
+					expect(new Set(links.map((link) => link.identifier)).size, user).toBe(1);
+				}
+				expect(await first.listLinks()).toHaveLength(3);
+			} finally {
+				await Promise.all([first.close(), second.close()]);
+			}
+		});
 });
 
 describe("database option", () => {

@@ -54,17 +54,45 @@ describe("the built package", () => {
 		},
 	);
 
-	test("a SQLite refkit loads better-sqlite3 and not pg; a PostgreSQL one loads pg and not better-sqlite3", async () => {
+	test("createRefkit() loads no driver; the first query loads its database's and not the other", async () => {
+		const created = await loadedPackages(`
+			const { createRefkit } = await import("refkit");
+			createRefkit({ database: "./never-opened.sqlite", secret: "x".repeat(32) });
+			createRefkit({ database: "postgres://localhost:1/x", secret: "x".repeat(32) });`);
+		expect(created).not.toContain("better-sqlite3");
+		expect(created).not.toContain("pg");
+		expect(existsSync(new URL("../never-opened.sqlite", import.meta.url))).toBe(false);
 		const sqlite = await loadedPackages(`
 			const { createRefkit } = await import("refkit");
-			createRefkit({ database: ":memory:", secret: "x".repeat(32) });`);
+			const refkit = createRefkit({ database: ":memory:", secret: "x".repeat(32) });
+			await refkit.migrate();
+			await refkit.close();`);
 		expect(sqlite).toContain("better-sqlite3");
 		expect(sqlite).not.toContain("pg");
 		const postgres = await loadedPackages(`
 			const { createRefkit } = await import("refkit");
-			await createRefkit({ database: "postgres://localhost:1/x", secret: "x".repeat(32) }).close();`);
+			const refkit = createRefkit({ database: "postgres://localhost:1/x", secret: "x".repeat(32), onError() {} });
+			await refkit.listLinks().catch(() => {});
+			await refkit.close();`);
 		expect(postgres).toContain("pg");
 		expect(postgres).not.toContain("better-sqlite3");
+	});
+
+	test("CommonJS can require() every entry point (Node.js 20.19 and newer)", async () => {
+		const script = `
+			const { createRefkit, RefkitError } = require("refkit");
+			for (const entry of ["refkit/express", "refkit/fastify", "refkit/hono", "refkit/web"]) require(entry);
+			const refkit = createRefkit({ database: ":memory:", secret: "x".repeat(32) });
+			refkit.migrate().then(() => refkit.linkFor("42")).then(async (link) => {
+				console.log(typeof RefkitError, link.userId);
+				await refkit.close();
+			});`;
+		const { stdout, stderr } = await run(process.execPath, ["--input-type=commonjs", "-e", script], {
+			cwd: ROOT,
+		});
+		expect(stdout.trim()).toBe("function 42");
+		// No warning a user would have to silence (require(esm) warns only where it is still experimental).
+		expect(stderr).toBe("");
 	});
 
 	test("the published files hold the build and no tests", async () => {

@@ -17,8 +17,15 @@ if (!secret) {
 
 const refkit = createRefkit({ database, secret });
 await refkit.migrate();
-const server = createDemoApp(refkit, secret).listen(port, (error?: Error) => {
+const server = createDemoApp(refkit, secret).listen(port, (error?: NodeJS.ErrnoException) => {
 	// Express 5 hands listen errors (a port in use) to this callback instead of throwing them.
+	if (error?.code === "EADDRINUSE" || error?.code === "EACCES") {
+		const why = error.code === "EADDRINUSE" ? "is in use by another program" : "needs privileges";
+		console.error(
+			`refkit demo: port ${port} ${why}. Choose another: PORT=3001 npm start (or refkit demo --port 3001).`,
+		);
+		process.exit(1);
+	}
 	if (error) throw error;
 	const address = server.address();
 	const actual = typeof address === "object" && address ? address.port : port;

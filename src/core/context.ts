@@ -4,6 +4,7 @@ import type { RefkitStore } from "../store/store.js";
 import type { SkipReason } from "./bots.js";
 import type { Emitter } from "./events.js";
 import type { LinkCache } from "./link-cache.js";
+import type { SkippedHit } from "./skips.js";
 
 /** What `refkit.counters()` reports, counted since the instance was created (per process, not stored). */
 export interface RefkitCounters {
@@ -86,5 +87,17 @@ export async function currentUser(
 	} catch (error) {
 		report(ctx, error, context);
 		return null;
+	}
+}
+
+/** Counts a skipped hit and tells `onSkip`; a throwing `onSkip` is reported, never thrown at the visitor. */
+export function skipHit(ctx: CoreContext, skip: SkippedHit): void {
+	ctx.counters.hitsSkipped[skip.reason]++;
+	const { onSkip } = ctx.options;
+	if (onSkip === null) return;
+	try {
+		onSkip(skip);
+	} catch (error) {
+		report(ctx, error, { operation: "follow", identifier: skip.identifier });
 	}
 }

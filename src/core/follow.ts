@@ -3,7 +3,7 @@ import type { Outcome, RefkitRequest } from "../http/request.js";
 import type { Hit, ReferralLink } from "../types.js";
 import { nonHumanReason } from "./bots.js";
 import { claimAndForget } from "./claim.js";
-import { type CoreContext, consented, currentUser, redirectTo, report } from "./context.js";
+import { type CoreContext, consented, currentUser, redirectTo, report, skipHit } from "./context.js";
 import { awaitUntil, visitorDeadline, visitorLink } from "./deadline.js";
 import { isValidIdentifier } from "./identifiers.js";
 import { clientIp, storedIp } from "./ip.js";
@@ -74,13 +74,13 @@ export async function follow(
 			request.header("purpose") ?? request.header("x-purpose"),
 		);
 		if (reason !== null) {
-			ctx.counters.hitsSkipped[reason]++;
+			skipHit(ctx, { reason, identifier, userAgent: userAgent ?? null });
 			return redirectTo(destination);
 		}
 	}
 
 	if (!(await consented(ctx, request, { operation: "follow", identifier }))) {
-		ctx.counters.hitsSkipped.consent++;
+		skipHit(ctx, { reason: "consent", identifier, userAgent: userAgent ?? null });
 		const forget =
 			cookieValue === undefined ? [] : [serializeCookieDeletion(options.cookieName, options.cookie)];
 		return redirectTo(destination, forget);
@@ -144,7 +144,7 @@ export async function follow(
 			ctx.counters.hitsRecorded++;
 			ctx.events.emit("hit", hit);
 		} else {
-			ctx.counters.hitsSkipped.duplicate++;
+			skipHit(ctx, { reason: "duplicate", identifier, userAgent: userAgent ?? null });
 		}
 	};
 	if (options.hitWrites === "buffered") {

@@ -2,7 +2,7 @@ import { mayConcern } from "../core/handle.js";
 import { fromWebDashboardRequest, toWebResponse } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
 import type { Refkit } from "../refkit.js";
-import { pathAndQuery } from "./path.js";
+import { absoluteLocation, pathAndQuery } from "./path.js";
 import type { ConsentCheck, MaybeUserId, Outcome, RefkitRequest } from "./request.js";
 
 /** Options of {@link refkitHandler}. */
@@ -53,15 +53,19 @@ export function fromWebRequest(
 }
 
 /**
- * The redirect of an outcome as a `Response`, or `null` when the outcome lets the request through.
+ * The redirect of an outcome as a `Response`, or `null` when the outcome lets the request through. Given the
+ * request's URL, the `Location` is absolute on the request's own origin, as the Fetch standard's
+ * `Response.redirect()` requires and as Next.js's middleware and proxy insist (they refuse a relative one;
+ * Next.js then makes a same-origin location relative again for the browser).
  *
  * @example
- * const redirect = redirectResponse(await refkit.handle(fromWebRequest(request, undefined, () => null)));
+ * const redirect = redirectResponse(await refkit.handle(fromWebRequest(request, undefined, () => null)), request.url);
  * if (redirect) return redirect;
  */
-export function redirectResponse(outcome: Outcome): Response | null {
+export function redirectResponse(outcome: Outcome, requestUrl?: string): Response | null {
 	if (outcome.redirect === null) return null;
-	const { status, location } = outcome.redirect;
+	const { status } = outcome.redirect;
+	const location = absoluteLocation(outcome.redirect.location, requestUrl);
 	// A plain record when it can hold every cookie: servers such as @hono/node-server then write it as it is,
 	// without building and iterating a `Headers`. Two cookies need `append`, which a record cannot express.
 	if (outcome.setCookies.length <= 1) {
@@ -125,7 +129,7 @@ export function refkitHandler(refkit: Refkit, options: WebOptions): WebHandler {
 				consent && (() => consent(request)),
 			),
 		);
-		const redirect = redirectResponse(outcome);
+		const redirect = redirectResponse(outcome, request.url);
 		if (redirect !== null) return redirect;
 		if (context.next === undefined) return null;
 		return withCookies(await context.next(), outcome.setCookies);
@@ -153,6 +157,6 @@ export function dashboardHandler(
 		const response = await handle(fromWebDashboardRequest(request), async () =>
 			authorize ? authorize(request) : false,
 		);
-		return response === null ? null : toWebResponse(response);
+		return response === null ? null : toWebResponse(response, request.url);
 	};
 }

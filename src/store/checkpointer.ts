@@ -13,7 +13,12 @@ export const FALLBACK_AUTOCHECKPOINT_PAGES = 100_000;
 // which never blocks the application's writes, until it is told to stop.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-const Database = require(workerData.driver);
+let Database;
+try {
+	Database = require("node:module").createRequire(workerData.base)("better-sqlite3");
+} catch {
+	Database = require("better-sqlite3"); // from the working directory: the application's own
+}
 const db = new Database(workerData.path);
 db.pragma("busy_timeout = 0");
 const timer = setInterval(() => {
@@ -38,10 +43,11 @@ parentPort.once("message", () => {
  * where SQLite waits for the disk: run by the connection that commits (SQLite's default, every 1,000 pages),
  * it stalls every request of the process for that long. Returns the function that stops it.
  */
-export function startCheckpointer(path: string, driver: string): () => void {
+export function startCheckpointer(path: string): () => void {
 	const worker = new Worker(WORKER_SOURCE, {
 		eval: true,
-		workerData: { path, driver, interval: CHECKPOINT_INTERVAL_MS },
+		// Where this module is, to find better-sqlite3 from; inside a bundle, it may not be a real file.
+		workerData: { path, base: import.meta.url, interval: CHECKPOINT_INTERVAL_MS },
 	});
 	worker.unref();
 	// A checkpointer that cannot start leaves SQLite's own checkpoints to do the work; never crash for it.

@@ -241,6 +241,9 @@ function hitRow(hit: NewHit, helpers: DialectHelpers) {
 	};
 }
 
+/** The first key of the PostgreSQL advisory lock that serialises {@link KyselyStore.userLink} per user. */
+const USER_LINK_LOCK = 0x72666c6b;
+
 /** The store on Kysely: SQLite (better-sqlite3) and PostgreSQL (pg) alike. */
 export class KyselyStore implements RefkitStore {
 	readonly dialect: DialectName;
@@ -248,6 +251,7 @@ export class KyselyStore implements RefkitStore {
 	/** What the queries of visitors' requests run on (see {@link OpenedDatabase.visitorDb}). */
 	readonly #visitorDb: Kysely<Database>;
 	readonly #owned: boolean;
+	readonly #close: () => Promise<void>;
 	readonly #sql: DialectHelpers;
 	readonly #inTransaction: boolean;
 	/** Visitors' hits, written a batch per statement: see {@link GroupCommit}. */
@@ -257,6 +261,7 @@ export class KyselyStore implements RefkitStore {
 		this.#db = opened.db;
 		this.#visitorDb = opened.visitorDb ?? opened.db;
 		this.#owned = opened.owned;
+		this.#close = opened.close ?? (() => opened.db.destroy());
 		this.dialect = opened.dialect;
 		this.#sql = dialectHelpers(opened.dialect);
 		this.#inTransaction = inTransaction;
@@ -362,6 +367,32 @@ export class KyselyStore implements RefkitStore {
 					{ cause: error },
 				);
 			}
+		});
+	}
+
+	userLink(userId: string, link: NewLink, now: Date): Promise<ReferralLink> {
+		const find = (db: Kysely<Database>) =>
+			db
+				.selectFrom("refkit_link")
+				.selectAll()
+				.where("user_id", "=", userId)
+				.orderBy("disabled")
+				.orderBy("created_at")
+				.orderBy("id")
+				.limit(1)
+				.executeTakeFirst();
+		return this.#run("find or create a user's link", async () => {
+			const existing = await find(this.#db);
+			if (existing) return toLink(existing);
+			return this.transaction(async (store, tx) => {
+				const db = tx as Kysely<Database>;
+				// SQLite's transaction holds the write lock already; PostgreSQL's callers wait here, per user.
+				if (this.dialect === "postgres") {
+					await sql`select pg_advisory_xact_lock(${USER_LINK_LOCK}, hashtext(${userId}))`.execute(db);
+				}
+				const found = await find(db);
+				return found ? toLink(found) : store.insertLink({ ...link, userId }, now);
+			});
 		});
 	}
 
@@ -1029,6 +1060,6 @@ export class KyselyStore implements RefkitStore {
 
 	async close(): Promise<void> {
 		await this.#hits.flushed();
-		if (this.#owned) await this.#db.destroy();
+		if (this.#owned) await this.#close();
 	}
 }

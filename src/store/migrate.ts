@@ -1,5 +1,5 @@
 import { type Kysely, type MigrationProvider, Migrator, sql } from "kysely";
-import { RefkitError } from "../errors.js";
+import { isRefkitError, RefkitError } from "../errors.js";
 import type { DialectName, MigrationResult } from "../types.js";
 import { m0001Initial } from "./migrations/0001-initial.js";
 import { m0002Conversions } from "./migrations/0002-conversions.js";
@@ -38,6 +38,8 @@ async function runMigrator(db: Kysely<unknown>, dialect: DialectName): Promise<M
 	});
 	const { error, results = [] } = await migrator.migrateToLatest();
 	if (error) {
+		// The driver is missing, or the database could not be opened: already said well.
+		if (isRefkitError(error)) throw error;
 		const failed = results.find((result) => result.status === "Error");
 		const detail = error instanceof Error ? error.message : String(error);
 		// No migration ran: the database could not be reached or locked, which is not a migration's fault.

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import {
 	Kysely,
 	PostgresAdapter,
@@ -34,6 +33,8 @@ export interface OpenedDatabase {
 	dialect: DialectName;
 	/** Whether refkit opened the connection, and so closes it in `refkit.close()`. */
 	owned: boolean;
+	/** Closes what refkit opened, when destroying `db` is not enough; `db.destroy()` otherwise. */
+	close?: () => Promise<void>;
 }
 
 /** What `DATABASE_URL`-style strings mean: a PostgreSQL URL or a SQLite path. */
@@ -52,18 +53,41 @@ export function parseDatabaseUrl(value: string): ParsedDatabaseUrl {
 	return { dialect: "sqlite", path };
 }
 
-const requireDriver = createRequire(import.meta.url);
+/**
+ * Imports a database driver the first time refkit needs it, by a name bundlers leave alone: webpack and
+ * Turbopack (Next.js) are told to by the comments, and esbuild keeps an `import()` of a variable. Node.js then
+ * resolves the driver at run time from the application's own `node_modules`, instead of a bundler failing on
+ * a native module or on the driver the application did not install. Each name is a constant, which tools
+ * that trace a build's files (Next.js's standalone output, Vercel) can still follow.
+ */
+const SQLITE_DRIVER = "better-sqlite3";
+const POSTGRES_DRIVER = "pg";
+const DRIVERS = {
+	"better-sqlite3": () =>
+		import(/* webpackIgnore: true */ /* turbopackIgnore: true */ SQLITE_DRIVER).catch(
+			missing(SQLITE_DRIVER, "SQLite"),
+		),
+	pg: () =>
+		import(/* webpackIgnore: true */ /* turbopackIgnore: true */ POSTGRES_DRIVER).catch(
+			missing(POSTGRES_DRIVER, "PostgreSQL"),
+		),
+};
 
-function loadDriver<T>(name: string, dialect: string): T {
-	try {
-		return requireDriver(name) as T;
-	} catch (error) {
+/** The error of a driver that cannot be imported. */
+function missing(name: string, dialect: string): (error: unknown) => never {
+	return (error) => {
 		throw new RefkitError(
 			"MISSING_DRIVER",
 			`refkit: ${dialect} needs the "${name}" package. Install it with \`npm install ${name}\`.`,
 			{ cause: error },
 		);
-	}
+	};
+}
+
+async function loadDriver<T>(name: keyof typeof DRIVERS): Promise<T> {
+	const module = (await DRIVERS[name]()) as { default?: unknown };
+	// Both drivers are CommonJS: their exports are the default export.
+	return (module.default ?? module) as T;
 }
 
 interface BetterSqlite3Database {
@@ -111,8 +135,20 @@ export const POSTGRES_POOL_DEFAULTS = {
  */
 export const VISITOR_QUERY_TIMEOUT_MS = 10_000;
 
+/**
+ * SQLite, opened on the first query rather than here: creating a refkit (at import time, during a framework's
+ * build) neither loads the driver nor touches the file.
+ */
 function openSqlite(path: string): OpenedDatabase {
-	const Database = loadDriver<BetterSqlite3>("better-sqlite3", "SQLite");
+	return {
+		db: new Kysely<Database>({ dialect: new SqliteDialect({ database: () => connectSqlite(path) }) }),
+		dialect: "sqlite",
+		owned: true,
+	};
+}
+
+async function connectSqlite(path: string): Promise<SqliteDatabase> {
+	const Database = await loadDriver<BetterSqlite3>("better-sqlite3");
 	let database: BetterSqlite3Database;
 	let stopCheckpointer = () => {};
 	try {
@@ -123,7 +159,7 @@ function openSqlite(path: string): OpenedDatabase {
 		database.pragma("busy_timeout = 5000");
 		database.pragma("foreign_keys = ON");
 		if (path !== ":memory:") {
-			stopCheckpointer = startCheckpointer(path, requireDriver.resolve("better-sqlite3"));
+			stopCheckpointer = startCheckpointer(path);
 			database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
 		}
 	} catch (error) {
@@ -133,12 +169,7 @@ function openSqlite(path: string): OpenedDatabase {
 			{ cause: error },
 		);
 	}
-	const reusing = reusingStatements(database, () => stopCheckpointer());
-	return {
-		db: new Kysely<Database>({ dialect: new SqliteDialect({ database: reusing }) }),
-		dialect: "sqlite",
-		owned: true,
-	};
+	return reusingStatements(database, () => stopCheckpointer());
 }
 
 /** How many prepared statements an SQLite database keeps for reuse. */
@@ -171,15 +202,50 @@ function reusingStatements(database: BetterSqlite3Database, onClose: () => void)
 	};
 }
 
+/**
+ * PostgreSQL: one pool shared by two Kysely instances (see {@link OpenedDatabase.visitorDb}), made on the first
+ * query. `close()` ends it once, whichever of the two made it.
+ */
 function openPostgres(url: string, onPoolError: (error: Error) => void): OpenedDatabase {
-	const pg = loadDriver<Pg>("pg", "PostgreSQL");
-	const pool = new pg.Pool({ connectionString: url, ...POSTGRES_POOL_DEFAULTS });
-	// An idle connection that breaks (a restarted server) must not crash the application; the pool drops it.
-	pool.on("error", onPoolError);
+	let shared: Promise<{ pool: PgPool; pg: Pg }> | undefined;
+	const connect = () => {
+		shared ??= loadDriver<Pg>("pg").then(
+			(pg) => {
+				const pool = new pg.Pool({ connectionString: url, ...POSTGRES_POOL_DEFAULTS });
+				// An idle connection that breaks (a restarted server) must not crash the application; the pool drops it.
+				pool.on("error", onPoolError);
+				return { pool, pg };
+			},
+			(error: unknown) => {
+				shared = undefined; // a driver installed later is found by the next query
+				throw error;
+			},
+		);
+		return shared;
+	};
 	const on = (queryTimeout: number | undefined) =>
-		new Kysely<Database>({ dialect: new PostgresDialect({ pool: resilientPool(pool, pg, queryTimeout) }) });
-	// Two Kysely instances on one pool: destroying `db` ends the pool.
-	return { db: on(undefined), visitorDb: on(VISITOR_QUERY_TIMEOUT_MS), dialect: "postgres", owned: true };
+		new Kysely<Database>({
+			dialect: new PostgresDialect({
+				pool: async () => {
+					const { pool, pg } = await connect();
+					return resilientPool(pool, pg, queryTimeout);
+				},
+			}),
+		});
+	const db = on(undefined);
+	const visitorDb = on(VISITOR_QUERY_TIMEOUT_MS);
+	return {
+		db,
+		visitorDb,
+		dialect: "postgres",
+		owned: true,
+		close: async () => {
+			await Promise.all([db.destroy(), visitorDb.destroy()]);
+			const opened = await shared?.catch(() => undefined);
+			shared = undefined;
+			await opened?.pool.end();
+		},
+	};
 }
 
 /**
@@ -221,7 +287,8 @@ function resilientPool(pool: PgPool, pg: Pg, queryTimeout: number | undefined): 
 				},
 			} as unknown as PostgresPoolClient;
 		},
-		end: () => pool.end(),
+		// The shared pool is ended once, by the opened database's `close()`.
+		end: async () => {},
 	};
 }
 

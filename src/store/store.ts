@@ -183,6 +183,11 @@ export interface RefkitStore {
 	findLink(identifier: string): Promise<ReferralLink | null>;
 	/** Throws `IDENTIFIER_TAKEN` when the identifier exists. */
 	insertLink(link: NewLink, now: Date): Promise<ReferralLink>;
+	/**
+	 * The user's link: their oldest enabled link, else their oldest link, else `link` inserted for them. Racing
+	 * calls for one user (in any process) make one link: they take turns under a lock.
+	 */
+	userLink(userId: string, link: NewLink, now: Date): Promise<ReferralLink>;
 	listLinks(query: LinkQuery): Promise<ReferralLink[]>;
 	/** The updated link, or `null` when no link has this identifier. */
 	setLinkDisabled(identifier: string, disabled: boolean, now: Date): Promise<ReferralLink | null>;

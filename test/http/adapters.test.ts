@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { refkitPlugin } from "../../src/adapters/fastify.js";
 import { refkitHandler } from "../../src/http/web.js";
 import { createTestRefkit, DATABASES } from "../setup/databases.js";
-import { BROWSER_AGENT, responseCookie } from "../setup/http.js";
+import { BROWSER_AGENT, deletesCookie, responseCookie } from "../setup/http.js";
 
 /** A request as a browser sends it. */
 function browserRequest(url: string, headers: Record<string, string> = {}): Request {
@@ -46,8 +46,45 @@ describe.each(DATABASES)("adapter specifics on %s", (kind) => {
 			remoteAddress: "::ffff:203.0.113.5",
 		});
 		expect(response?.status).toBe(302);
-		expect(response?.headers.get("location")).toBe("/pricing");
+		expect(response?.headers.get("location")).toBe("http://app.example/pricing");
 		expect((await refkit.listHits())[0]?.ip).toBe("203.0.113.5");
+	});
+
+	test("web: every Location is absolute on the request's origin, as Next.js's middleware and proxy require", async () => {
+		const refkit = await createTestRefkit(kind);
+		await refkit.createLink({ identifier: "abc", target: "/pricing?plan=pro" });
+		const anonymous = refkitHandler(refkit, { getUserId: () => null });
+		const loggedIn = refkitHandler(refkit, { getUserId: () => "zoe" });
+		const origin = "https://app.example:8443";
+		const followed = await anonymous(browserRequest(`${origin}/ref/abc`));
+		const visitor = followed ? responseCookie(followed, "refkit_visitor")?.value : undefined;
+		const responses = {
+			follow: followed,
+			"follow with next": await anonymous(browserRequest(`${origin}/ref/abc?next=/docs%3Fa%3D1`)),
+			"unknown link": await anonymous(browserRequest(`${origin}/ref/nope?next=//evil.example`)),
+			"?ref=": await anonymous(browserRequest(`${origin}/blog/post?ref=abc&utm=x`)),
+			"claim while following": await loggedIn(
+				browserRequest(`${origin}/ref/abc`, { cookie: `refkit_visitor=${visitor}` }),
+			),
+		};
+		const locations = Object.fromEntries(
+			Object.entries(responses).map(([name, response]) => {
+				const value = response?.headers.get("location") ?? "";
+				// What Next.js does with it: `new URL(location)`, without a base, throws for a path.
+				return [name, new URL(value).href];
+			}),
+		);
+		expect(locations).toEqual({
+			follow: `${origin}/pricing?plan=pro`,
+			"follow with next": `${origin}/docs?a=1`,
+			"unknown link": `${origin}/`,
+			"?ref=": `${origin}/ref/abc?next=%2Fblog%2Fpost%3Futm%3Dx`,
+			"claim while following": `${origin}/pricing?plan=pro`,
+		});
+		expect(
+			responses["claim while following"] &&
+				deletesCookie(responses["claim while following"], "refkit_visitor"),
+		).toBe(true);
 	});
 
 	test("web: with next, a claim's cookie deletion reaches even an immutable response", async () => {

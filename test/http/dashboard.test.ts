@@ -9,6 +9,7 @@ import {
 	ADMIN,
 	BROWSER_AGENT,
 	DASHBOARD_PATH,
+	location,
 	responseCookie,
 	startApp,
 	USER_HEADER,
@@ -162,7 +163,7 @@ describe.each(MATRIX)("the dashboard on %s with %s", (adapter, kind) => {
 			{ cookie: session.cookie },
 		);
 		expect(created.status).toBe(303);
-		expect(created.headers.get("location")).toBe(`${DASHBOARD_PATH}/links/spring?done=created`);
+		expect(location(created)).toBe(`${DASHBOARD_PATH}/links/spring?done=created`);
 		expect(await refkit.getLink("spring")).toMatchObject({
 			userId: "carol",
 			target: "/pricing",
@@ -191,7 +192,7 @@ describe.each(MATRIX)("the dashboard on %s with %s", (adapter, kind) => {
 			{ _csrf: session.token, back: "/links" },
 			{ cookie: session.cookie },
 		);
-		expect(disabled.headers.get("location")).toBe(`${DASHBOARD_PATH}/links?done=disabled`);
+		expect(location(disabled)).toBe(`${DASHBOARD_PATH}/links?done=disabled`);
 		expect((await refkit.getLink("spring"))?.disabled).toBe(true);
 		const evilBack = await post(
 			base,
@@ -199,7 +200,7 @@ describe.each(MATRIX)("the dashboard on %s with %s", (adapter, kind) => {
 			{ _csrf: session.token, back: "//evil.example" },
 			{ cookie: session.cookie },
 		);
-		expect(evilBack.headers.get("location")).toBe(`${DASHBOARD_PATH}/links/spring?done=enabled`);
+		expect(location(evilBack)).toBe(`${DASHBOARD_PATH}/links/spring?done=enabled`);
 		expect((await refkit.getLink("spring"))?.disabled).toBe(false);
 	});
 

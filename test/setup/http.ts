@@ -170,6 +170,17 @@ export function deletesCookie(response: Response, name: string): boolean {
 export const BROWSER_AGENT =
 	"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
+/**
+ * The response's `Location` as a path when it is on the origin the request went to (the Web handler writes
+ * absolute locations, as Next.js requires; the other adapters write paths), any other location as it is.
+ */
+export function location(response: Response): string | null {
+	const value = response.headers.get("location");
+	if (value === null || !/^https?:\/\//.test(value)) return value;
+	const { origin } = new URL(response.url);
+	return value.startsWith(`${origin}/`) ? value.slice(origin.length) : value;
+}
+
 /** GET (or another method) without following redirects, as a browser (see {@link BROWSER_AGENT}). */
 export function request(
 	url: string,
