@@ -78,7 +78,32 @@ describe.each(DATABASES)("the demo on %s", (kind) => {
 			"Purchases you referred",
 		);
 		expect(alicePurchases.match(/<tr><td>/g)).toHaveLength(1);
-		expect(alicePurchases).toMatch(/<td>bob<\/td><td>25\.50<\/td>/);
+		// The amount as the dashboard shows it, and delivered by the demo's outbox worker within seconds.
+		expect(alicePurchases).toMatch(/<td>bob<\/td><td>25\.5<\/td>/);
+		const adminLogin = await login(base, "admin");
+		const admin = `demo_user=${responseCookie(adminLogin, "demo_user")?.value}`;
+		const dashboard = await (
+			await request(`${base}/admin/refkit/conversions?goal=purchase`, { cookie: admin })
+		).text();
+		expect(dashboard).toMatch(/<td class="num">25\.5<\/td>/);
+		await expect
+			.poll(
+				async () =>
+					section(await (await request(`${base}/`, { cookie: alice })).text(), "Purchases you referred"),
+				{
+					timeout: 10_000,
+				},
+			)
+			.toMatch(/<td>25\.5<\/td><td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d<\/td>/);
+		expect(output()).toContain("refkit demo: delivered the conversion of bob's purchase, credited to alice");
+
+		// The link is a link, and a bot's visit is redirected, not recorded, and said so on the page.
+		expect(aliceHome).toContain(`<a class="link" id="referral-link" href="${base}/ref/${identifier}">`);
+		const bot = await request(`${base}/ref/${identifier}`, { headers: { "user-agent": "curl/8.5.0" } });
+		expect(bot.status).toBe(302);
+		expect(await (await request(`${base}/`, { cookie: alice })).text()).toMatch(
+			/<p class="muted" id="skipped">Since the demo started it recorded \d+ visits? and redirected without recording 1 from bots\./,
+		);
 
 		// Logging in again is not a second signup; Alice, referred by nobody, credits nobody.
 		await login(base, "bob");

@@ -46,6 +46,44 @@ const PURCHASE_MESSAGES: Record<string, string> = {
 	"outside-window": "Thank you! Your referral is too old to be credited.",
 };
 
+/** An amount as the dashboard shows it: "25", "9.99", "1,250.5". */
+function amount(value: number): string {
+	return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
+}
+
+/** Whether the outbox handed the conversion to the demo's delivery handler (see server.ts). */
+function delivered(at: Date | null): string {
+	return at === null ? '<span class="muted">pending</span>' : when(at);
+}
+
+/** Says what this process redirected without recording, and why: bots and test browsers are not people. */
+function skippedNote(refkit: Refkit): string {
+	const { hitsRecorded, hitsSkipped } = refkit.counters();
+	const parts = Object.entries(hitsSkipped)
+		.filter(([, count]) => count > 0)
+		.map(([reason, count]) => `${count} ${SKIP_LABELS[reason] ?? reason}`);
+	if (parts.length === 0) return "";
+	return `<p class="muted" id="skipped">Since the demo started it recorded ${hitsRecorded} visit${hitsRecorded === 1 ? "" : "s"} and redirected without recording ${parts.join(", ")}. A headless browser, <code>curl</code> or a link preview is not a person: see "Testing end to end" in the README.</p>`;
+}
+
+const SKIP_LABELS: Record<string, string> = {
+	bot: "from bots",
+	preview: "link previews",
+	head: "HEAD requests",
+	duplicate: "repeats",
+	consent: "without consent",
+};
+
+/** Progressive enhancement: the Copy button appears only where the clipboard can be written. */
+const COPY_SCRIPT = `const button = document.getElementById("copy-link");
+if (button && navigator.clipboard) {
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    await navigator.clipboard.writeText(button.dataset.copy);
+    button.textContent = "Copied";
+  });
+}`;
+
 function when(date: Date): string {
 	return date.toISOString().replace("T", " ").slice(0, 19);
 }
@@ -82,6 +120,7 @@ export function createDemoApp(refkit: Refkit, secret: string): express.Express {
 		refkitDashboard(refkit, {
 			path: "/admin/refkit",
 			authorize: (req) => sessionUser(req, secret) === "admin",
+			loginUrl: "/", // the demo logs in on its home page
 		}),
 	);
 
@@ -100,10 +139,8 @@ then log in there as someone else: the visit is credited to you, and so are thei
 			);
 			return;
 		}
-		const [link] = await refkit.listLinks({ userId: user, limit: 1 });
-		const url = link
-			? `${req.protocol}://${req.get("host")}${refkit.options.mountPath}/${link.identifier}`
-			: "";
+		const link = await refkit.linkFor(user);
+		const url = `${req.protocol}://${req.get("host")}${refkit.options.mountPath}/${link.identifier}`;
 		const [hits, conversions] = await Promise.all([
 			refkit.listHits({ referrerUserId: user, limit: 20 }),
 			refkit.listConversions({ referrerUserId: user, limit: 100 }),
@@ -120,31 +157,40 @@ then log in there as someone else: the visit is credited to you, and so are thei
 		});
 		const signups = conversions
 			.filter((c) => c.goal === "signup")
-			.map((c) => [when(c.createdAt), escapeHtml(c.referredUserId)]);
+			.map((c) => [when(c.createdAt), escapeHtml(c.referredUserId), delivered(c.deliveredAt)]);
 		const purchases = conversions
 			.filter((c) => c.goal === "purchase")
-			.map((c) => [when(c.createdAt), escapeHtml(c.referredUserId), (c.value ?? 0).toFixed(2)]);
+			.map((c) => [
+				when(c.createdAt),
+				escapeHtml(c.referredUserId),
+				amount(c.value ?? 0),
+				delivered(c.deliveredAt),
+			]);
 		const purchased =
 			typeof req.query.purchase === "string" ? PURCHASE_MESSAGES[req.query.purchase] : undefined;
 		res.send(
 			page(
 				"refkit demo",
 				`<h1>Hello, ${escapeHtml(user)}</h1>
-<p>Your referral link:</p><p><span class="link">${escapeHtml(url)}</span></p>
-<p class="muted">Also works on any page: <code>/?ref=${escapeHtml(link?.identifier ?? "")}</code></p>
+<p>Your referral link:</p>
+<p><a class="link" id="referral-link" href="${escapeHtml(url)}">${escapeHtml(url)}</a>
+<button type="button" id="copy-link" data-copy="${escapeHtml(url)}" hidden>Copy</button></p>
+<p class="muted">Also works on any page: <code>/?ref=${escapeHtml(link.identifier)}</code></p>
 <h2>Visits through your link</h2>
 ${table(["When (UTC)", "Visitor", "How"], hitRows, "No visits yet.")}
+${skippedNote(refkit)}
 <h2>Signups you referred</h2>
-${table(["When (UTC)", "User"], signups, "No signups yet.")}
+${table(["When (UTC)", "User", "Delivered"], signups, "No signups yet.")}
 <h2>Purchases you referred</h2>
-${table(["When (UTC)", "User", "Amount"], purchases, "No purchases yet.")}
+${table(["When (UTC)", "User", "Amount", "Delivered"], purchases, "No purchases yet.")}
 <h2>Buy something</h2>
 ${purchased ? `<p class="notice">${escapeHtml(purchased)}</p>` : ""}
-<form method="post" action="/purchase"><label>Amount <input name="amount" required inputmode="decimal" pattern="[0-9]+(\\.[0-9]{1,2})?" value="25.00"></label>
+<form method="post" action="/purchase"><label>Amount <input name="amount" required inputmode="decimal" pattern="[0-9]+(\\.[0-9]{1,2})?" value="25"></label>
 <button type="submit">Buy</button></form>
 <p class="muted">Your first purchase is credited to whoever referred you, once.</p>
 ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a></p>` : `<p class="muted">Log in as <code>admin</code> to see the referral dashboard.</p>`}
-<form method="post" action="/logout"><button type="submit">Log out</button></form>`,
+<form method="post" action="/logout"><button type="submit">Log out</button></form>
+<script>${COPY_SCRIPT}</script>`,
 			),
 		);
 	});
@@ -165,7 +211,7 @@ ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a>
 		// The demo keeps no user table: a name without a link is a new user, and this login is their signup.
 		const signingUp = (await refkit.listLinks({ userId: username, limit: 1 })).length === 0;
 		if (signingUp) {
-			await refkit.createLink({ userId: username });
+			await refkit.linkFor(username);
 			// Claim the visits this browser made before signing up, then credit the signup to their referrer.
 			await refkit.claim(cookieValue(req, refkit.options.cookieName), username);
 			await refkit.confirm({ userId: username, goal: "signup" });

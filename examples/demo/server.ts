@@ -32,8 +32,21 @@ const server = createDemoApp(refkit, secret).listen(port, (error?: NodeJS.ErrnoE
 	console.log(`refkit demo listening on http://localhost:${actual} (database: ${database})`);
 });
 
+// The outbox: every conversion is handed to a delivery handler at least once. A real application sends an
+// email, credits an account or posts a webhook (webhookSender) here; the demo says it on the console.
+const outbox = setInterval(() => {
+	void refkit
+		.deliverConversions(async ({ type, conversion }) => {
+			console.log(
+				`refkit demo: delivered the ${type} of ${conversion.referredUserId}'s ${conversion.goal}, credited to ${conversion.referrerUserId}`,
+			);
+		})
+		.catch((error: unknown) => console.error("refkit demo: delivering failed:", error));
+}, 1000);
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
 	process.once(signal, () => {
+		clearInterval(outbox);
 		server.close();
 		void refkit.close();
 	});

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from "express";
 import { mayConcern } from "../core/handle.js";
 import { fromNodeDashboardRequest, sendNodeResponse } from "../dashboard/adapt.js";
-import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
+import { createDashboard, type DashboardOptions, dashboardSettings } from "../dashboard/dashboard.js";
 import { fromNodeRequest, passportUserId } from "../http/node.js";
 import type { ConsentCheck, MaybeUserId } from "../http/request.js";
 import type { Refkit } from "../refkit.js";
@@ -64,7 +64,7 @@ export type ExpressDashboardOptions = DashboardOptions<Request>;
  * app.use(refkitDashboard(refkit, { path: "/admin/refkit", authorize: (req) => req.user?.role === "admin" }));
  */
 export function refkitDashboard(refkit: Refkit, options: ExpressDashboardOptions): RequestHandler {
-	const handle = createDashboard(refkit, dashboardPath(options));
+	const handle = createDashboard(refkit, dashboardSettings(options));
 	const { authorize } = options;
 	return async (req, res, next) => {
 		try {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastif
 import fp from "fastify-plugin";
 import { mayConcern } from "../core/handle.js";
 import { fromNodeDashboardRequest } from "../dashboard/adapt.js";
-import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
+import { createDashboard, type DashboardOptions, dashboardSettings } from "../dashboard/dashboard.js";
 import { readCookie } from "../http/cookies.js";
 import { fromNodeRequest, passportUserId } from "../http/node.js";
 import type { ConsentCheck, MaybeUserId } from "../http/request.js";
@@ -80,7 +80,7 @@ export interface FastifyDashboardOptions extends DashboardOptions<FastifyRequest
 
 const dashboardPlugin: FastifyPluginAsync<FastifyDashboardOptions> = async (fastify, options) => {
 	const { refkit, authorize } = options;
-	const handle = createDashboard(refkit, dashboardPath(options));
+	const handle = createDashboard(refkit, dashboardSettings(options));
 	// Answered before routing and body parsing: the dashboard reads its own forms.
 	fastify.addHook("onRequest", async (request, reply) => {
 		const response = await handle(

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Context, MiddlewareHandler } from "hono";
 import { mayConcern } from "../core/handle.js";
 import { fromWebDashboardRequest, toWebResponse } from "../dashboard/adapt.js";
-import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
+import { createDashboard, type DashboardOptions, dashboardSettings } from "../dashboard/dashboard.js";
 import { pathAndQuery } from "../http/path.js";
 import type { ConsentCheck, MaybeUserId } from "../http/request.js";
 import { fromWebRequest, redirectResponse, withCookies } from "../http/web.js";
@@ -87,7 +87,7 @@ export type HonoDashboardOptions = DashboardOptions<Context>;
  * app.use(refkitDashboard(refkit, { path: "/admin/refkit", authorize: (c) => c.get("user")?.isAdmin === true }));
  */
 export function refkitDashboard(refkit: Refkit, options: HonoDashboardOptions): MiddlewareHandler {
-	const handle = createDashboard(refkit, dashboardPath(options));
+	const handle = createDashboard(refkit, dashboardSettings(options));
 	const { authorize } = options;
 	return async (c, next) => {
 		const response = await handle(fromWebDashboardRequest(c.req.raw), async () =>

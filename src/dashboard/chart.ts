@@ -31,7 +31,7 @@ export function barChart(input: {
 	const id = `chart-${++chartCount}`;
 	const width = 640;
 	const height = 200;
-	const left = 44;
+	const left = 56;
 	const bottom = 36;
 	const top = 12;
 	const plotWidth = width - left - 8;
@@ -47,17 +47,24 @@ export function barChart(input: {
 		const x = left + i * slot + (slot - barWidth) / 2;
 		return html`<rect x="${x.toFixed(1)}" y="${(top + plotHeight - barHeight).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${input.color}" rx="1"><title>${shortDate(point.date)}: ${point.value} ${input.unit}</title></rect>`;
 	});
-	const ticks = [0, max / 2, max].map((value) => {
+	// Counts are whole: a middle tick only where it is a whole number (never 0.5 of a hit).
+	const ticks = (max % 2 === 0 ? [0, max / 2, max] : [0, max]).map((value) => {
 		const y = top + plotHeight - (value / max) * plotHeight;
-		return html`<line x1="${left}" x2="${width - 8}" y1="${y}" y2="${y}" stroke="#d9e2ec" stroke-width="1"/><text x="${left - 6}" y="${y + 4}" text-anchor="end">${Number.isInteger(value) ? value : value.toFixed(1)}</text>`;
+		return html`<line x1="${left}" x2="${width - 8}" y1="${y}" y2="${y}" stroke="#d9e2ec" stroke-width="1"/><text class="tick" x="${left - 6}" y="${y + 4}" text-anchor="end">${value.toLocaleString("en-US")}</text>`;
 	});
 	const dateLabels = [0, Math.floor((input.points.length - 1) / 2), input.points.length - 1]
 		.filter((i, index, all) => i >= 0 && all.indexOf(i) === index)
-		.map((i) => {
+		.map((i, index, all) => {
 			const point = input.points[i];
-			const x = left + i * slot + slot / 2;
+			// The first and last labels align with the plot's edges, so that no larger text runs off it.
+			const [x, anchor] =
+				all.length > 1 && index === 0
+					? [left + i * slot, "start"]
+					: all.length > 1 && index === all.length - 1
+						? [left + (i + 1) * slot, "end"]
+						: [left + i * slot + slot / 2, "middle"];
 			return point
-				? html`<text x="${x.toFixed(1)}" y="${top + plotHeight + 16}" text-anchor="middle">${shortDate(point.date)}</text>`
+				? html`<text x="${x.toFixed(1)}" y="${top + plotHeight + 16}" text-anchor="${anchor}">${shortDate(point.date)}</text>`
 				: null;
 		});
 	return html`<figure class="chart">
@@ -66,8 +73,8 @@ export function barChart(input: {
 <desc id="${id}-desc">${total} ${input.unit} from ${first ? shortDate(first) : ""} to ${last ? shortDate(last) : ""}; the most in one day: ${Math.max(0, ...input.points.map((point) => point.value))}.</desc>
 <g class="axis">${ticks}</g>
 <g>${bars}</g>
-<g class="axis">${dateLabels}<text x="${left + plotWidth / 2}" y="${height - 4}" text-anchor="middle" class="axis-title">Day (UTC)</text>
-<text transform="rotate(-90)" x="${-(top + plotHeight / 2)}" y="11" text-anchor="middle" class="axis-title">${input.unit}</text></g>
+<g class="axis">${dateLabels}<text x="${left + plotWidth / 2}" y="${height - 4}" text-anchor="middle" class="axis-title x-title">Day (UTC)</text>
+<text transform="rotate(-90)" x="${-(top + plotHeight / 2)}" y="13" text-anchor="middle" class="axis-title y-title">${input.unit}</text></g>
 </svg>
 <figcaption>${input.title}</figcaption>
 </figure>`;

@@ -1,4 +1,5 @@
 import { isValidIdentifier } from "../core/identifiers.js";
+import { safeRedirectPath } from "../core/safe-redirect.js";
 import { isRefkitError, RefkitError } from "../errors.js";
 import { readCookie, serializeCookie } from "../http/cookies.js";
 import type { Refkit } from "../refkit.js";
@@ -8,6 +9,7 @@ import type { Html } from "./html.js";
 import { layout, type Section } from "./layout.js";
 import {
 	conversionsPage,
+	forbiddenPage,
 	hitsPage,
 	linkPage,
 	linksPage,
@@ -43,6 +45,17 @@ export interface DashboardOptions<Request> {
 	 * admin. Without it every request is refused with 403: the dashboard denies by default.
 	 */
 	authorize?: ((request: Request) => boolean | Promise<boolean>) | undefined;
+	/**
+	 * Your application's login page, a same-site path such as `/login`: the 403 page links to it, so that
+	 * someone refused can log in as an administrator. Without it, the 403 page links to the site's home.
+	 */
+	loginUrl?: string | undefined;
+}
+
+/** The dashboard's options, checked. */
+export interface DashboardSettings {
+	path: string;
+	loginUrl: string | null;
 }
 
 const PAGE_SIZE = 50;
@@ -53,8 +66,10 @@ const DONE: Record<string, string> = {
 	reversed: "The conversion was reversed.",
 };
 
-/** The dashboard's validated path; throws `INVALID_OPTION`. */
-export function dashboardPath(options: { path?: unknown; authorize?: unknown } | undefined): string {
+/** The dashboard's validated options; throws `INVALID_OPTION`. */
+export function dashboardSettings(
+	options: { path?: unknown; authorize?: unknown; loginUrl?: unknown } | undefined,
+): DashboardSettings {
 	if (typeof options !== "object" || options === null) {
 		throw new RefkitError(
 			"INVALID_OPTION",
@@ -74,7 +89,17 @@ export function dashboardPath(options: { path?: unknown; authorize?: unknown } |
 			"refkit: the dashboard's authorize must be a function (request) => boolean.",
 		);
 	}
-	return path;
+	let loginUrl: string | null = null;
+	if (options.loginUrl !== undefined) {
+		loginUrl = typeof options.loginUrl === "string" ? safeRedirectPath(options.loginUrl) : null;
+		if (loginUrl === null) {
+			throw new RefkitError(
+				"INVALID_OPTION",
+				`refkit: the dashboard's loginUrl must be a same-site path such as "/login" (got ${JSON.stringify(options.loginUrl)}).`,
+			);
+		}
+	}
+	return { path, loginUrl };
 }
 
 class BadInput extends Error {}
@@ -182,9 +207,9 @@ function csvResponse(name: string, lines: AsyncIterable<string>): DashboardRespo
  */
 export function createDashboard(
 	refkit: Refkit,
-	path: string,
+	settings: DashboardSettings,
 ): (request: DashboardRequest, authorized: () => Promise<boolean>) => Promise<DashboardResponse | null> {
-	const base = path;
+	const base = settings.path;
 	const secret = refkit.options.secret;
 	const secure = refkit.options.cookie.secure;
 
@@ -231,11 +256,7 @@ export function createDashboard(
 					base,
 					title: "Forbidden",
 					section: null,
-					body: messagePage(
-						"Forbidden",
-						"You are not allowed to see the referral dashboard. Log in as an administrator.",
-						null,
-					),
+					body: forbiddenPage(settings.loginUrl),
 				}),
 			);
 		}

@@ -21,10 +21,16 @@ h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 2r
 .card .value { font-size: 1.6rem; font-weight: 650; font-variant-numeric: tabular-nums; }
 .card .detail { color: var(--muted); font-size: .8rem; }
 .panel { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 1rem; margin-top: .75rem; overflow-x: auto; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(26rem, 1fr)); gap: .75rem; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 26rem), 1fr)); gap: .75rem; }
 figure.chart { margin: 0; } figure.chart svg { width: 100%; height: auto; display: block; }
 figure.chart figcaption { color: var(--muted); font-size: .85rem; margin-top: .25rem; }
-svg text { font: 11px system-ui, sans-serif; fill: var(--muted); } svg .axis-title { font-weight: 600; }
+svg text { font: 13px system-ui, sans-serif; fill: var(--muted); } svg .axis-title { font-weight: 600; }
+@media (max-width: 40rem) {
+  /* A chart is drawn 640 units wide: on a phone, larger units keep its text about 10 px on screen. */
+  svg text { font-size: 20px; } svg .y-title, svg .x-title { display: none; }
+  header .bar { gap: .75rem; flex-wrap: wrap; } main { padding: 1rem .75rem 3rem; }
+  .panel { padding: .75rem; }
+}
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; font-size: .8rem; text-transform: uppercase; letter-spacing: .03em; }

@@ -260,6 +260,12 @@ ${messages(view.notice, view.error)}
 ${pager(page, "/conversions", f, view.page, view.hasNext)}</div>`;
 }
 
+/** The 403 page: who the dashboard is for, and the ways on (log in, or back to the site). */
+export function forbiddenPage(loginUrl: string | null): Html {
+	return html`<h1>Forbidden</h1><p>The referral dashboard is for administrators, and you are not logged in as one.</p>
+<p class="actions">${loginUrl === null ? "" : html`<a href="${loginUrl}">Log in as an administrator</a> · `}<a href="/">Back to the site</a></p>`;
+}
+
 export function messagePage(title: string, message: string, base: string | null): Html {
 	return html`<h1>${title}</h1><p>${message}</p>${base === null ? "" : html`<p><a href="${base}/">Back to the overview</a></p>`}`;
 }

@@ -1,6 +1,6 @@
 import { mayConcern } from "../core/handle.js";
 import { fromWebDashboardRequest, toWebResponse } from "../dashboard/adapt.js";
-import { createDashboard, type DashboardOptions, dashboardPath } from "../dashboard/dashboard.js";
+import { createDashboard, type DashboardOptions, dashboardSettings } from "../dashboard/dashboard.js";
 import type { Refkit } from "../refkit.js";
 import { absoluteLocation, pathAndQuery } from "./path.js";
 import type { ConsentCheck, MaybeUserId, Outcome, RefkitRequest } from "./request.js";
@@ -151,7 +151,7 @@ export function dashboardHandler(
 	refkit: Refkit,
 	options: WebDashboardOptions,
 ): (request: Request) => Promise<Response | null> {
-	const handle = createDashboard(refkit, dashboardPath(options));
+	const handle = createDashboard(refkit, dashboardSettings(options));
 	const { authorize } = options;
 	return async (request) => {
 		const response = await handle(fromWebDashboardRequest(request), async () =>

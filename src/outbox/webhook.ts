@@ -42,9 +42,9 @@ export interface WebhookSenderOptions {
 	url: string;
 	/**
 	 * Signs every request: at least 32 characters, shared with the receiver only. Generate one with
-	 * `openssl rand -hex 32`.
+	 * `openssl rand -hex 32`. `undefined` (an environment variable that is not set) throws `INVALID_ARGUMENT`.
 	 */
-	secret: string;
+	secret: string | undefined;
 	/** How long to wait for the whole answer, in milliseconds; default 10 000. */
 	timeoutMs?: number;
 	/**
@@ -275,8 +275,11 @@ export interface VerifyWebhookSignatureInput {
 	body: string;
 	/** The `refkit-signature` header. */
 	signature: string | null | undefined;
-	/** The sender's secret. */
-	secret: string;
+	/**
+	 * The sender's secret. `undefined` (an environment variable that is not set) throws `INVALID_ARGUMENT`
+	 * saying so, rather than verifying against nothing.
+	 */
+	secret: string | undefined;
 	/** How far the signed timestamp may be from `now`, in seconds; default 300. */
 	toleranceSeconds?: number;
 	/** The current time; default `new Date()`. */

@@ -1,62 +1,31 @@
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { BrowserContextOptions, Page } from "playwright-core";
+import { describe, expect, test } from "vitest";
+import { demoLogin, openPage, useChromium } from "../setup/browser.js";
 import { DATABASES, freshDatabaseUrl } from "../setup/databases.js";
 import { startDemo } from "../setup/demo.js";
 import { seedShowcase } from "../setup/seed.js";
 
-/** Debian's Chromium, which `.ci/run` installs with apt: browser tests never download a browser. */
-const CHROMIUM = process.env.REFKIT_CHROMIUM ?? "/usr/bin/chromium";
 /** `UPDATE_SCREENSHOTS=1 npm test` refreshes the README's screenshots in docs/; otherwise they go to a temp dir. */
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
 	? fileURLToPath(new URL("../../docs/", import.meta.url))
 	: mkdtempSync(join(tmpdir(), "refkit-screens-"));
+mkdirSync(SCREENSHOTS, { recursive: true });
 
-let browser: Browser;
-beforeAll(async () => {
-	if (!existsSync(CHROMIUM)) {
-		throw new Error(
-			`Chromium is not at ${CHROMIUM}: run \`apt-get install chromium\` (or set REFKIT_CHROMIUM).`,
-		);
-	}
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		args: [
-			"--headless",
-			"--no-sandbox",
-			"--disable-gpu",
-			"--disable-quic",
-			"--no-first-run",
-			"--disable-background-networking",
-			"--disable-component-update",
-			"--disable-sync",
-		],
-	});
-	mkdirSync(SCREENSHOTS, { recursive: true });
-});
-afterAll(async () => {
-	await browser?.close();
-});
+const browser = useChromium();
 
 /** A fresh browser profile, logged in to the demo as `username`; page errors fail the test. */
-async function loggedIn(base: string, username: string): Promise<{ page: Page; errors: string[] }> {
-	const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-	const page = await context.newPage();
-	const errors: string[] = [];
-	page.on("pageerror", (error) => errors.push(error.message));
-	// Script errors and refused content (CSP) fail the test; a 403 or a missing favicon is not an error of the page.
-	page.on("console", (message) => {
-		if (message.type() === "error" && !message.text().startsWith("Failed to load resource"))
-			errors.push(message.text());
-	});
-	await page.goto(`${base}/`);
-	await page.getByLabel("Your name").fill(username);
-	await page.getByRole("button", { name: "Log in" }).click();
-	await page.getByRole("heading", { name: `Hello, ${username}` }).waitFor();
-	return { page, errors };
+async function loggedIn(
+	base: string,
+	username: string,
+	options: BrowserContextOptions = {},
+): Promise<{ page: Page; errors: string[] }> {
+	const opened = await openPage(browser(), options);
+	await demoLogin(opened.page, base, username);
+	return opened;
 }
 
 describe.each(DATABASES)("the dashboard in Chromium, on %s", (kind) => {
@@ -66,6 +35,9 @@ describe.each(DATABASES)("the dashboard in Chromium, on %s", (kind) => {
 		const response = await page.goto(`${base}/admin/refkit`);
 		expect(response?.status()).toBe(403);
 		await expect(page.getByRole("heading", { name: "Forbidden" }).isVisible()).resolves.toBe(true);
+		// A way on: the application's login (the demo's is its home page), or back to the site.
+		await page.getByRole("link", { name: "Log in as an administrator" }).click();
+		await page.getByRole("heading", { name: "Hello, mallory" }).waitFor();
 		expect(errors).toEqual([]);
 		await page.context().close();
 	});
@@ -148,6 +120,47 @@ describe.each(DATABASES)("the dashboard in Chromium, on %s", (kind) => {
 		await expect(reversedRows.first().textContent()).resolves.toContain(referred);
 		await expect(reversedRows.first().textContent()).resolves.toContain("refund");
 
+		expect(errors).toEqual([]);
+		await page.context().close();
+	});
+
+	test("on a phone's width the overview fits the screen, with readable whole-number axes", async () => {
+		const url = await freshDatabaseUrl(kind);
+		await seedShowcase(kind, url);
+		const { base } = await startDemo(url);
+		const { page, errors } = await loggedIn(base, "admin", {
+			viewport: { width: 390, height: 844 },
+			deviceScaleFactor: 2,
+			isMobile: true,
+			hasTouch: true,
+		});
+		await page.goto(`${base}/admin/refkit`);
+		await page.getByRole("heading", { name: "Overview" }).waitFor();
+		const layout = await page.evaluate(() => {
+			const charts = Array.from(document.querySelectorAll("figure.chart svg")).map((svg) =>
+				svg.getBoundingClientRect(),
+			);
+			const texts = Array.from(document.querySelectorAll("figure.chart svg text"))
+				.filter((text) => getComputedStyle(text).display !== "none")
+				.map((text) => ({ label: text.textContent ?? "", box: text.getBoundingClientRect() }));
+			return {
+				scrollWidth: document.documentElement.scrollWidth,
+				chartRights: charts.map((box) => Math.round(box.right)),
+				smallestText: Math.min(...texts.map((text) => text.box.height)),
+				textOutside: texts
+					.filter((text) => text.box.left < 0 || text.box.right > window.innerWidth)
+					.map((t) => t.label),
+			};
+		});
+		expect(layout.scrollWidth).toBeLessThanOrEqual(390);
+		expect(layout.chartRights.length).toBe(2);
+		for (const right of layout.chartRights) expect(right).toBeLessThanOrEqual(390);
+		expect(layout.textOutside).toEqual([]);
+		// Rendered text of about 10 px or more (the box includes a little leading).
+		expect(layout.smallestText).toBeGreaterThanOrEqual(10);
+		const ticks = await page.locator("figure.chart svg text.tick").allTextContents();
+		for (const tick of ticks) expect(tick).toMatch(/^[\d,]+$/);
+		await page.screenshot({ path: join(SCREENSHOTS, "dashboard-phone.png"), fullPage: false });
 		expect(errors).toEqual([]);
 		await page.context().close();
 	});
