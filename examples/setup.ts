@@ -9,6 +9,10 @@ export const port = Number(process.env.PORT ?? 3000);
 const database = process.env.DATABASE_URL ?? "example.sqlite";
 let secret = process.env.REFKIT_SECRET;
 if (!secret) {
+	if (process.env.NODE_ENV === "production") {
+		console.error("NODE_ENV is production, so REFKIT_SECRET must be set: openssl rand -hex 32");
+		process.exit(1);
+	}
 	console.warn("REFKIT_SECRET is not set; using a development secret. Never do this in production.");
 	secret = "refkit-example-development-secret-change-me";
 }

@@ -27,7 +27,17 @@ export type RefkitErrorCode =
 	 * The database did not answer a visitor's request within 1.5 s, so the visitor went on without waiting
 	 * (only ever reported to `onError`, never thrown). The work goes on, and a failure is reported again.
 	 */
-	| "STORE_TIMEOUT";
+	| "STORE_TIMEOUT"
+	/**
+	 * A visitor's hit was not recorded because too many were already waiting for a database that is not
+	 * keeping up (only ever reported to `onError`, never thrown; `counters().hitsDropped` counts them).
+	 */
+	| "QUEUE_FULL"
+	/**
+	 * On SQLite, a `confirm()` reward held the write lock for more than a second, while every other write
+	 * waited (only ever reported to `onError`; the conversion stands).
+	 */
+	| "SLOW_REWARD";
 
 /**
  * The one error class refkit throws. `code` is stable and meant for `switch`; `message` is meant for people.

@@ -13,7 +13,7 @@ export interface ErrorContext {
 	 * `event`: a listener added with `refkit.on()` threw; `deliver`: an outbox handler failed (it is retried);
 	 * `dashboard`: the dashboard could not read the database, or `authorize` threw.
 	 */
-	operation: "follow" | "ref-param" | "claim" | "database" | "event" | "deliver" | "dashboard";
+	operation: "follow" | "ref-param" | "claim" | "confirm" | "database" | "event" | "deliver" | "dashboard";
 	/** The link identifier involved, when there is one. */
 	identifier?: string;
 }

@@ -407,6 +407,7 @@ export function createRefkit(options: RefkitOptions): Refkit {
 		counters: {
 			hitsRecorded: 0,
 			hitsSkipped: { bot: 0, preview: 0, head: 0, duplicate: 0, consent: 0 },
+			hitsDropped: 0,
 			errors: 0,
 		},
 		links: new LinkCache(),

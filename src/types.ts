@@ -200,8 +200,14 @@ export interface EraseUserResult {
 	hitsDeleted: number;
 	/** Hits a conversion credits, kept with their user, visitor id, IP, User-Agent, Referer and `next` removed. */
 	hitsAnonymised: number;
-	/** Links they owned, now owned by nobody; they keep working. */
+	/**
+	 * Links they owned, now owned by nobody, renamed to a generated identifier (a chosen one may name them) and
+	 * disabled: their former address records nothing.
+	 */
 	linksDetached: number;
-	/** Conversions kept with their user id replaced: by a pseudonym as the referred user, by `null` as the referrer. */
+	/**
+	 * Conversions kept with their user id replaced (by a pseudonym as the referred user, by `null` as the
+	 * referrer), a reversal's reason replaced by `erased` and the last delivery error removed.
+	 */
 	conversionsAnonymised: number;
 }

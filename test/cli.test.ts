@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -321,6 +321,37 @@ describe.concurrent("refkit CLI without a database", () => {
 		const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
 		expect(code).toBe(0);
 		await expect(fetch(`${base}/`)).rejects.toThrow();
+	});
+
+	test("demo never uses an exported DATABASE_URL, and listens on this machine only", async () => {
+		const exported = join(tempDir(), "production.sqlite");
+		const named = join(tempDir(), "named.sqlite");
+		const child = spawn(process.execPath, [CLI, "--database", named, "demo", "--port", "0"], {
+			cwd: tmpdir(),
+			env: { ...process.env, DATABASE_URL: exported, REFKIT_SECRET: "" },
+		});
+		const { base, output } = await listening(child);
+		expect(output()).toContain(`(database: ${named})`);
+		expect((await fetch(`${base}/`)).status).toBe(200);
+		// Reachable on loopback, refused on the machine's other addresses.
+		const port = new URL(base).port;
+		const outside = Object.values(networkInterfaces())
+			.flat()
+			.find((address) => address?.family === "IPv4" && !address.internal)?.address;
+		if (outside !== undefined) await expect(fetch(`http://${outside}:${port}/`)).rejects.toThrow();
+		child.kill("SIGTERM");
+		await once(child, "exit");
+		expect(existsSync(exported)).toBe(false);
+		// Without --database, the repository's demo.sqlite, whatever DATABASE_URL says.
+		const again = spawn(process.execPath, [CLI, "demo", "--port", "0"], {
+			cwd: tmpdir(),
+			env: { ...process.env, DATABASE_URL: exported, REFKIT_SECRET: "" },
+		});
+		const second = await listening(again);
+		expect(second.output()).toContain(`(database: ${join(ROOT, "demo.sqlite")})`);
+		again.kill("SIGTERM");
+		await once(again, "exit");
+		expect(existsSync(exported)).toBe(false);
 	});
 
 	test("demo on a port in use says to choose another, without a stack trace", async () => {

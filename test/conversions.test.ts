@@ -7,6 +7,7 @@ import { sql } from "kysely";
 import { describe, expect, test } from "vitest";
 import {
 	type Conversion,
+	createRefkit,
 	type Refkit,
 	type RefkitOptions,
 	verifyWebhookSignature,
@@ -364,6 +365,62 @@ describe.each(DATABASES)("conversions on %s", (kind) => {
 		await expectCode(refkit.applyCode("bob", "ALICE2024", {} as never), "INVALID_ARGUMENT");
 		await expectCode(refkit.applyCode("", "ALICE2024", { signedUpAt }), "INVALID_ARGUMENT");
 	});
+
+	test("a reward that holds the transaction over a second is reported on SQLite, where every write waits", async () => {
+		const reported: unknown[] = [];
+		const refkit = await createTestRefkit(kind, { onError: (error) => reported.push(error) });
+		await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+		await visit(refkit, "/ref/alice_link", { user: "bob" });
+		const result = await refkit.confirm({ userId: "bob", goal: "signup" }, async () => {
+			await sleep(1_100);
+		});
+		expect(result.status).toBe("converted");
+		if (kind === "sqlite") {
+			expect(reported).toHaveLength(1);
+			expect(reported[0]).toMatchObject({ code: "SLOW_REWARD" });
+			expect(String((reported[0] as Error).message)).toMatch(/held SQLite's write lock for \d{4} ms/);
+		} else {
+			expect(reported).toEqual([]);
+		}
+		await refkit.confirm({ userId: "carol", goal: "signup" }, async () => {});
+		expect(reported.length).toBeLessThanOrEqual(1);
+	});
+
+	test("one code per user, exactly once: 20 racing applyCode() calls apply one", async () => {
+		const refkit = await createTestRefkit(kind);
+		await refkit.createLink({ identifier: "ALICE", userId: "alice" });
+		await refkit.createLink({ identifier: "CAROL", userId: "carol" });
+		const signedUpAt = new Date();
+		const results = await Promise.all(
+			Array.from({ length: 20 }, (_, i) => refkit.applyCode("u1", i % 2 ? "ALICE" : "CAROL", { signedUpAt })),
+		);
+		const statuses = results.map((result) => result.status);
+		expect(statuses.filter((status) => status === "applied")).toHaveLength(1);
+		expect(statuses.filter((status) => status === "already-applied")).toHaveLength(19);
+		expect((await refkit.listHits({ userId: "u1" })).map((hit) => hit.source)).toEqual(["code"]);
+	});
+
+	if (kind === "postgres") {
+		test("one code per user across two instances (two pools) racing", async () => {
+			const url = await freshDatabaseUrl(kind);
+			const first = createRefkit({ database: url, secret: TEST_SECRET });
+			const second = createRefkit({ database: url, secret: TEST_SECRET });
+			try {
+				await first.migrate();
+				await first.createLink({ identifier: "ALICE", userId: "alice" });
+				const signedUpAt = new Date();
+				const results = await Promise.all(
+					Array.from({ length: 20 }, (_, i) =>
+						(i % 2 ? first : second).applyCode("u2", "ALICE", { signedUpAt }),
+					),
+				);
+				expect(results.filter((result) => result.status === "applied")).toHaveLength(1);
+				expect(await first.listHits({ userId: "u2" })).toHaveLength(1);
+			} finally {
+				await Promise.all([first.close(), second.close()]);
+			}
+		});
+	}
 
 	test("events: hit, claim, conversion and reversal, after the fact; a throwing listener harms nothing", async () => {
 		const reported: unknown[] = [];

@@ -88,3 +88,21 @@ describe.each(EXAMPLES)("examples/%s", (name) => {
 		}
 	});
 });
+
+test.each(["examples/web/server.ts", "examples/demo/server.ts"])(
+	"%s refuses to start without REFKIT_SECRET when NODE_ENV is production",
+	async (server) => {
+		const child = spawn(TSX, [server], {
+			cwd: ROOT,
+			env: { ...process.env, PORT: "0", NODE_ENV: "production", REFKIT_SECRET: "", DATABASE_URL: ":memory:" },
+		});
+		running.push(child);
+		let output = "";
+		child.stderr?.on("data", (chunk: Buffer) => {
+			output += chunk.toString();
+		});
+		const [code] = await once(child, "exit");
+		expect(code).toBe(1);
+		expect(output).toMatch(/REFKIT_SECRET must be set/);
+	},
+);

@@ -246,6 +246,12 @@ describe("database option", () => {
 		},
 	);
 
+	test("a refused database URL is named without its password", () => {
+		expect(() =>
+			createRefkit({ database: "mysql://admin:hunter2secret@db.example/app", secret: TEST_SECRET }),
+		).toThrow('refkit: cannot use the database "mysql://admin:***@db.example/app"');
+	});
+
 	test("sqlite: and file: prefixes name a SQLite file", async () => {
 		for (const prefix of ["sqlite:", "file:"]) {
 			const refkit = createRefkit({ database: `${prefix}:memory:`, secret: TEST_SECRET });

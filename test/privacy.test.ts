@@ -293,12 +293,17 @@ describe.each(DATABASES)("exportUser and eraseUser on %s", (kind) => {
 		});
 
 		const after = await allHits(refkit);
-		// Other people's hits are untouched: carol's on bob's link, and the stranger's.
+		const renamedTo = (await refkit.listLinks()).find((link) => link.id === bobLink.id)?.identifier;
+		const renamed = (hit: HitWithLink) =>
+			hit.identifier === "bob_link" ? { ...hit, identifier: renamedTo } : hit;
+		// Other people's hits are untouched (but for the renamed link): carol's on bob's link, the stranger's.
 		expect(after.filter((hit) => hit.id !== credited.id)).toEqual(
-			before.filter((hit) => hit.userId === "carol" || (hit.userId === null && hit.visitorId !== visitorId)),
+			before
+				.filter((hit) => hit.userId === "carol" || (hit.userId === null && hit.visitorId !== visitorId))
+				.map(renamed),
 		);
 		expect(after.find((hit) => hit.id === credited.id)).toEqual({
-			...credited,
+			...renamed(credited),
 			userId: null,
 			visitorId: null,
 			ip: null,
@@ -309,11 +314,14 @@ describe.each(DATABASES)("exportUser and eraseUser on %s", (kind) => {
 		});
 		expect(JSON.stringify(after)).not.toContain(visitorId);
 
-		// The link is nobody's now, and still works.
-		expect(await refkit.getLink("bob_link")).toMatchObject({ id: bobLink.id, userId: null, disabled: false });
+		// The link is nobody's now, renamed (its identifier may name bob) and disabled: its old address is unknown.
+		expect(await refkit.getLink("bob_link")).toBeNull();
+		const [renamedLink] = (await refkit.listLinks()).filter((link) => link.id === bobLink.id);
+		expect(renamedLink).toMatchObject({ userId: null, disabled: true, target: "/join" });
+		expect(renamedLink?.identifier).toMatch(/^[A-Za-z0-9]{8}$/);
 		const followed = await visit(refkit, "/ref/bob_link");
-		expect(followed.redirect).toEqual({ status: 302, location: "/join" });
-		expect(await allHits(refkit)).toHaveLength(after.length + 1);
+		expect(followed.redirect).toEqual({ status: 302, location: "/" });
+		expect(await allHits(refkit)).toHaveLength(after.length);
 
 		const signup = await refkit.getConversion(bobSignup.id);
 		expect(signup).toMatchObject({ goal: "signup", referrerUserId: "alice", hitId: credited.id });
@@ -330,6 +338,30 @@ describe.each(DATABASES)("exportUser and eraseUser on %s", (kind) => {
 			conversionsAsReferred: [],
 			conversionsAsReferrer: [],
 		});
+	});
+
+	test("eraseUser also removes the free text that may name them: reversal reasons, delivery errors", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const { refkit, bobSignup, carolSignup } = await seed(url);
+		await refkit.reverseConversion(carolSignup.id, { reason: "Bob Smith asked for a refund" });
+		await runSql(kind, url, "update refkit_conversion set last_delivery_error = $1", [
+			'refkit: the webhook POST to https://crm.example/… answered 500: "no user bob@example.com"',
+		]);
+		await refkit.eraseUser("bob");
+		const carol = await refkit.getConversion(carolSignup.id);
+		expect(carol).toMatchObject({ reversalReason: "erased", referrerUserId: null });
+		expect(carol?.reversedAt).toBeInstanceOf(Date);
+		expect(await refkit.getConversion(bobSignup.id)).toMatchObject({ reversalReason: null });
+		const errors = await runSql(
+			kind,
+			url,
+			"select id, last_delivery_error from refkit_conversion where id in ($1, $2)",
+			[carolSignup.id, bobSignup.id],
+		);
+		expect(errors).toEqual([
+			expect.objectContaining({ last_delivery_error: null }),
+			expect.objectContaining({ last_delivery_error: null }),
+		]);
 	});
 
 	test("a new account with an erased id is already-converted for the goals the erased one reached", async () => {

@@ -2,13 +2,25 @@ import { fileURLToPath } from "node:url";
 import { createRefkit } from "refkit";
 import { createDemoApp } from "./app.js";
 
-/** `npm start`: the demo on http://localhost:3000, with its data in demo.sqlite in the project folder. */
+/**
+ * `npm start`: the demo on http://localhost:3000, with its data in demo.sqlite in the project folder. Reads
+ * PORT, HOST (default 127.0.0.1), DEMO_DATABASE_URL (default demo.sqlite) and REFKIT_SECRET.
+ */
 
 const DEVELOPMENT_SECRET = "refkit-demo-development-secret-change-me-0000";
 const port = Number(process.env.PORT ?? 3000);
-const database = process.env.DATABASE_URL ?? fileURLToPath(new URL("../../demo.sqlite", import.meta.url));
+// Only a database named for the demo: an exported DATABASE_URL (perhaps production's) is never used, since
+// anyone who reaches the demo may log in as "admin" without a password.
+const database =
+	process.env.DEMO_DATABASE_URL || fileURLToPath(new URL("../../demo.sqlite", import.meta.url));
+// This machine only, unless HOST says otherwise (HOST=0.0.0.0 to show it on your network).
+const host = process.env.HOST || "127.0.0.1";
 let secret = process.env.REFKIT_SECRET;
 if (!secret) {
+	if (process.env.NODE_ENV === "production") {
+		console.error("refkit demo: NODE_ENV is production, so REFKIT_SECRET must be set: openssl rand -hex 32");
+		process.exit(1);
+	}
 	console.warn(
 		"refkit demo: REFKIT_SECRET is not set; using a development secret. Never do this in production.",
 	);
@@ -17,7 +29,7 @@ if (!secret) {
 
 const refkit = createRefkit({ database, secret });
 await refkit.migrate();
-const server = createDemoApp(refkit, secret).listen(port, (error?: NodeJS.ErrnoException) => {
+const server = createDemoApp(refkit, secret).listen(port, host, (error?: NodeJS.ErrnoException) => {
 	// Express 5 hands listen errors (a port in use) to this callback instead of throwing them.
 	if (error?.code === "EADDRINUSE" || error?.code === "EACCES") {
 		const why = error.code === "EADDRINUSE" ? "is in use by another program" : "needs privileges";
@@ -29,7 +41,10 @@ const server = createDemoApp(refkit, secret).listen(port, (error?: NodeJS.ErrnoE
 	if (error) throw error;
 	const address = server.address();
 	const actual = typeof address === "object" && address ? address.port : port;
-	console.log(`refkit demo listening on http://localhost:${actual} (database: ${database})`);
+	// A URL's password stays out of the console.
+	const shown = database.replace(/(:\/\/[^/:@]*):[^/@]*@/, "$1:***@");
+	const where = host === "127.0.0.1" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+	console.log(`refkit demo listening on http://${where}:${actual} (database: ${shown})`);
 });
 
 // The outbox: every conversion is handed to a delivery handler at least once. A real application sends an

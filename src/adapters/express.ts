@@ -3,7 +3,7 @@ import { mayConcern } from "../core/handle.js";
 import { fromNodeDashboardRequest, sendNodeResponse } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardSettings } from "../dashboard/dashboard.js";
 import { fromNodeRequest, passportUserId } from "../http/node.js";
-import type { ConsentCheck, MaybeUserId } from "../http/request.js";
+import { type ConsentCheck, type MaybeUserId, REDIRECT_CACHE_CONTROL } from "../http/request.js";
 import type { Refkit } from "../refkit.js";
 
 /** Options of {@link refkitMiddleware}. */
@@ -43,6 +43,7 @@ export function refkitMiddleware(refkit: Refkit, options: ExpressOptions = {}): 
 		if (outcome.redirect === null) return next();
 		res.statusCode = outcome.redirect.status;
 		res.setHeader("Location", outcome.redirect.location);
+		res.setHeader("Cache-Control", REDIRECT_CACHE_CONTROL);
 		res.end();
 	};
 	// Not async: a request refkit has nothing to do with goes on without a promise.

@@ -6,7 +6,7 @@ import { fromNodeDashboardRequest } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardSettings } from "../dashboard/dashboard.js";
 import { readCookie } from "../http/cookies.js";
 import { fromNodeRequest, passportUserId } from "../http/node.js";
-import type { ConsentCheck, MaybeUserId } from "../http/request.js";
+import { type ConsentCheck, type MaybeUserId, REDIRECT_CACHE_CONTROL } from "../http/request.js";
 import type { Refkit } from "../refkit.js";
 
 /** Options of {@link refkitPlugin}. */
@@ -52,7 +52,11 @@ const plugin: FastifyPluginAsync<FastifyOptions> = async (fastify: FastifyInstan
 			.then((outcome) => {
 				for (const cookie of outcome.setCookies) reply.header("set-cookie", cookie);
 				if (outcome.redirect === null) return done();
-				reply.code(outcome.redirect.status).header("location", outcome.redirect.location).send();
+				reply
+					.code(outcome.redirect.status)
+					.header("location", outcome.redirect.location)
+					.header("cache-control", REDIRECT_CACHE_CONTROL)
+					.send();
 			}, done);
 	});
 };

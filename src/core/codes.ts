@@ -69,7 +69,8 @@ export async function applyCode(
 		createdAt: at,
 		updatedAt: at,
 	};
-	await ctx.store.insertHit(hit);
+	// Checked again under a per-user lock: of racing calls, one applies and the others find it applied.
+	if (!(await ctx.store.insertCodeHit({ ...hit, userId }))) return { status: "already-applied" };
 	ctx.events.emit("hit", hit);
 	return { status: "applied", hit };
 }

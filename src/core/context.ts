@@ -1,3 +1,4 @@
+import { isRefkitError } from "../errors.js";
 import type { Outcome, RefkitRequest } from "../http/request.js";
 import type { ErrorContext, ResolvedOptions } from "../options.js";
 import type { RefkitStore } from "../store/store.js";
@@ -12,6 +13,11 @@ export interface RefkitCounters {
 	hitsRecorded: number;
 	/** Requests to enabled links that were redirected but not recorded, by reason. */
 	hitsSkipped: Record<SkipReason, number>;
+	/**
+	 * Hits that were not recorded because too many were already waiting for a database that did not keep up
+	 * (`QUEUE_FULL`): the visitor was redirected, the hit lost. Reported to `onError` once a second at most.
+	 */
+	hitsDropped: number;
 	/**
 	 * Errors refkit absorbed and reported to `onError` (the dashboard's are not counted): a database that
 	 * failed or was too slow for a visitor's request, a broken pooled connection, a throwing listener,
@@ -43,8 +49,20 @@ export function redirectTo(location: string, setCookies: string[] = []): Outcome
 	return { redirect: { status: 302, location }, setCookies };
 }
 
-/** Reports an error the visitor must not see, and counts it. A throwing `onError` is itself swallowed. */
+/** When each instance last reported a dropped hit: a full queue is told once a second, not once a hit. */
+const dropReported = new WeakMap<CoreContext, number>();
+
+/**
+ * Reports an error the visitor must not see, and counts it. A throwing `onError` is itself swallowed. A hit
+ * dropped for a full queue is counted in `hitsDropped`, and reported once a second at most.
+ */
 export function report(ctx: CoreContext, error: unknown, context: ErrorContext): void {
+	if (isRefkitError(error, "QUEUE_FULL")) {
+		ctx.counters.hitsDropped++;
+		const now = Date.now();
+		if (now - (dropReported.get(ctx) ?? 0) < 1000) return;
+		dropReported.set(ctx, now);
+	}
 	ctx.counters.errors++;
 	try {
 		ctx.options.onError(error, context);

@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import { RefkitError } from "../errors.js";
 import type { CandidateHit, RefkitStore } from "../store/store.js";
 import type { Conversion } from "../types.js";
-import type { CoreContext } from "./context.js";
+import { type CoreContext, report } from "./context.js";
 import { erasedUserId } from "./privacy.js";
 
 /** What `refkit.confirm()` is told: who reached which goal, and optionally its value and time. */
@@ -155,11 +155,35 @@ export async function confirm(
 			return { status: "already-converted", conversion: winner };
 		}
 		await store.confirmHit(credited.id, at);
-		if (reward !== undefined) await reward(tx, conversion);
+		if (reward !== undefined) {
+			const started = Date.now();
+			await reward(tx, conversion);
+			warnIfSlow(ctx, Date.now() - started, goal);
+		}
 		return { status: "converted", conversion, referrerUserId: conversion.referrerUserId };
 	});
 	if (result.status === "converted") ctx.events.emit("conversion", result.conversion);
 	return result;
+}
+
+/** How long a reward may hold SQLite's write lock before `onError` hears of it, in milliseconds. */
+export const SLOW_REWARD_MS = 1000;
+
+/**
+ * On SQLite the reward runs inside a write transaction, which holds the database's one write lock: every
+ * other write of refkit (visitors' hits included) waits for it. A reward slower than {@link SLOW_REWARD_MS}
+ * is reported, so that it can be moved to the outbox.
+ */
+function warnIfSlow(ctx: CoreContext, elapsed: number, goal: string): void {
+	if (elapsed <= SLOW_REWARD_MS || ctx.store.dialect !== "sqlite") return;
+	report(
+		ctx,
+		new RefkitError(
+			"SLOW_REWARD",
+			`refkit: the reward of a ${goal} conversion held SQLite's write lock for ${elapsed} ms, and every write waited meanwhile. Keep rewards to database writes; send emails and call APIs from deliverConversions() instead.`,
+		),
+		{ operation: "confirm" },
+	);
 }
 
 /** What `refkit.reverseConversion()` did. */

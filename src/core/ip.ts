@@ -27,13 +27,15 @@ export function clientIp(
 	forwardedFor: string | undefined,
 	trustProxy: TrustProxy,
 ): string | null {
-	if (trustProxy === false || !forwardedFor) return normalizeIp(remoteAddress);
+	const peer = normalizeIp(remoteAddress);
+	if (trustProxy === false || !forwardedFor) return peer;
 	const chain = forwardedFor.split(",").map((entry) => entry.trim());
-	if (trustProxy === true) return normalizeIp(chain[0]);
+	// An entry that is no address (garbage a client wrote) falls back to the peer, which is one.
+	if (trustProxy === true) return normalizeIp(chain[0]) ?? peer;
 	// The peer is the first proxy; each further trusted hop moves one address to the left.
 	const hops = [...chain, remoteAddress];
 	const index = Math.max(0, hops.length - 1 - trustProxy);
-	return normalizeIp(hops[index]);
+	return normalizeIp(hops[index]) ?? peer;
 }
 
 /** How much of a visitor's IP address hits keep: all of it, a truncated network prefix, or none. */
@@ -57,12 +59,19 @@ function ipv6Groups(ip: string): number[] {
 /**
  * Zeroes the host part of an address, as the common privacy practice does: the last octet of IPv4
  * (`203.0.113.9` → `203.0.113.0`), the last 80 bits of IPv6 (`2001:db8:85a3:8d3:1319:8a2e:370:7348` →
- * `2001:db8:85a3::`). `ip` must be normalised already.
+ * `2001:db8:85a3::`). IPv6 tunnels that carry an IPv4 address are truncated as that address: 6to4
+ * (`2002:cb00:7109::1`, which holds 203.0.113.9, → `2002:cb00:7100::`) and Teredo (→ `2001:0:0::`).
+ * `ip` must be normalised already.
  */
 export function truncateIp(ip: string): string {
 	if (isIP(ip) === 4) return ip.replace(/\.\d+$/, ".0");
-	const [a, b, c] = ipv6Groups(ip);
-	return `${(a ?? 0).toString(16)}:${(b ?? 0).toString(16)}:${(c ?? 0).toString(16)}::`;
+	const [a = 0, b = 0, c = 0] = ipv6Groups(ip);
+	// 6to4 (2002::/16) carries the client's IPv4 address in bits 16 to 47: keep it truncated, as an IPv4's.
+	if (a === 0x2002) return `2002:${b.toString(16)}:${(c & 0xff00).toString(16)}::`;
+	// Teredo (2001:0::/32) carries its server's IPv4 address in bits 32 to 63 and the client's, obscured, in
+	// the last 32: keep the prefix only.
+	if (a === 0x2001 && b === 0) return "2001:0:0::";
+	return `${a.toString(16)}:${b.toString(16)}:${c.toString(16)}::`;
 }
 
 /** The IP address as a hit stores it under the `ip` option. */

@@ -3,6 +3,7 @@ import { RefkitError } from "../errors.js";
 import type { EraseUserResult, UserExport } from "../types.js";
 import type { CoreContext } from "./context.js";
 import { assertUserId } from "./conversions.js";
+import { generateIdentifier } from "./identifiers.js";
 
 /**
  * Retention and the rights of the people refkit stores data about: pruning old hits, exporting everything
@@ -128,22 +129,30 @@ export async function exportUser(ctx: CoreContext, userId: unknown): Promise<Use
 
 /**
  * Erases `userId` in one transaction: their hits (own, and the anonymous ones of their visitor ids) are
- * deleted, or anonymised where a conversion credits them; their links are detached; their conversions are
- * kept with the referred user replaced by {@link erasedUserId} and the referrer by `null`.
+ * deleted, or anonymised where a conversion credits them; their links are detached, renamed to a generated
+ * identifier (a chosen one may name them) and disabled; their conversions are kept with the referred user
+ * replaced by {@link erasedUserId}, the referrer by `null`, a reversal's reason by `erased` and the last
+ * delivery error removed.
  */
 export async function eraseUser(ctx: CoreContext, userId: unknown): Promise<EraseUserResult> {
 	const id = assertUserId(userId, "eraseUser()");
 	const pseudonym = erasedUserId(ctx.options.secret, id);
 	const now = ctx.now();
-	return ctx.store.transaction(async (store) => {
+	const { result, formerIdentifiers } = await ctx.store.transaction(async (store) => {
 		const hits = await store.eraseHitsOf(id, now);
-		const linksDetached = await store.detachLinksOf(id, now);
+		const formerIdentifiers = await store.detachLinksOf(id, now, generateIdentifier);
 		const conversionsAnonymised = await store.pseudonymiseConversionsOf(id, pseudonym, now);
 		return {
-			hitsDeleted: hits.deleted,
-			hitsAnonymised: hits.anonymised,
-			linksDetached,
-			conversionsAnonymised,
+			formerIdentifiers,
+			result: {
+				hitsDeleted: hits.deleted,
+				hitsAnonymised: hits.anonymised,
+				linksDetached: formerIdentifiers.length,
+				conversionsAnonymised,
+			},
 		};
 	});
+	// Their former identifiers are unknown now: a visitor's request must not find them in the link cache.
+	for (const identifier of formerIdentifiers) ctx.links.forget(identifier);
+	return result;
 }

@@ -2,6 +2,7 @@ import type { Outcome } from "../http/request.js";
 import { type CoreContext, redirectTo, report } from "./context.js";
 import { visitorDeadline, visitorLink } from "./deadline.js";
 import { isValidIdentifier } from "./identifiers.js";
+import { MAX_LENGTH } from "./safe-redirect.js";
 
 function decodeKey(key: string): string {
 	try {
@@ -40,5 +41,8 @@ export async function refParamRedirect(
 		.filter((pair) => pair !== "" && decodeKey(pair.split("=", 1)[0] ?? "") !== urlParam)
 		.join("&");
 	const next = rest === "" ? path : `${path}?${rest}`;
+	// A page address too long to come back to (the link would refuse it as `next`) is left out, so that the
+	// Location stays bounded (about 6 KB at most, encoded): the visitor lands on the link's target instead.
+	if (next.length > MAX_LENGTH) return redirectTo(`${mountPath}/${identifier}`);
 	return redirectTo(`${mountPath}/${identifier}?next=${encodeURIComponent(next)}`);
 }

@@ -29,6 +29,13 @@ describe("safeRedirectPath", () => {
 		expect(safeRedirectPath(next)).toBe(expected);
 	});
 
+	test("a next that normalising would make longer than 2,048 characters is refused: the Location stays bounded", () => {
+		const emoji = "😀".repeat(1000); // 2,000 characters, 12,000 once percent-encoded
+		expect(safeRedirectPath(`/x${emoji}`)).toBeNull();
+		expect(safeRedirectPath(`/${"a".repeat(2047)}`)).toBe(`/${"a".repeat(2047)}`);
+		expect(safeRedirectPath(`/${"é".repeat(300)}`)).toBe(`/${"%C3%A9".repeat(300)}`);
+	});
+
 	test("refuses what is not a string", () => {
 		for (const value of [undefined, null, 42, {}, ["/foo"]]) expect(safeRedirectPath(value)).toBeNull();
 	});

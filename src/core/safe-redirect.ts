@@ -8,7 +8,8 @@
  * parsing), and percent-encoded forms of all of these.
  */
 
-const MAX_LENGTH = 2048;
+/** The longest `next` accepted, before and after normalisation: a `Location` header stays under ~2 KB. */
+export const MAX_LENGTH = 2048;
 const PROBE_ORIGIN = "http://refkit.invalid";
 // C0 controls, space, DEL, and the backslash.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
@@ -45,7 +46,8 @@ export function safeRedirectPath(next: unknown): string | null {
 	// "/a/..//host" become "//host". So it is the normalised location that is judged.
 	const url = new URL(next, PROBE_ORIGIN);
 	const location = url.pathname + url.search + url.hash;
-	if (!isSafeForm(location)) return null;
+	// Normalising percent-encodes what a browser would (é becomes %C3%A9): the Location stays bounded too.
+	if (location.length > MAX_LENGTH || !isSafeForm(location)) return null;
 	// A later hop (a router that normalises paths, a server that decodes and redirects again) may decode the
 	// path, so judge "%2F%2F", "%252F%252F", "%5C", "%09", "/.%2F/" and friends by what they could become.
 	// The query and fragment are left alone: encoded text there is ordinary ("?q=a%20b").

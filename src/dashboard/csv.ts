@@ -2,14 +2,16 @@ import type { Conversion, HitWithLink } from "../types.js";
 
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. A text that a spreadsheet
- * would run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) gets a leading `'`,
- * since User-Agents and Referers are written by visitors.
+ * would run as a formula gets a `'` before the formula's first character (`=`, `+`, `-`, `@`, tab or
+ * carriage return), since User-Agents, Referers and `next` are written by visitors: at the start of the
+ * field, and after each `;` and `,`, where a spreadsheet whose list separator it is (German, French, Dutch
+ * locales use `;`) starts a new cell.
  */
 export function csvField(value: string | number | boolean | Date | null): string {
 	if (value === null) return "";
 	if (value instanceof Date) return value.toISOString();
 	if (typeof value !== "string") return String(value);
-	const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+	const text = value.replace(/(^|[;,])(?=[=+\-@\t\r])/g, "$1'");
 	return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -29,7 +29,14 @@ export interface RefkitRequest {
 /** What an adapter's `consent` option is given: the framework's own request, as for `getUserId`. */
 export type ConsentCheck<Request> = (request: Request) => boolean | Promise<boolean>;
 
-/** A redirect refkit wants the adapter to send. */
+/**
+ * The `Cache-Control` of every redirect refkit sends: the redirect is one visitor's (it may set their cookie)
+ * and records a visit, so no shared cache may store it. A CDN that kept a bot's cookie-less 302 for
+ * `/ref/<id>` would answer every later visitor without refkit seeing them.
+ */
+export const REDIRECT_CACHE_CONTROL = "private, no-store";
+
+/** A redirect refkit wants the adapter to send, with `Cache-Control: private, no-store`. */
 export interface Redirect {
 	status: 302;
 	/** A same-site path, already safe and header-valid. */
@@ -38,7 +45,8 @@ export interface Redirect {
 
 /**
  * What core decided about a request. Adapters append each of `setCookies` as a `Set-Cookie` header, then
- * either send `redirect` or, when it is `null`, hand the request on to the application.
+ * either send `redirect` (with `Cache-Control: private, no-store`) or, when it is `null`, hand the request
+ * on to the application.
  */
 export interface Outcome {
 	redirect: Redirect | null;

@@ -3,7 +3,13 @@ import { fromWebDashboardRequest, toWebResponse } from "../dashboard/adapt.js";
 import { createDashboard, type DashboardOptions, dashboardSettings } from "../dashboard/dashboard.js";
 import type { Refkit } from "../refkit.js";
 import { absoluteLocation, pathAndQuery } from "./path.js";
-import type { ConsentCheck, MaybeUserId, Outcome, RefkitRequest } from "./request.js";
+import {
+	type ConsentCheck,
+	type MaybeUserId,
+	type Outcome,
+	REDIRECT_CACHE_CONTROL,
+	type RefkitRequest,
+} from "./request.js";
 
 /** Options of {@link refkitHandler}. */
 export interface WebOptions {
@@ -72,10 +78,13 @@ export function redirectResponse(outcome: Outcome, requestUrl?: string): Respons
 		const cookie = outcome.setCookies[0];
 		return new Response(null, {
 			status,
-			headers: cookie === undefined ? { location } : { location, "set-cookie": cookie },
+			headers:
+				cookie === undefined
+					? { location, "cache-control": REDIRECT_CACHE_CONTROL }
+					: { location, "cache-control": REDIRECT_CACHE_CONTROL, "set-cookie": cookie },
 		});
 	}
-	const headers = new Headers({ location });
+	const headers = new Headers({ location, "cache-control": REDIRECT_CACHE_CONTROL });
 	for (const each of outcome.setCookies) headers.append("set-cookie", each);
 	return new Response(null, { status, headers });
 }

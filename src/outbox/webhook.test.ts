@@ -167,8 +167,9 @@ describe("webhookSender against a real receiver", () => {
 		answer = (_request, response) => response.writeHead(status).end(`boom ${"x".repeat(1000)}`);
 		const error = await rejection(send());
 		expect(error.status).toBe(status);
-		expect(error.message).toContain(`${base}/hooks/refkit`);
-		expect(error.message).toContain(String(status));
+		// The URL's path may be a token (Slack, Discord, Zapier): only its first segment is shown.
+		expect(error.message).toContain(`POST to ${base}/hooks/… answered ${status}`);
+		expect(error.message).not.toContain("/hooks/refkit");
 		expect(error.message).toContain(`boom ${"x".repeat(195)}`);
 		expect(error.message).not.toContain("x".repeat(196));
 	});
@@ -180,7 +181,7 @@ describe("webhookSender against a real receiver", () => {
 		};
 		const error = await rejection(send());
 		expect(error.status).toBe(302);
-		expect(error.message).toContain(`${base}/moved`);
+		expect(error.message).toContain(`redirected (302 to ${base}/moved)`);
 		expect(received.map((request) => request.path)).toEqual(["/hooks/refkit"]);
 	});
 
@@ -191,7 +192,7 @@ describe("webhookSender against a real receiver", () => {
 		expect(Date.now() - started).toBeLessThan(5_000);
 		expect(error.status).toBeUndefined();
 		expect(error.message).toContain("200 ms");
-		expect(error.message).toContain(`${base}/hooks/refkit`);
+		expect(error.message).toContain(`${base}/hooks/…`);
 	});
 
 	test("a closed port rejects with the network error", async () => {
@@ -203,7 +204,7 @@ describe("webhookSender against a real receiver", () => {
 		const sendToClosed = webhookSender({ url: `http://127.0.0.1:${port}/hooks`, secret: SECRET });
 		const error = await rejection(sendToClosed(delivery));
 		expect(error.status).toBeUndefined();
-		expect(error.message).toContain(`http://127.0.0.1:${port}/hooks`);
+		expect(error.message).toContain(`POST to http://127.0.0.1:${port}/hooks failed`);
 		expect(error.message).toContain("ECONNREFUSED");
 		expect(error.cause).toBeDefined();
 	});

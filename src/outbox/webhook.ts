@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { describeLocation, describeWebhookUrl } from "../core/redact.js";
 import { RefkitError } from "../errors.js";
 import type { Delivery } from "../types.js";
 
@@ -133,11 +134,6 @@ function checkHeaders(value: unknown): Record<string, string> {
 	return headers;
 }
 
-// The origin and path only: a query string may hold a token that does not belong in logs.
-function describeUrl(url: URL): string {
-	return `${url.origin}${url.pathname}`;
-}
-
 function describeNetworkError(error: unknown, timeoutMs: number): string {
 	if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
 		return `no answer within ${timeoutMs} ms`;
@@ -224,7 +220,7 @@ export function webhookSender(options: WebhookSenderOptions): (delivery: Deliver
 	}
 	const extraHeaders = checkHeaders(options.headers);
 	const target = url.href;
-	const where = describeUrl(url);
+	const where = describeWebhookUrl(url);
 
 	return async function deliverWebhook(delivery: Delivery): Promise<void> {
 		const { type, idempotencyKey, attempt, conversion } = delivery;
@@ -260,7 +256,7 @@ export function webhookSender(options: WebhookSenderOptions): (delivery: Deliver
 		const location = response.headers.get("location");
 		const answer =
 			response.status >= 300 && response.status < 400
-				? `redirected (${response.status}${location === null ? "" : ` to ${location}`}); set url to the final address`
+				? `redirected (${response.status}${location === null ? "" : ` to ${describeLocation(location, url)}`}); set url to the final address`
 				: `answered ${response.status}`;
 		throw new WebhookDeliveryError(
 			`refkit: the webhook POST to ${where} ${answer}${excerpt === "" ? "" : `: ${JSON.stringify(excerpt)}`}.`,

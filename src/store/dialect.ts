@@ -10,6 +10,11 @@ export interface DialectHelpers {
 	isUniqueViolation(error: unknown): boolean;
 	/** Whether `error` says one of refkit's tables does not exist. */
 	isMissingTable(error: unknown): boolean;
+	/**
+	 * Whether the database refused a row for what it holds (a constraint, a value out of range), rather than
+	 * failing to run the statement at all (unreachable, busy, timed out).
+	 */
+	isDataError(error: unknown): boolean;
 	/** A text column to sort by byte value, so that both databases order ids alike (collations may not). */
 	binaryOrder(column: string): RawBuilder<string>;
 	/**
@@ -35,6 +40,7 @@ const sqlite: DialectHelpers = {
 		field(error, "code") === "SQLITE_CONSTRAINT_UNIQUE" ||
 		field(error, "code") === "SQLITE_CONSTRAINT_PRIMARYKEY",
 	isMissingTable: (error) => /no such table: refkit_/.test(String(field(error, "message"))),
+	isDataError: (error) => /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(String(field(error, "code"))),
 	binaryOrder: (column) => sql<string>`${sql.ref(column)}`,
 	// Times are ISO-8601 text in UTC.
 	utcDay: (column) => sql<string>`substr(${sql.ref(column)}, 1, 10)`,
@@ -48,6 +54,8 @@ const postgres: DialectHelpers = {
 	isUniqueViolation: (error) => field(error, "code") === "23505",
 	isMissingTable: (error) =>
 		field(error, "code") === "42P01" && /refkit_/.test(String(field(error, "message"))),
+	// SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation).
+	isDataError: (error) => /^2[23]/.test(String(field(error, "code"))),
 	binaryOrder: (column) => sql<string>`${sql.ref(column)} collate "C"`,
 	utcDay: (column) => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`,
 	isAnyOf: (column, ids) => sql<boolean>`${sql.ref(column)} = any(${ids}::int[])`,

@@ -8,7 +8,7 @@ import {
 	fromDbTime,
 	toDbTime,
 } from "./dialect.js";
-import { GroupCommit } from "./group-commit.js";
+import { GroupCommit, MAX_QUEUED_HITS } from "./group-commit.js";
 import { migrateToLatest } from "./migrate.js";
 import { SUMMARY_LOCK } from "./migrations/0004-stats-days.js";
 import type { OpenedDatabase } from "./open.js";
@@ -241,8 +241,16 @@ function hitRow(hit: NewHit, helpers: DialectHelpers) {
 	};
 }
 
-/** The first key of the PostgreSQL advisory lock that serialises {@link KyselyStore.userLink} per user. */
+/**
+ * The first keys of the PostgreSQL advisory locks that serialise, per user, what must happen once: making
+ * the user's link ({@link KyselyStore.userLink}) and applying their one code ({@link KyselyStore.insertCodeHit}).
+ * SQLite's transactions take the write lock at once, which serialises them already.
+ */
 const USER_LINK_LOCK = 0x72666c6b;
+const USER_CODE_LOCK = 0x72666364;
+
+/** What an erased user's conversions keep of a reversal's reason, which is free text. */
+const ERASED_REASON = "erased";
 
 /** The store on Kysely: SQLite (better-sqlite3) and PostgreSQL (pg) alike. */
 export class KyselyStore implements RefkitStore {
@@ -266,7 +274,11 @@ export class KyselyStore implements RefkitStore {
 		this.#sql = dialectHelpers(opened.dialect);
 		this.#inTransaction = inTransaction;
 		// 500 rows of 13 columns stay far below both databases' limits on bound parameters.
-		this.#hits = new GroupCommit((hits) => this.#insertHits(hits), 500);
+		this.#hits = new GroupCommit((hits) => this.#insertHits(hits), {
+			maxBatch: 500,
+			maxQueued: MAX_QUEUED_HITS,
+			isItemError: (error) => this.#sql.isDataError(error),
+		});
 	}
 
 	/** A database error as a {@link RefkitError} a caller can act on. */
@@ -386,10 +398,7 @@ export class KyselyStore implements RefkitStore {
 			if (existing) return toLink(existing);
 			return this.transaction(async (store, tx) => {
 				const db = tx as Kysely<Database>;
-				// SQLite's transaction holds the write lock already; PostgreSQL's callers wait here, per user.
-				if (this.dialect === "postgres") {
-					await sql`select pg_advisory_xact_lock(${USER_LINK_LOCK}, hashtext(${userId}))`.execute(db);
-				}
+				await this.#lockUser(db, USER_LINK_LOCK, userId);
 				const found = await find(db);
 				return found ? toLink(found) : store.insertLink({ ...link, userId }, now);
 			});
@@ -527,6 +536,23 @@ export class KyselyStore implements RefkitStore {
 					: select.where("visitor_id", "=", by.visitorId);
 			return (await select.limit(1).executeTakeFirst()) !== undefined;
 		});
+	}
+
+	insertCodeHit(hit: NewHit & { userId: string }): Promise<boolean> {
+		return this.#run("apply a code", () =>
+			this.transaction(async (store, tx) => {
+				await this.#lockUser(tx as Kysely<Database>, USER_CODE_LOCK, hit.userId);
+				if (await store.hasHitOfSource(hit.userId, "code")) return false;
+				await store.insertHit(hit);
+				return true;
+			}),
+		);
+	}
+
+	/** Within a transaction, waits for the user's other transactions under `key` (PostgreSQL; see above). */
+	async #lockUser(db: Kysely<Database>, key: number, userId: string): Promise<void> {
+		if (this.dialect !== "postgres") return;
+		await sql`select pg_advisory_xact_lock(${key}, hashtext(${userId}))`.execute(db);
 	}
 
 	hasHitOfSource(userId: string, source: Hit["source"]): Promise<boolean> {
@@ -1030,14 +1056,26 @@ export class KyselyStore implements RefkitStore {
 		});
 	}
 
-	detachLinksOf(userId: string, now: Date): Promise<number> {
+	detachLinksOf(userId: string, now: Date, newIdentifier: () => string): Promise<string[]> {
 		return this.#run("detach a user's links", async () => {
-			const result = await this.#db
-				.updateTable("refkit_link")
-				.set({ user_id: null, updated_at: toDbTime(now) })
+			const links = await this.#db
+				.selectFrom("refkit_link")
+				.select(["id", "identifier"])
 				.where("user_id", "=", userId)
-				.executeTakeFirst();
-			return Number(result.numUpdatedRows);
+				.execute();
+			for (const link of links) {
+				await this.#db
+					.updateTable("refkit_link")
+					.set({
+						user_id: null,
+						identifier: newIdentifier(),
+						disabled: this.#sql.bool(true),
+						updated_at: toDbTime(now),
+					})
+					.where("id", "=", link.id)
+					.execute();
+			}
+			return links.map((link) => link.identifier);
 		});
 	}
 
@@ -1050,6 +1088,11 @@ export class KyselyStore implements RefkitStore {
 					referrer_user_id: sql<
 						string | null
 					>`case when referrer_user_id = ${userId} then null else referrer_user_id end`,
+					// Free text that may name the person: a reversal's reason, a receiver's answer to a delivery.
+					reversal_reason: sql<
+						string | null
+					>`case when reversal_reason is null then null else ${ERASED_REASON} end`,
+					last_delivery_error: null,
 					updated_at: toDbTime(now),
 				})
 				.where((eb) => eb.or([eb("referred_user_id", "=", userId), eb("referrer_user_id", "=", userId)]))

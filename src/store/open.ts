@@ -9,6 +9,7 @@ import {
 	SqliteDialect,
 	type SqliteStatement,
 } from "kysely";
+import { redactCredentials } from "../core/redact.js";
 import { RefkitError } from "../errors.js";
 import type { DialectName } from "../types.js";
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from "./checkpointer.js";
@@ -47,7 +48,7 @@ export function parseDatabaseUrl(value: string): ParsedDatabaseUrl {
 	if (path === "" || /^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
 		throw new RefkitError(
 			"INVALID_OPTION",
-			`refkit: cannot use the database ${JSON.stringify(value)}. Give a postgres:// or postgresql:// URL, or a SQLite file path such as ./refkit.sqlite.`,
+			`refkit: cannot use the database ${JSON.stringify(redactCredentials(value))}. Give a postgres:// or postgresql:// URL, or a SQLite file path such as ./refkit.sqlite.`,
 		);
 	}
 	return { dialect: "sqlite", path };

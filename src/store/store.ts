@@ -210,6 +210,11 @@ export interface RefkitStore {
 	): Promise<boolean>;
 	/** Whether the user has a hit of this source, e.g. an applied code. */
 	hasHitOfSource(userId: string, source: Hit["source"]): Promise<boolean>;
+	/**
+	 * Inserts the hit of a typed code unless the user has one already; whether it did. Racing calls for one
+	 * user take turns, so exactly one inserts.
+	 */
+	insertCodeHit(hit: NewHit & { userId: string }): Promise<boolean>;
 
 	/**
 	 * Runs `work` in one database transaction, with a store and a Kysely instance bound to it. SQLite takes the
@@ -297,7 +302,11 @@ export interface RefkitStore {
 	 */
 	eraseHitsOf(userId: string, now: Date): Promise<ErasedHits>;
 	/** Gives the links of `userId` to nobody (they keep working); returns how many. */
-	detachLinksOf(userId: string, now: Date): Promise<number>;
+	/**
+	 * Gives the user's links no owner, a new identifier each (an identifier may name the person) and disables
+	 * them; returns their former identifiers.
+	 */
+	detachLinksOf(userId: string, now: Date, newIdentifier: () => string): Promise<string[]>;
 	/**
 	 * Replaces `userId` in conversions: as the referred user by `pseudonym`, as the referrer by `null`.
 	 * Returns how many conversions changed.

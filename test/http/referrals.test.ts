@@ -263,6 +263,34 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 		});
 	});
 
+	test("every redirect refkit sends is private, no-store: no shared cache may keep one visitor's", async () => {
+		const { refkit, base } = await setUp();
+		const visitor = responseCookie(await request(`${base}/ref/abc123def`), COOKIE)?.value;
+		const responses = {
+			follow: await request(`${base}/ref/abc123def?next=/foo`),
+			"logged-in follow with a claim": await request(`${base}/ref/abc123def`, {
+				user: "bob",
+				cookie: `${COOKIE}=${visitor}`,
+			}),
+			"unknown link": await request(`${base}/ref/nope`),
+			bot: await request(`${base}/ref/abc123def`, { headers: { "user-agent": "curl/8.5.0" } }),
+			head: await request(`${base}/ref/abc123def`, { method: "HEAD" }),
+			"?ref=": await request(`${base}/foo?ref=abc123def`),
+		};
+		const seen = Object.fromEntries(
+			Object.entries(responses).map(([name, response]) => [
+				name,
+				[response.status, response.headers.get("cache-control")],
+			]),
+		);
+		expect(seen).toEqual(
+			Object.fromEntries(Object.keys(responses).map((name) => [name, [302, "private, no-store"]])),
+		);
+		// The application's own pages keep their own caching.
+		expect((await request(`${base}/foo`)).headers.get("cache-control")).not.toBe("private, no-store");
+		expect(await refkit.listHits()).toHaveLength(3);
+	});
+
 	describe("bots, link previews and repeats", () => {
 		const agents = {
 			bot: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
@@ -289,6 +317,7 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 			expect(refkit.counters()).toEqual({
 				hitsRecorded: 0,
 				hitsSkipped: { bot: 2, preview: 3, head: 0, duplicate: 0, consent: 0 },
+				hitsDropped: 0,
 				errors: 0,
 			});
 			await request(`${base}/ref/sale`);
@@ -371,6 +400,15 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 			const response = await request(`${base}/foo?ref=abc123def`);
 			expect(response.status).toBe(302);
 			expect(location(response)).toBe("/ref/abc123def?next=%2Ffoo");
+		});
+
+		test("a page address too long to come back to is left out: the Location stays bounded", async () => {
+			const { base } = await setUp();
+			const long = await request(`${base}/foo?ref=abc123def&q=${"%F0%9F%98%80".repeat(300)}`);
+			expect([long.status, location(long)]).toEqual([302, "/ref/abc123def"]);
+			const followed = await request(`${base}/ref/abc123def?next=/x${"%F0%9F%98%80".repeat(400)}`);
+			expect([followed.status, location(followed)]).toEqual([302, "/"]);
+			expect(followed.headers.get("location")?.length).toBeLessThan(100);
 		});
 
 		test("other query parameters are kept in next, exactly as written", async () => {

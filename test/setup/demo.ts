@@ -15,7 +15,7 @@ export async function startDemo(databaseUrl: string): Promise<{ base: string; ou
 		["examples/demo/server.ts"],
 		{
 			cwd: ROOT,
-			env: { ...process.env, PORT: "0", DATABASE_URL: databaseUrl, REFKIT_SECRET: "" },
+			env: { ...process.env, PORT: "0", DEMO_DATABASE_URL: databaseUrl, REFKIT_SECRET: "" },
 		},
 	);
 	running.push(child);

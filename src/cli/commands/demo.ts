@@ -87,15 +87,18 @@ export function registerDemo(program: Command, io: Io): void {
 				"$ refkit demo",
 				"$ refkit demo --port 8080 --database postgres://localhost/refkit_demo",
 				"",
-				"Without --database or DATABASE_URL, the demo keeps its data in demo.sqlite in the repository.",
+				"Without --database, the demo keeps its data in demo.sqlite in the repository; it never uses DATABASE_URL.",
+				"It listens on 127.0.0.1 only; set HOST (HOST=0.0.0.0) to show it to your network.",
 				"REFKIT_SECRET is read as by your application; without it, a development secret is used.",
 			),
 		)
 		.action(async (options: { port?: number }, command: Command) => {
+			// Only --database: an exported DATABASE_URL may be a real database, which the demo (anyone may log in
+			// as "admin") must never expose.
 			const database = command.optsWithGlobals<{ database?: string }>().database;
-			const env = { ...process.env };
+			const { DATABASE_URL: _ignored, ...env } = process.env;
 			if (options.port !== undefined) env.PORT = String(options.port);
-			if (database !== undefined) env.DATABASE_URL = database;
+			if (database !== undefined) env.DEMO_DATABASE_URL = database;
 			await runDemo(io, env);
 		});
 }
