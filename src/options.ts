@@ -105,6 +105,11 @@ export interface ResolvedOptions {
 	/** Every secret, newest first: what a signature is checked against. */
 	readonly secrets: readonly string[];
 	readonly cookieName: string;
+	/**
+	 * The browser cookie's name: `refkit_browser`, or `<cookie.name>_browser` when the visitor cookie is
+	 * renamed. It carries the signed browser id that tells self-referrals (see `confirm()`).
+	 */
+	readonly browserCookieName: string;
 	readonly cookie: Readonly<CookieAttributes>;
 	readonly urlParam: string;
 	readonly successUrl: string;
@@ -354,6 +359,7 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 		secret: secrets[0] as string,
 		secrets,
 		cookieName: cookie.name,
+		browserCookieName: cookie.name === DEFAULTS.cookie.name ? "refkit_browser" : `${cookie.name}_browser`,
 		cookie: Object.freeze(cookie.attributes),
 		urlParam,
 		successUrl: safeRedirectPath(successUrl) as string,

@@ -176,6 +176,11 @@ export interface UserExport {
 	 * links from and then logged in. Sorted.
 	 */
 	visitorIds: string[];
+	/**
+	 * The browser ids (from the browser cookie) found on the person's hits: browsers they followed links from,
+	 * logged in or before logging in. refkit keeps them to tell self-referrals. Sorted.
+	 */
+	browserIds: string[];
 	/** The links they own. */
 	links: ReferralLink[];
 	/** Their hits: made logged in, claimed at login (with the visitor id they had), or typed codes. */

@@ -271,6 +271,7 @@ describe.each(DATABASES)("exportUser and eraseUser on %s", (kind) => {
 			userId: "nobody",
 			exportedAt: nobody.exportedAt,
 			visitorIds: [],
+			browserIds: [],
 			links: [],
 			hits: [],
 			hitsAsVisitor: [],
@@ -332,6 +333,7 @@ describe.each(DATABASES)("exportUser and eraseUser on %s", (kind) => {
 
 		expect(await refkit.exportUser("bob")).toMatchObject({
 			visitorIds: [],
+			browserIds: [],
 			links: [],
 			hits: [],
 			hitsAsVisitor: [],

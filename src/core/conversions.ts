@@ -98,6 +98,8 @@ function checkInput(input: ConfirmInput, reward: unknown, now: () => Date) {
 async function isSelfReferral(store: RefkitStore, hit: CandidateHit, userId: string): Promise<boolean> {
 	if (hit.linkUserId === null) return false;
 	if (hit.linkUserId === userId) return true;
+	// The browser it came from is one the link's owner used (followed a link there, logged in or claimed).
+	if (hit.browserId !== null && (await store.browserUsedBy(hit.browserId, hit.linkUserId))) return true;
 	return hit.visitorId !== null && (await store.visitorUsedBy(hit.visitorId, hit.linkUserId));
 }
 

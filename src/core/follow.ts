@@ -1,4 +1,4 @@
-import { serializeCookie, serializeCookieDeletion } from "../http/cookies.js";
+import { readCookie, serializeCookie, serializeCookieDeletion } from "../http/cookies.js";
 import type { Outcome, RefkitRequest } from "../http/request.js";
 import type { Hit, ReferralLink } from "../types.js";
 import { nonHumanReason } from "./bots.js";
@@ -9,7 +9,13 @@ import { isValidIdentifier } from "./identifiers.js";
 import { clientIp, storedIp } from "./ip.js";
 import { safeRedirectPath } from "./safe-redirect.js";
 import { uuid7 } from "./uuid7.js";
-import { newVisitorId, signVisitorId, verifyVisitorCookie } from "./visitor-cookie.js";
+import {
+	newVisitorId,
+	signBrowserId,
+	signVisitorId,
+	verifyBrowserCookie,
+	verifyVisitorCookie,
+} from "./visitor-cookie.js";
 
 /** How much of each visitor-supplied text a hit keeps. */
 export const STORED_LENGTH = { userAgent: 512, referer: 2048, next: 2048 } as const;
@@ -81,8 +87,12 @@ export async function follow(
 
 	if (!(await consented(ctx, request, { operation: "follow", identifier }))) {
 		skipHit(ctx, { reason: "consent", identifier, userAgent: userAgent ?? null });
-		const forget =
-			cookieValue === undefined ? [] : [serializeCookieDeletion(options.cookieName, options.cookie)];
+		// Without consent, neither cookie stays: the visitor's nor the browser's.
+		const forget = [];
+		if (cookieValue !== undefined) forget.push(serializeCookieDeletion(options.cookieName, options.cookie));
+		if (readCookie(request.header("cookie"), options.browserCookieName) !== undefined) {
+			forget.push(serializeCookieDeletion(options.browserCookieName, options.cookie));
+		}
 		return redirectTo(destination, forget);
 	}
 
@@ -102,6 +112,19 @@ export async function follow(
 		// The database failed or is too slow (reported): redirect now rather than wait for it again.
 		if (claimed === null) return redirectTo(destination);
 		setCookies = claimed;
+	}
+	// The browser's id outlives logging in and out (a claim deletes the visitor cookie, not this one), and is
+	// recorded on logged-in hits too: a second account made in the owner's browser is told apart.
+	let browserId = verifyBrowserCookie(
+		readCookie(request.header("cookie"), options.browserCookieName),
+		options.secrets,
+	);
+	if (browserId === null) {
+		browserId = newVisitorId();
+		setCookies = [
+			...setCookies,
+			serializeCookie(options.browserCookieName, signBrowserId(browserId, options.secret), options.cookie),
+		];
 	}
 
 	const now = ctx.now();
@@ -136,7 +159,7 @@ export async function follow(
 		) {
 			return false;
 		}
-		await store.recordHit(hit);
+		await store.recordHit({ ...hit, browserId });
 		return true;
 	};
 	const recorded = (stored: boolean) => {

@@ -11,10 +11,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // A UUID, a dot and a 43-character signature; anything much longer is refused before any hashing.
 const MAX_COOKIE_LENGTH = 128;
 const CONTEXT = "refkit.visitor.v1:";
+/** The browser cookie's: a visitor cookie's value is no browser cookie's, nor the reverse. */
+const BROWSER_CONTEXT = "refkit.browser.v1:";
 
-function sign(visitorId: string, secret: string): string {
+function sign(visitorId: string, secret: string, context = CONTEXT): string {
 	return createHmac("sha256", secret)
-		.update(CONTEXT + visitorId)
+		.update(context + visitorId)
 		.digest("base64url");
 }
 
@@ -37,7 +39,11 @@ export function signVisitorId(visitorId: string, secret: string): string {
  * those being rotated out), otherwise `null`. Never throws; compares signatures in constant time, and
  * checks every secret whichever matches, so the time taken says nothing about which one did.
  */
-export function verifyVisitorCookie(cookieValue: unknown, secrets: readonly string[]): string | null {
+export function verifyVisitorCookie(
+	cookieValue: unknown,
+	secrets: readonly string[],
+	context = CONTEXT,
+): string | null {
 	if (typeof cookieValue !== "string" || cookieValue.length > MAX_COOKIE_LENGTH) return null;
 	const dot = cookieValue.indexOf(".");
 	if (dot < 0) return null;
@@ -46,8 +52,22 @@ export function verifyVisitorCookie(cookieValue: unknown, secrets: readonly stri
 	const given = Buffer.from(cookieValue.slice(dot + 1), "utf8");
 	let valid = false;
 	for (const secret of secrets) {
-		const expected = Buffer.from(sign(visitorId, secret), "utf8");
+		const expected = Buffer.from(sign(visitorId, secret, context), "utf8");
 		if (given.length === expected.length && timingSafeEqual(given, expected)) valid = true;
 	}
 	return valid ? visitorId : null;
+}
+
+/**
+ * The browser cookie's value for `browserId`: like the visitor cookie, `<id>.<signature>`, signed apart. It
+ * names the browser for as long as it keeps the cookie, across logins and logouts, for telling
+ * self-referrals (see SECURITY.md).
+ */
+export function signBrowserId(browserId: string, secret: string): string {
+	return `${browserId}.${sign(browserId, secret, BROWSER_CONTEXT)}`;
+}
+
+/** The browser id inside a browser cookie's value whose signature is valid, otherwise `null`. */
+export function verifyBrowserCookie(cookieValue: unknown, secrets: readonly string[]): string | null {
+	return verifyVisitorCookie(cookieValue, secrets, BROWSER_CONTEXT);
 }

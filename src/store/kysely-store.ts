@@ -231,6 +231,7 @@ function hitRow(hit: NewHit, helpers: DialectHelpers) {
 		authenticated: helpers.bool(hit.authenticated),
 		user_id: hit.userId,
 		visitor_id: hit.visitorId,
+		browser_id: hit.browserId ?? null,
 		ip: hit.ip,
 		user_agent: hit.userAgent,
 		referer: hit.referer,
@@ -611,7 +612,11 @@ export class KyselyStore implements RefkitStore {
 				.orderBy("refkit_hit.id", direction)
 				.limit(limit)
 				.execute();
-			return rows.map((row) => ({ ...toHit(row), linkUserId: row.link_user_id }));
+			return rows.map((row) => ({
+				...toHit(row),
+				linkUserId: row.link_user_id,
+				browserId: row.browser_id ?? null,
+			}));
 		});
 	}
 
@@ -622,6 +627,19 @@ export class KyselyStore implements RefkitStore {
 				.select("id")
 				.where("user_id", "=", userId)
 				.where("created_at", "<", toDbTime(before))
+				.limit(1)
+				.executeTakeFirst();
+			return row !== undefined;
+		});
+	}
+
+	browserUsedBy(browserId: string, userId: string): Promise<boolean> {
+		return this.#run("read a browser's hits", async () => {
+			const row = await this.#db
+				.selectFrom("refkit_hit")
+				.select("id")
+				.where("user_id", "=", userId)
+				.where("browser_id", "=", browserId)
 				.limit(1)
 				.executeTakeFirst();
 			return row !== undefined;
@@ -975,6 +993,19 @@ export class KyselyStore implements RefkitStore {
 		});
 	}
 
+	/** The browser ids on the user's own hits, sorted. */
+	async #browserIdsOf(userId: string): Promise<string[]> {
+		const rows = await this.#db
+			.selectFrom("refkit_hit")
+			.select("browser_id")
+			.where("user_id", "=", userId)
+			.where("browser_id", "is not", null)
+			.groupBy("browser_id")
+			.orderBy(this.#sql.binaryOrder("browser_id"))
+			.execute();
+		return rows.map((row) => row.browser_id as string);
+	}
+
 	readPersonData(userId: string): Promise<PersonData> {
 		return this.#run("read a user's data", async () => {
 			const hits = (whose: "own" | "visitor") =>
@@ -1003,6 +1034,7 @@ export class KyselyStore implements RefkitStore {
 				.groupBy("visitor_id")
 				.orderBy(this.#sql.binaryOrder("visitor_id"))
 				.execute();
+			const browserIds = await this.#browserIdsOf(userId);
 			const links = await this.#db
 				.selectFrom("refkit_link")
 				.selectAll()
@@ -1016,6 +1048,7 @@ export class KyselyStore implements RefkitStore {
 			});
 			return {
 				visitorIds: visitorIds.map((row) => row.visitor_id as string),
+				browserIds,
 				links: links.map(toLink),
 				hits: (await hits("own")).map(toHitWithLink),
 				hitsAsVisitor: (await hits("visitor")).map(toHitWithLink),
@@ -1028,6 +1061,8 @@ export class KyselyStore implements RefkitStore {
 	eraseHitsOf(userId: string, now: Date): Promise<ErasedHits> {
 		return this.#run("erase a user's hits", async () => {
 			const erased: ErasedHits = { deleted: 0, anonymised: 0 };
+			// Their browsers' ids go from every hit, so that nothing left ties those browsers to them.
+			const browserIds = await this.#browserIdsOf(userId);
 			// The anonymous hits first: they are found through the visitor ids on the person's own hits.
 			for (const whose of ["visitor", "own"] as const) {
 				const anonymised = await this.#db
@@ -1035,6 +1070,7 @@ export class KyselyStore implements RefkitStore {
 					.set({
 						user_id: null,
 						visitor_id: null,
+						browser_id: null,
 						ip: null,
 						user_agent: null,
 						referer: null,
@@ -1051,6 +1087,13 @@ export class KyselyStore implements RefkitStore {
 					.executeTakeFirst();
 				erased.anonymised += Number(anonymised.numUpdatedRows);
 				erased.deleted += Number(deleted.numDeletedRows);
+			}
+			if (browserIds.length > 0) {
+				await this.#db
+					.updateTable("refkit_hit")
+					.set({ browser_id: null })
+					.where("browser_id", "in", browserIds)
+					.execute();
 			}
 			return erased;
 		});

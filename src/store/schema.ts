@@ -25,6 +25,8 @@ export interface HitTable {
 	authenticated: Bool;
 	user_id: string | null;
 	visitor_id: string | null;
+	/** Migration 0008: the browser's id from its signed browser cookie; absent on older hits. */
+	browser_id: ColumnType<string | null, string | null | undefined, string | null>;
 	ip: string | null;
 	user_agent: string | null;
 	referer: string | null;

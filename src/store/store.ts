@@ -17,7 +17,11 @@ export interface NewLink {
 }
 
 /** A hit to insert; `createdAt` is also its `updatedAt`. */
-export type NewHit = Omit<Hit, "confirmedAt" | "updatedAt">;
+/**
+ * A hit to insert: a {@link Hit} and, for a followed link, the id of the browser it came from (see
+ * `refkit_hit.browser_id`), which refkit keeps for telling self-referrals and does not list.
+ */
+export type NewHit = Omit<Hit, "confirmedAt" | "updatedAt"> & { browserId?: string | null };
 
 export interface LinkQuery {
 	userId?: string | undefined;
@@ -61,6 +65,8 @@ export interface HitQuery extends HitFilters, Page {}
 /** A hit that may earn a conversion, with the owner of its link. */
 export interface CandidateHit extends Hit {
 	linkUserId: string | null;
+	/** The browser it came from, if known. */
+	browserId: string | null;
 }
 
 /** A conversion to insert; the delivery columns start pending. */
@@ -233,6 +239,8 @@ export interface RefkitStore {
 	): Promise<CandidateHit[]>;
 	/** Whether the user has any hit created before `before`. */
 	hasHitsBefore(userId: string, before: Date): Promise<boolean>;
+	/** Whether any hit from `browserId` belongs to `userId`: a browser that user has used, logged in. */
+	browserUsedBy(browserId: string, userId: string): Promise<boolean>;
 	/** Whether any hit of `visitorId` belongs to `userId`: the visitor id is one that user has used. */
 	visitorUsedBy(visitorId: string, userId: string): Promise<boolean>;
 	/** The new conversion, or `null` when (referred user, goal) already has one. */

@@ -291,6 +291,77 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 		expect(await refkit.listHits()).toHaveLength(3);
 	});
 
+	describe("the browser cookie: self-referrals from the owner's own browser", () => {
+		/** A browser: the cookies the app set, sent back on each request, as a browser keeps them. */
+		function browser(base: string) {
+			const jar = new Map<string, string>();
+			return {
+				jar,
+				async get(path: string, user?: string) {
+					const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+					const response = await request(`${base}${path}`, { ...(user ? { user } : {}), cookie });
+					for (const header of response.headers.getSetCookie()) {
+						const [pair = ""] = header.split(";");
+						const [name = "", value = ""] = pair.split("=");
+						if (value === "" || /Max-Age=0/i.test(header)) jar.delete(name);
+						else jar.set(name, pair.slice(name.length + 1));
+					}
+					return response;
+				},
+			};
+		}
+
+		test("alice follows her own link logged in, logs out, follows it again and signs up as alice2: no credit", async () => {
+			const { refkit, base } = await setUp();
+			await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+			const hers = browser(base);
+			await hers.get("/ref/alice_link", "alice"); // logged in: a browser cookie, recorded on her hit
+			expect(hers.jar.has("refkit_browser")).toBe(true);
+			expect(hers.jar.has(COOKIE)).toBe(false);
+			await hers.get("/ref/alice_link"); // logged out: a visitor cookie too
+			expect(hers.jar.has(COOKIE)).toBe(true);
+			await hers.get("/foo", "alice2"); // signs up as alice2: the visit is claimed, the visitor cookie goes
+			expect(hers.jar.has(COOKIE)).toBe(false);
+			expect(hers.jar.has("refkit_browser")).toBe(true);
+			expect((await refkit.listHits({ userId: "alice2" })).map((hit) => hit.identifier)).toEqual([
+				"alice_link",
+			]);
+			expect(await refkit.confirm({ userId: "alice2", goal: "signup" })).toEqual({ status: "self-referral" });
+
+			// Someone else, in a browser of their own, is credited to alice as usual.
+			const bobs = browser(base);
+			await bobs.get("/ref/alice_link");
+			await bobs.get("/foo", "bob");
+			expect(await refkit.confirm({ userId: "bob", goal: "signup" })).toMatchObject({
+				status: "converted",
+				referrerUserId: "alice",
+			});
+		});
+
+		test("a forged or altered browser cookie is replaced, never trusted; without consent it is deleted", async () => {
+			const { refkit, base } = await setUp();
+			const forged = "01a24e00-0000-7000-8000-000000000000.AAAA";
+			const response = await request(`${base}/ref/abc123def`, { cookie: `refkit_browser=${forged}` });
+			const issued = responseCookie(response, "refkit_browser");
+			expect(issued?.value).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/);
+			expect(issued?.value.startsWith("01a24e00-0000-7000-8000-000000000000")).toBe(false);
+			expect(issued?.attributes).toMatch(/HttpOnly/);
+			// A visitor cookie's value is no browser cookie's: signed apart.
+			const visitor = responseCookie(response, COOKIE)?.value as string;
+			const swapped = await request(`${base}/ref/abc123def`, { cookie: `refkit_browser=${visitor}` });
+			expect(responseCookie(swapped, "refkit_browser")?.value).not.toBe(visitor);
+			// A valid one is kept: no new cookie.
+			const kept = await request(`${base}/ref/abc123def`, { cookie: `refkit_browser=${issued?.value}` });
+			expect(responseCookie(kept, "refkit_browser")).toBeUndefined();
+			const refused = await request(`${base}/ref/abc123def`, {
+				cookie: `refkit_browser=${issued?.value}`,
+				headers: { [CONSENT_HEADER]: "no" },
+			});
+			expect(deletesCookie(refused, "refkit_browser")).toBe(true);
+			expect(await refkit.listHits()).toHaveLength(3);
+		});
+	});
+
 	describe("bots, link previews and repeats", () => {
 		const agents = {
 			bot: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
