@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
@@ -244,6 +245,18 @@ describe("database option", () => {
 			expect(() => createRefkit({ database, secret: TEST_SECRET })).toThrow(
 				/postgres:\/\/ or postgresql:\/\/ URL|database/,
 			);
+		},
+	);
+
+	test.each(DATABASES)(
+		"a refkit closed before its first query opens nothing afterwards (%s)",
+		async (kind) => {
+			const url = await freshDatabaseUrl(kind);
+			const refkit = createRefkit({ database: url, secret: TEST_SECRET, onError: () => {} });
+			await refkit.close();
+			expect(await expectCode(refkit.migrate(), "STORE_UNAVAILABLE")).toMatch(/this refkit was closed/);
+			await expectCode(refkit.listLinks(), "STORE_UNAVAILABLE");
+			if (kind === "sqlite") expect(existsSync(url)).toBe(false);
 		},
 	);
 

@@ -366,6 +366,25 @@ describe.each(DATABASES)("exportUser and eraseUser on %s", (kind) => {
 		]);
 	});
 
+	test("eraseUser removes their browser ids from every hit, and exportUser lists them", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const { refkit } = await seed(url);
+		// Logged in, dan follows a link: his browser gets a browser cookie, which his hit records.
+		const followed = await visit(refkit, "/ref/alice_link", { user: "dan" });
+		const browserCookie = followed.setCookies.find((cookie) => cookie.startsWith("refkit_browser="));
+		const browserId = browserCookie?.split("=")[1]?.split(".")[0] as string;
+		expect(browserId).toMatch(/^[0-9a-f-]{36}$/);
+		// Logged out, the same browser follows again: an anonymous hit from dan's browser.
+		await visit(refkit, "/ref/alice_link", { cookie: browserCookie?.split(";")[0] });
+		expect((await refkit.exportUser("dan")).browserIds).toEqual([browserId]);
+		const count = async () =>
+			(await runSql(kind, url, "select id from refkit_hit where browser_id = $1", [browserId])).length;
+		expect(await count()).toBe(2);
+		await refkit.eraseUser("dan");
+		expect(await count()).toBe(0);
+		expect((await refkit.exportUser("dan")).browserIds).toEqual([]);
+	});
+
 	test("a new account with an erased id is already-converted for the goals the erased one reached", async () => {
 		const { refkit, bobSignup } = await seed();
 		await refkit.eraseUser("bob");

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { createRefkit } from "../src/index.js";
+import { KyselyStore } from "../src/store/kysely-store.js";
+import { openDatabase } from "../src/store/open.js";
 import { DATABASES, freshDatabaseUrl, TEST_SECRET } from "./setup/databases.js";
 import { visit } from "./setup/direct.js";
 
@@ -25,6 +27,40 @@ describe.each(DATABASES)("%s", (kind) => {
 		expect(stored).toEqual(Array(200).fill(1));
 		expect(refkit.counters().hitsRecorded).toBe(200);
 		await refkit.close();
+	});
+
+	test("a batch with one bad hit (its link deleted meanwhile) stores the others; only that one fails", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const store = new KyselyStore(openDatabase(url, () => {}));
+		try {
+			await store.migrate();
+			const link = await store.insertLink({ identifier: "kept", userId: null, target: null }, new Date());
+			const hit = (id: string, linkId: number) => ({
+				id,
+				linkId,
+				source: "link" as const,
+				authenticated: false,
+				userId: null,
+				visitorId: null,
+				ip: null,
+				userAgent: null,
+				referer: null,
+				next: null,
+				createdAt: new Date(),
+			});
+			const results = await Promise.allSettled([
+				store.recordHit(hit("01a24e00-0000-7000-8000-000000000001", link.id)),
+				store.recordHit(hit("01a24e00-0000-7000-8000-000000000002", link.id + 999)),
+				store.recordHit(hit("01a24e00-0000-7000-8000-000000000003", link.id)),
+			]);
+			expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+			expect((await store.listHits({ limit: 10, offset: 0 })).map((row) => row.id).sort()).toEqual([
+				"01a24e00-0000-7000-8000-000000000001",
+				"01a24e00-0000-7000-8000-000000000003",
+			]);
+		} finally {
+			await store.close();
+		}
 	});
 
 	test("hitWrites: buffered redirects at once, and close() writes the hits still waiting", async () => {

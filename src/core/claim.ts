@@ -1,8 +1,8 @@
-import { serializeCookieDeletion } from "../http/cookies.js";
+import { readCookie, serializeCookie, serializeCookieDeletion } from "../http/cookies.js";
 import type { Outcome, RefkitRequest } from "../http/request.js";
 import { type CoreContext, consented, currentUser, PASS, report } from "./context.js";
 import { awaitUntil, visitorDeadline } from "./deadline.js";
-import { verifyVisitorCookie } from "./visitor-cookie.js";
+import { signBrowserId, verifyBrowserCookie, verifyVisitorCookie } from "./visitor-cookie.js";
 
 /**
  * Gives every unclaimed hit of the visitor behind `cookieValue` to `userId`, in one UPDATE. A cookie whose
@@ -18,23 +18,34 @@ export async function claimHits(ctx: CoreContext, cookieValue: unknown, userId: 
 
 /**
  * The claim step of a logged-in visitor's request that carries the visitor cookie: claim, then delete the
- * cookie. If the database fails, or has not answered by `deadline`, the error is reported and the cookie
- * kept, so the hits can still be claimed on a later request (a late claim still claims). Returns the
- * `Set-Cookie` values to send, or `null` when the claim did not happen in time.
+ * cookie. The browser keeps a browser cookie: when it has no valid one, it gets one naming the visitor id,
+ * the browser id its anonymous hits recorded (see `follow`), so that the browser stays known after the
+ * visitor cookie is gone. If the database fails, or has not answered by `deadline`, the error is reported
+ * and the cookie kept, so the hits can still be claimed on a later request (a late claim still claims).
+ * Returns the `Set-Cookie` values to send and the visitor id, or `null` when the claim did not happen in time.
  */
 export async function claimAndForget(
 	ctx: CoreContext,
 	cookieValue: string,
 	userId: string,
 	deadline: number,
-): Promise<string[] | null> {
+	hasBrowserCookie: boolean,
+): Promise<{ setCookies: string[]; visitorId: string | null } | null> {
 	try {
 		await awaitUntil(ctx, deadline, () => claimHits(ctx, cookieValue, userId), { operation: "claim" });
 	} catch (error) {
 		report(ctx, error, { operation: "claim" });
 		return null;
 	}
-	return [serializeCookieDeletion(ctx.options.cookieName, ctx.options.cookie)];
+	const { options } = ctx;
+	const setCookies = [serializeCookieDeletion(options.cookieName, options.cookie)];
+	const visitorId = verifyVisitorCookie(cookieValue, options.secrets);
+	if (visitorId !== null && !hasBrowserCookie) {
+		setCookies.push(
+			serializeCookie(options.browserCookieName, signBrowserId(visitorId, options.secret), options.cookie),
+		);
+	}
+	return { setCookies, visitorId };
 }
 
 /** The claim middleware (django-reflinks' AnonymousReferralMiddleware) for any request. */
@@ -46,13 +57,16 @@ export async function claimOnRequest(
 	if (cookieValue === undefined) return PASS;
 	const userId = await currentUser(ctx, request, { operation: "claim" });
 	if (userId === null) return PASS;
-	// Without consent the visitor's hits stay unlinked to the user, and the cookie goes.
+	const browserCookie = readCookie(request.header("cookie"), ctx.options.browserCookieName);
+	// Without consent the visitor's hits stay unlinked to the user, and the cookies go.
 	if (!(await consented(ctx, request, { operation: "claim" }))) {
-		return {
-			redirect: null,
-			setCookies: [serializeCookieDeletion(ctx.options.cookieName, ctx.options.cookie)],
-		};
+		const setCookies = [serializeCookieDeletion(ctx.options.cookieName, ctx.options.cookie)];
+		if (browserCookie !== undefined) {
+			setCookies.push(serializeCookieDeletion(ctx.options.browserCookieName, ctx.options.cookie));
+		}
+		return { redirect: null, setCookies };
 	}
-	const setCookies = await claimAndForget(ctx, cookieValue, userId, visitorDeadline());
-	return { redirect: null, setCookies: setCookies ?? [] };
+	const hasBrowserCookie = verifyBrowserCookie(browserCookie, ctx.options.secrets) !== null;
+	const claimed = await claimAndForget(ctx, cookieValue, userId, visitorDeadline(), hasBrowserCookie);
+	return { redirect: null, setCookies: claimed?.setCookies ?? [] };
 }

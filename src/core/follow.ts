@@ -97,34 +97,37 @@ export async function follow(
 	}
 
 	const userId = await currentUser(ctx, request, { operation: "follow", identifier });
+	// The browser's id outlives logging in and out (a claim deletes the visitor cookie, not the browser
+	// cookie), and is recorded on logged-in hits too, so that a second account made in a link owner's browser
+	// is told apart. An anonymous visitor's browser id is their visitor id until the browser has a cookie of
+	// its own (given at their first claim, or when they follow a link logged in): one cookie per new visitor.
+	const browserCookie = verifyBrowserCookie(
+		readCookie(request.header("cookie"), options.browserCookieName),
+		options.secrets,
+	);
 	let visitorId: string | null = null;
+	let browserId: string;
 	let returning = userId !== null;
 	let setCookies: string[];
 	if (userId === null) {
 		visitorId = verifyVisitorCookie(cookieValue, options.secrets);
 		returning = visitorId !== null;
 		visitorId ??= newVisitorId();
+		browserId = browserCookie ?? visitorId;
 		setCookies = [
 			serializeCookie(options.cookieName, signVisitorId(visitorId, options.secret), options.cookie),
 		];
 	} else {
-		const claimed = await claimAndForget(ctx, cookieValue ?? "", userId, deadline);
+		const claimed = await claimAndForget(ctx, cookieValue ?? "", userId, deadline, browserCookie !== null);
 		// The database failed or is too slow (reported): redirect now rather than wait for it again.
 		if (claimed === null) return redirectTo(destination);
-		setCookies = claimed;
-	}
-	// The browser's id outlives logging in and out (a claim deletes the visitor cookie, not this one), and is
-	// recorded on logged-in hits too: a second account made in the owner's browser is told apart.
-	let browserId = verifyBrowserCookie(
-		readCookie(request.header("cookie"), options.browserCookieName),
-		options.secrets,
-	);
-	if (browserId === null) {
-		browserId = newVisitorId();
-		setCookies = [
-			...setCookies,
-			serializeCookie(options.browserCookieName, signBrowserId(browserId, options.secret), options.cookie),
-		];
+		setCookies = claimed.setCookies;
+		browserId = browserCookie ?? claimed.visitorId ?? newVisitorId();
+		if (browserCookie === null && claimed.visitorId === null) {
+			setCookies.push(
+				serializeCookie(options.browserCookieName, signBrowserId(browserId, options.secret), options.cookie),
+			);
+		}
 	}
 
 	const now = ctx.now();

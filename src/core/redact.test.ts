@@ -12,6 +12,11 @@ describe("secrets in messages", () => {
 		expect(redactCredentials("postgres://user@h/db ./refkit.sqlite")).toBe(
 			"postgres://user@h/db ./refkit.sqlite",
 		);
+		// A password with @, / or :, and one in the query.
+		expect(redactCredentials("mysql://u:p@ss/w:rd@h/db")).toBe("mysql://u:***@h/db");
+		expect(redactCredentials("postgres://h/db?user=u&password=s3cret&ssl=1")).toBe(
+			"postgres://h/db?user=u&password=***&ssl=1",
+		);
 	});
 
 	test("a webhook URL shows its origin and first path segment, never the token after it", () => {

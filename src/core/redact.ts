@@ -3,9 +3,14 @@
  * (Slack, Discord and Zapier hooks carry their token there) and its query.
  */
 
-/** `text` with the password of every `scheme://user:password@host` in it replaced by `***`. */
+/**
+ * `text` with the password of every `scheme://user:password@host` in it replaced by `***` (a password may
+ * hold `@`, `/` or `:`: everything up to the last `@` of the URL goes), and every `password=` parameter's.
+ */
 export function redactCredentials(text: string): string {
-	return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi, "$1:***@");
+	return text
+		.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):\S*@/gi, "$1:***@")
+		.replace(/([?&](?:password|pass|pwd|secret|token)=)[^&\s"']*/gi, "$1***");
 }
 
 /**

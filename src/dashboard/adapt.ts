@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { nodeHeader } from "../http/node.js";
-import { absoluteLocation } from "../http/path.js";
 import type { DashboardRequest, DashboardResponse } from "./dashboard.js";
 
 /** The largest form body the dashboard reads: its forms are a few short fields. */
@@ -76,16 +75,11 @@ function webBody(body: string | AsyncIterable<string>): BodyInit {
 	});
 }
 
-/**
- * A dashboard response as a Web-standard `Response`; given the request's URL, a redirect's `Location` is
- * absolute on its origin (see `redirectResponse`).
- */
-export function toWebResponse(response: DashboardResponse, requestUrl?: string): Response {
+/** A dashboard response as a Web-standard `Response`. */
+export function toWebResponse(response: DashboardResponse): Response {
 	const headers = new Headers();
 	for (const [name, value] of Object.entries(response.headers)) {
-		for (const one of Array.isArray(value) ? value : [value]) {
-			headers.append(name, name === "location" ? absoluteLocation(one, requestUrl) : one);
-		}
+		for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
 	}
 	const empty = response.status === 303 || response.status === 405;
 	return new Response(empty ? null : webBody(response.body), { status: response.status, headers });

@@ -60,9 +60,9 @@ export function fromWebRequest(
 
 /**
  * The redirect of an outcome as a `Response`, or `null` when the outcome lets the request through. Given the
- * request's URL, the `Location` is absolute on the request's own origin, as the Fetch standard's
- * `Response.redirect()` requires and as Next.js's middleware and proxy insist (they refuse a relative one;
- * Next.js then makes a same-origin location relative again for the browser).
+ * request's URL, the `Location` is absolute on the request's own origin, as Next.js's middleware and proxy
+ * insist (they refuse a relative one, then make a same-origin location relative again for the browser);
+ * `refkitHandler` does so for a Next.js request with `next`. Without it, the path as it is.
  *
  * @example
  * const redirect = redirectResponse(await refkit.handle(fromWebRequest(request, undefined, () => null)), request.url);
@@ -116,6 +116,9 @@ export function withCookies(response: Response, cookies: readonly string[]): Res
  * claim's cookie deletion then cannot reach the browser, so the (harmless, idempotent) claim is retried on
  * later requests; pass `next` to avoid that.
  *
+ * Redirects carry a path as `Location`, except in Next.js's middleware or proxy (a request with `nextUrl`,
+ * handled with `next`), which refuses a relative one: there it is absolute on the request's origin.
+ *
  * @example
  * import { refkitHandler } from "refkit/web";
  * const handle = refkitHandler(refkit, { getUserId: (request) => sessionUser(request) });
@@ -138,7 +141,13 @@ export function refkitHandler(refkit: Refkit, options: WebOptions): WebHandler {
 				consent && (() => consent(request)),
 			),
 		);
-		const redirect = redirectResponse(outcome, request.url);
+		// Next.js's middleware and proxy refuse a relative Location (and make an absolute one on the request's
+		// origin relative again). Elsewhere a path it stays: behind a proxy that ends TLS, `request.url` may say
+		// http:, and an absolute Location built on it would send visitors from https to http.
+		const redirect = redirectResponse(
+			outcome,
+			context.next !== undefined && "nextUrl" in request ? request.url : undefined,
+		);
 		if (redirect !== null) return redirect;
 		if (context.next === undefined) return null;
 		return withCookies(await context.next(), outcome.setCookies);
@@ -166,6 +175,6 @@ export function dashboardHandler(
 		const response = await handle(fromWebDashboardRequest(request), async () =>
 			authorize ? authorize(request) : false,
 		);
-		return response === null ? null : toWebResponse(response, request.url);
+		return response === null ? null : toWebResponse(response);
 	};
 }

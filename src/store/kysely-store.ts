@@ -231,7 +231,8 @@ function hitRow(hit: NewHit, helpers: DialectHelpers) {
 		authenticated: helpers.bool(hit.authenticated),
 		user_id: hit.userId,
 		visitor_id: hit.visitorId,
-		browser_id: hit.browserId ?? null,
+		// An anonymous hit's browser id is most often its visitor id: stored once (see browserUsedBy).
+		browser_id: hit.browserId === hit.visitorId ? null : (hit.browserId ?? null),
 		ip: hit.ip,
 		user_agent: hit.userAgent,
 		referer: hit.referer,
@@ -278,7 +279,8 @@ export class KyselyStore implements RefkitStore {
 		this.#hits = new GroupCommit((hits) => this.#insertHits(hits), {
 			maxBatch: 500,
 			maxQueued: MAX_QUEUED_HITS,
-			isItemError: (error) => this.#sql.isDataError(error),
+			// #insertHits wraps the database's error in a RefkitError: judge the database's own.
+			isItemError: (error) => this.#sql.isDataError(isRefkitError(error) ? error.cause : error),
 		});
 	}
 
@@ -615,7 +617,7 @@ export class KyselyStore implements RefkitStore {
 			return rows.map((row) => ({
 				...toHit(row),
 				linkUserId: row.link_user_id,
-				browserId: row.browser_id ?? null,
+				browserId: row.browser_id ?? row.visitor_id,
 			}));
 		});
 	}
@@ -639,7 +641,13 @@ export class KyselyStore implements RefkitStore {
 				.selectFrom("refkit_hit")
 				.select("id")
 				.where("user_id", "=", userId)
-				.where("browser_id", "=", browserId)
+				// A hit without a browser id came from the browser its visitor id names.
+				.where((eb) =>
+					eb.or([
+						eb("browser_id", "=", browserId),
+						eb.and([eb("browser_id", "is", null), eb("visitor_id", "=", browserId)]),
+					]),
+				)
 				.limit(1)
 				.executeTakeFirst();
 			return row !== undefined;
@@ -1006,6 +1014,19 @@ export class KyselyStore implements RefkitStore {
 		return rows.map((row) => row.browser_id as string);
 	}
 
+	/** The visitor ids on the user's own hits (claimed anonymous visits), sorted. */
+	async #visitorIdsOf(userId: string): Promise<string[]> {
+		const rows = await this.#db
+			.selectFrom("refkit_hit")
+			.select("visitor_id")
+			.where("user_id", "=", userId)
+			.where("visitor_id", "is not", null)
+			.groupBy("visitor_id")
+			.orderBy(this.#sql.binaryOrder("visitor_id"))
+			.execute();
+		return rows.map((row) => row.visitor_id as string);
+	}
+
 	readPersonData(userId: string): Promise<PersonData> {
 		return this.#run("read a user's data", async () => {
 			const hits = (whose: "own" | "visitor") =>
@@ -1026,14 +1047,7 @@ export class KyselyStore implements RefkitStore {
 					.orderBy("created_at")
 					.orderBy("id")
 					.execute();
-			const visitorIds = await this.#db
-				.selectFrom("refkit_hit")
-				.select("visitor_id")
-				.where("user_id", "=", userId)
-				.where("visitor_id", "is not", null)
-				.groupBy("visitor_id")
-				.orderBy(this.#sql.binaryOrder("visitor_id"))
-				.execute();
+			const visitorIds = await this.#visitorIdsOf(userId);
 			const browserIds = await this.#browserIdsOf(userId);
 			const links = await this.#db
 				.selectFrom("refkit_link")
@@ -1047,7 +1061,7 @@ export class KyselyStore implements RefkitStore {
 				identifier: row.identifier,
 			});
 			return {
-				visitorIds: visitorIds.map((row) => row.visitor_id as string),
+				visitorIds,
 				browserIds,
 				links: links.map(toLink),
 				hits: (await hits("own")).map(toHitWithLink),
@@ -1061,8 +1075,9 @@ export class KyselyStore implements RefkitStore {
 	eraseHitsOf(userId: string, now: Date): Promise<ErasedHits> {
 		return this.#run("erase a user's hits", async () => {
 			const erased: ErasedHits = { deleted: 0, anonymised: 0 };
-			// Their browsers' ids go from every hit, so that nothing left ties those browsers to them.
-			const browserIds = await this.#browserIdsOf(userId);
+			// Their browsers' ids go from every hit, so that nothing left ties those browsers to them: the browser
+			// cookies' ids, and the visitor ids that name a browser until it has one.
+			const browserIds = [...(await this.#browserIdsOf(userId)), ...(await this.#visitorIdsOf(userId))];
 			// The anonymous hits first: they are found through the visitor ids on the person's own hits.
 			for (const whose of ["visitor", "own"] as const) {
 				const anonymised = await this.#db

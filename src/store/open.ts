@@ -141,11 +141,26 @@ export const VISITOR_QUERY_TIMEOUT_MS = 10_000;
  * build) neither loads the driver nor touches the file.
  */
 function openSqlite(path: string): OpenedDatabase {
+	let closed = false;
+	const database = async () => {
+		if (closed) throw closedError();
+		return connectSqlite(path);
+	};
+	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 	return {
-		db: new Kysely<Database>({ dialect: new SqliteDialect({ database: () => connectSqlite(path) }) }),
+		db,
 		dialect: "sqlite",
 		owned: true,
+		close: async () => {
+			closed = true; // a query after close() must not open the file again
+			await db.destroy();
+		},
 	};
+}
+
+/** What a query of a closed refkit throws: closing is for good, and opens nothing again. */
+function closedError(): RefkitError {
+	return new RefkitError("STORE_UNAVAILABLE", "refkit: this refkit was closed; create another to go on.");
 }
 
 async function connectSqlite(path: string): Promise<SqliteDatabase> {
@@ -209,7 +224,9 @@ function reusingStatements(database: BetterSqlite3Database, onClose: () => void)
  */
 function openPostgres(url: string, onPoolError: (error: Error) => void): OpenedDatabase {
 	let shared: Promise<{ pool: PgPool; pg: Pg }> | undefined;
+	let closed = false;
 	const connect = () => {
+		if (closed) return Promise.reject(closedError());
 		shared ??= loadDriver<Pg>("pg").then(
 			(pg) => {
 				const pool = new pg.Pool({ connectionString: url, ...POSTGRES_POOL_DEFAULTS });
@@ -241,6 +258,7 @@ function openPostgres(url: string, onPoolError: (error: Error) => void): OpenedD
 		dialect: "postgres",
 		owned: true,
 		close: async () => {
+			closed = true; // a query after close() must not make a new pool
 			await Promise.all([db.destroy(), visitorDb.destroy()]);
 			const opened = await shared?.catch(() => undefined);
 			shared = undefined;

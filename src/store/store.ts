@@ -19,7 +19,8 @@ export interface NewLink {
 /** A hit to insert; `createdAt` is also its `updatedAt`. */
 /**
  * A hit to insert: a {@link Hit} and, for a followed link, the id of the browser it came from (see
- * `refkit_hit.browser_id`), which refkit keeps for telling self-referrals and does not list.
+ * `refkit_hit.browser_id`), which refkit keeps for telling self-referrals and does not list. Stored as
+ * `null` when it is the hit's visitor id, as it is for most anonymous hits.
  */
 export type NewHit = Omit<Hit, "confirmedAt" | "updatedAt"> & { browserId?: string | null };
 

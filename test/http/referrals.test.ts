@@ -338,27 +338,59 @@ describe.each(MATRIX)("%s on %s", (adapter, kind) => {
 			});
 		});
 
+		test("the same when alice first followed a link anonymously and logged in there", async () => {
+			const { refkit, base } = await setUp();
+			await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+			const hers = browser(base);
+			const first = await hers.get("/ref/abc123def"); // anonymous: one cookie, as before
+			expect(first.headers.getSetCookie()).toHaveLength(1);
+			await hers.get("/foo", "alice"); // logging in claims the visit; the browser keeps a browser cookie
+			expect([hers.jar.has(COOKIE), hers.jar.has("refkit_browser")]).toEqual([false, true]);
+			await hers.get("/ref/alice_link");
+			await hers.get("/foo", "alice2");
+			expect(await refkit.confirm({ userId: "alice2", goal: "signup" })).toEqual({ status: "self-referral" });
+		});
+
 		test("a forged or altered browser cookie is replaced, never trusted; without consent it is deleted", async () => {
 			const { refkit, base } = await setUp();
 			const forged = "01a24e00-0000-7000-8000-000000000000.AAAA";
-			const response = await request(`${base}/ref/abc123def`, { cookie: `refkit_browser=${forged}` });
+			const response = await request(`${base}/ref/abc123def`, {
+				user: "zoe",
+				cookie: `refkit_browser=${forged}`,
+			});
 			const issued = responseCookie(response, "refkit_browser");
 			expect(issued?.value).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/);
 			expect(issued?.value.startsWith("01a24e00-0000-7000-8000-000000000000")).toBe(false);
 			expect(issued?.attributes).toMatch(/HttpOnly/);
 			// A visitor cookie's value is no browser cookie's: signed apart.
-			const visitor = responseCookie(response, COOKIE)?.value as string;
-			const swapped = await request(`${base}/ref/abc123def`, { cookie: `refkit_browser=${visitor}` });
+			const visitor = responseCookie(await request(`${base}/ref/abc123def`), COOKIE)?.value as string;
+			const swapped = await request(`${base}/ref/abc123def`, {
+				user: "zoe",
+				cookie: `refkit_browser=${visitor}`,
+			});
 			expect(responseCookie(swapped, "refkit_browser")?.value).not.toBe(visitor);
 			// A valid one is kept: no new cookie.
-			const kept = await request(`${base}/ref/abc123def`, { cookie: `refkit_browser=${issued?.value}` });
+			const kept = await request(`${base}/ref/abc123def`, {
+				user: "zoe",
+				cookie: `refkit_browser=${issued?.value}`,
+			});
 			expect(responseCookie(kept, "refkit_browser")).toBeUndefined();
 			const refused = await request(`${base}/ref/abc123def`, {
 				cookie: `refkit_browser=${issued?.value}`,
 				headers: { [CONSENT_HEADER]: "no" },
 			});
 			expect(deletesCookie(refused, "refkit_browser")).toBe(true);
-			expect(await refkit.listHits()).toHaveLength(3);
+			expect(await refkit.listHits()).toHaveLength(4);
+			// A claim without consent deletes both cookies too.
+			const claimRefused = await request(`${base}/foo`, {
+				user: "zoe",
+				cookie: `${COOKIE}=${visitor}; refkit_browser=${issued?.value}`,
+				headers: { [CONSENT_HEADER]: "no" },
+			});
+			expect([deletesCookie(claimRefused, COOKIE), deletesCookie(claimRefused, "refkit_browser")]).toEqual([
+				true,
+				true,
+			]);
 		});
 	});
 

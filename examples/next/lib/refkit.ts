@@ -7,7 +7,7 @@ const shared = globalThis as typeof globalThis & { refkit?: Refkit };
 shared.refkit ??= createRefkit({
 	database: process.env.DATABASE_URL ?? "./refkit.sqlite",
 	secret: process.env.REFKIT_SECRET, // at least 32 characters: openssl rand -hex 32
-	// Next.js passes the client's address in X-Forwarded-For (Vercel sets it; `next start` adds the socket's).
+	// The client's address is in X-Forwarded-For: Vercel sets it, and `next start` fills it in when absent.
 	trustProxy: 1,
 });
 export const refkit: Refkit = shared.refkit;
