@@ -154,4 +154,23 @@ describe("GroupCommit", () => {
 		expect(gaps[3]).toBeGreaterThanOrEqual(78);
 		expect(gaps[3]).toBeLessThan(400);
 	});
+
+	test("settle() fails what waits at once while the database is down, instead of waiting out the back-off", async () => {
+		let writes = 0;
+		const commit = new GroupCommit<number>(
+			async () => {
+				writes++;
+				throw new Unreachable("ECONNREFUSED");
+			},
+			options(2, { isItemError: (error) => !(error instanceof Unreachable), retryDelay: 5_000 }),
+		);
+		const results = Promise.allSettled(Array.from({ length: 10 }, (_, i) => commit.add(i)));
+		await new Promise((resolve) => setTimeout(resolve, 50)); // the first batch failed; the next waits 5 s
+		const started = Date.now();
+		await commit.settle();
+		expect(Date.now() - started).toBeLessThan(1_000);
+		const settled = await results;
+		expect(settled.every((result) => result.status === "rejected")).toBe(true);
+		expect(writes).toBeLessThanOrEqual(2);
+	});
 });

@@ -48,6 +48,10 @@ export class GroupCommit<T> {
 	#queue: Pending<T>[] = [];
 	#running: Promise<void> | null = null;
 	#delay = 0;
+	/** The error of the last batch that failed for want of the database, while it is still failing. */
+	#failing: unknown = null;
+	/** Ends the back-off pause under way at once (see settle). */
+	#wake: (() => void) | null = null;
 
 	constructor(write: (items: T[]) => Promise<void>, options: GroupCommitOptions) {
 		this.#write = write;
@@ -80,14 +84,38 @@ export class GroupCommit<T> {
 		while (this.#running !== null) await this.#running;
 	}
 
+	/**
+	 * Resolves when every item added so far is written or failed, without waiting out a back-off: while the
+	 * database is failing, the items still waiting fail at once with its last error (closing should not take
+	 * minutes of retries against a database that is down).
+	 */
+	async settle(): Promise<void> {
+		if (this.#failing !== null) {
+			const error = this.#failing;
+			for (const pending of this.#queue.splice(0)) pending.reject(error);
+			this.#wake?.();
+		}
+		await this.flushed();
+	}
+
 	async #drain(): Promise<void> {
 		try {
 			while (this.#queue.length > 0) {
-				if (this.#delay > 0) await new Promise((resolve) => setTimeout(resolve, this.#delay));
+				if (this.#delay > 0) {
+					await new Promise<void>((resolve) => {
+						const timer = setTimeout(resolve, this.#delay);
+						this.#wake = () => {
+							clearTimeout(timer);
+							resolve();
+						};
+					});
+					this.#wake = null;
+				}
 				const batch = this.#queue.splice(0, this.#options.maxBatch);
 				try {
 					await this.#write(batch.map((pending) => pending.item));
 					this.#delay = 0;
+					this.#failing = null;
 					for (const pending of batch) pending.resolve();
 				} catch (error) {
 					if (batch.length > 1 && this.#options.isItemError(error)) {
@@ -97,6 +125,7 @@ export class GroupCommit<T> {
 						continue;
 					}
 					if (!this.#options.isItemError(error)) {
+						this.#failing = error;
 						const { retryDelay, maxRetryDelay } = this.#options;
 						this.#delay = Math.min(maxRetryDelay, this.#delay === 0 ? retryDelay : this.#delay * 2);
 					}

@@ -1160,7 +1160,7 @@ export class KyselyStore implements RefkitStore {
 	}
 
 	async close(): Promise<void> {
-		await this.#hits.flushed();
+		await this.#hits.settle();
 		if (this.#owned) await this.#close();
 	}
 }
