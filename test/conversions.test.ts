@@ -21,6 +21,7 @@ import {
 	type DatabaseKind,
 	freshDatabaseUrl,
 	TEST_SECRET,
+	twoTestRefkits,
 } from "./setup/databases.js";
 import { expectCode, runSql, visit, visitorCookie } from "./setup/direct.js";
 
@@ -402,23 +403,16 @@ describe.each(DATABASES)("conversions on %s", (kind) => {
 
 	if (kind === "postgres") {
 		test("one code per user across two instances (two pools) racing", async () => {
-			const url = await freshDatabaseUrl(kind);
-			const first = createRefkit({ database: url, secret: TEST_SECRET });
-			const second = createRefkit({ database: url, secret: TEST_SECRET });
-			try {
-				await first.migrate();
-				await first.createLink({ identifier: "ALICE", userId: "alice" });
-				const signedUpAt = new Date();
-				const results = await Promise.all(
-					Array.from({ length: 20 }, (_, i) =>
-						(i % 2 ? first : second).applyCode("u2", "ALICE", { signedUpAt }),
-					),
-				);
-				expect(results.filter((result) => result.status === "applied")).toHaveLength(1);
-				expect(await first.listHits({ userId: "u2" })).toHaveLength(1);
-			} finally {
-				await Promise.all([first.close(), second.close()]);
-			}
+			const [first, second] = await twoTestRefkits(kind);
+			await first.createLink({ identifier: "ALICE", userId: "alice" });
+			const signedUpAt = new Date();
+			const results = await Promise.all(
+				Array.from({ length: 20 }, (_, i) =>
+					(i % 2 ? first : second).applyCode("u2", "ALICE", { signedUpAt }),
+				),
+			);
+			expect(results.filter((result) => result.status === "applied")).toHaveLength(1);
+			expect(await first.listHits({ userId: "u2" })).toHaveLength(1);
 		});
 	}
 

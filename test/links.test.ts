@@ -6,7 +6,13 @@ import pg from "pg";
 import { describe, expect, test } from "vitest";
 import { IDENTIFIER_ALPHABET } from "../src/core/identifiers.js";
 import { createRefkit } from "../src/index.js";
-import { createTestRefkit, DATABASES, freshDatabaseUrl, TEST_SECRET } from "./setup/databases.js";
+import {
+	createTestRefkit,
+	DATABASES,
+	freshDatabaseUrl,
+	TEST_SECRET,
+	twoTestRefkits,
+} from "./setup/databases.js";
 import { expectCode } from "./setup/direct.js";
 
 describe.each(DATABASES)("links and storage on %s", (kind) => {
@@ -220,21 +226,14 @@ describe.each(DATABASES)("linkFor() on %s", (kind) => {
 	// processes as it orders the calls of one instance.)
 	if (kind === "postgres")
 		test("two instances (two pools) racing make one link", async () => {
-			const url = await freshDatabaseUrl(kind);
-			const first = createRefkit({ database: url, secret: TEST_SECRET });
-			const second = createRefkit({ database: url, secret: TEST_SECRET });
-			try {
-				await first.migrate();
-				for (const user of ["u1", "u2", "u3"]) {
-					const links = await Promise.all(
-						Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second).linkFor(user)),
-					);
-					expect(new Set(links.map((link) => link.identifier)).size, user).toBe(1);
-				}
-				expect(await first.listLinks()).toHaveLength(3);
-			} finally {
-				await Promise.all([first.close(), second.close()]);
+			const [first, second] = await twoTestRefkits(kind);
+			for (const user of ["u1", "u2", "u3"]) {
+				const links = await Promise.all(
+					Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second).linkFor(user)),
+				);
+				expect(new Set(links.map((link) => link.identifier)).size, user).toBe(1);
 			}
+			expect(await first.listLinks()).toHaveLength(3);
 		});
 });
 

@@ -1001,30 +1001,20 @@ export class KyselyStore implements RefkitStore {
 		});
 	}
 
-	/** The browser ids on the user's own hits, sorted. */
-	async #browserIdsOf(userId: string): Promise<string[]> {
+	/**
+	 * The distinct ids in `column` of the user's own hits, sorted: their browser ids, or their visitor ids
+	 * (anonymous visits they claimed).
+	 */
+	async #idsOf(userId: string, column: "browser_id" | "visitor_id"): Promise<string[]> {
 		const rows = await this.#db
 			.selectFrom("refkit_hit")
-			.select("browser_id")
+			.select(column)
 			.where("user_id", "=", userId)
-			.where("browser_id", "is not", null)
-			.groupBy("browser_id")
-			.orderBy(this.#sql.binaryOrder("browser_id"))
+			.where(column, "is not", null)
+			.groupBy(column)
+			.orderBy(this.#sql.binaryOrder(column))
 			.execute();
-		return rows.map((row) => row.browser_id as string);
-	}
-
-	/** The visitor ids on the user's own hits (claimed anonymous visits), sorted. */
-	async #visitorIdsOf(userId: string): Promise<string[]> {
-		const rows = await this.#db
-			.selectFrom("refkit_hit")
-			.select("visitor_id")
-			.where("user_id", "=", userId)
-			.where("visitor_id", "is not", null)
-			.groupBy("visitor_id")
-			.orderBy(this.#sql.binaryOrder("visitor_id"))
-			.execute();
-		return rows.map((row) => row.visitor_id as string);
+		return rows.map((row) => row[column] as string);
 	}
 
 	readPersonData(userId: string): Promise<PersonData> {
@@ -1047,8 +1037,8 @@ export class KyselyStore implements RefkitStore {
 					.orderBy("created_at")
 					.orderBy("id")
 					.execute();
-			const visitorIds = await this.#visitorIdsOf(userId);
-			const browserIds = await this.#browserIdsOf(userId);
+			const visitorIds = await this.#idsOf(userId, "visitor_id");
+			const browserIds = await this.#idsOf(userId, "browser_id");
 			const links = await this.#db
 				.selectFrom("refkit_link")
 				.selectAll()
@@ -1077,7 +1067,10 @@ export class KyselyStore implements RefkitStore {
 			const erased: ErasedHits = { deleted: 0, anonymised: 0 };
 			// Their browsers' ids go from every hit, so that nothing left ties those browsers to them: the browser
 			// cookies' ids, and the visitor ids that name a browser until it has one.
-			const browserIds = [...(await this.#browserIdsOf(userId)), ...(await this.#visitorIdsOf(userId))];
+			const browserIds = [
+				...(await this.#idsOf(userId, "browser_id")),
+				...(await this.#idsOf(userId, "visitor_id")),
+			];
 			// The anonymous hits first: they are found through the visitor ids on the person's own hits.
 			for (const whose of ["visitor", "own"] as const) {
 				const anonymised = await this.#db

@@ -131,13 +131,7 @@ function send(
 				const colon = line.indexOf(":");
 				const name = line.slice(0, colon).trim().toLowerCase();
 				const value = line.slice(colon + 1).trim();
-				// The Web handler writes absolute locations on the request's own origin (as the Fetch standard and
-				// Next.js require): compare them as the path. For an absolute-form target, that origin is the one the
-				// target names, which only the client that sent it is redirected to (no browser sends one to a site).
-				if (name === "location") {
-					const origin = /^https?:\/\/[^/?#]+/.exec(target)?.[0] ?? `http://127.0.0.1:${port}`;
-					response.location = value.startsWith(`${origin}/`) ? value.slice(origin.length) : value;
-				}
+				if (name === "location") response.location = value;
 				if (name === "set-cookie") response.setCookies.push(value);
 			}
 			resolve(response);

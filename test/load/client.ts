@@ -58,8 +58,7 @@ export class LoadClient {
 						const worker = response.headers["x-worker"];
 						resolve({
 							status: response.statusCode ?? 0,
-							// The Web handler's locations are absolute on the request's origin: compare them as paths.
-							location: onBase(response.headers.location, this.base),
+							location: response.headers.location ?? null,
 							cookies: (response.headers["set-cookie"] ?? []).map((header) => header.split(";")[0] ?? ""),
 							worker: typeof worker === "string" ? worker : null,
 							body,
@@ -133,11 +132,4 @@ export function limiter(concurrency: number): <T>(work: () => Promise<T>) => Pro
 			else active--;
 		}
 	};
-}
-
-/** `location` as a path when it is on `base`'s origin, else as it is. */
-function onBase(location: string | undefined, base: string): string | null {
-	if (location === undefined) return null;
-	const { origin } = new URL(base);
-	return location.startsWith(`${origin}/`) ? location.slice(origin.length) : location;
 }

@@ -66,3 +66,18 @@ export async function createTestRefkit(
 	await refkit.migrate();
 	return refkit;
 }
+
+/**
+ * Two refkits (two pools) on one new, migrated database of `kind`, as two application servers would be,
+ * closed when the current test ends: for racing a call across processes.
+ */
+export async function twoTestRefkits(kind: DatabaseKind): Promise<[Refkit, Refkit]> {
+	const database = await freshDatabaseUrl(kind);
+	const first = createRefkit({ database, secret: TEST_SECRET });
+	const second = createRefkit({ database, secret: TEST_SECRET });
+	onTestFinished(async () => {
+		await Promise.all([first.close(), second.close()]);
+	});
+	await first.migrate();
+	return [first, second];
+}

@@ -171,8 +171,8 @@ export const BROWSER_AGENT =
 	"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 /**
- * The response's `Location` as a path when it is on the origin the request went to (the Web handler writes
- * absolute locations, as Next.js requires; the other adapters write paths), any other location as it is.
+ * The response's `Location` as a path when it is on the origin the request went to (in Next.js's middleware
+ * the Web handler writes absolute locations; elsewhere every adapter writes paths), any other location as it is.
  */
 export function location(response: Response): string | null {
 	const value = response.headers.get("location");
