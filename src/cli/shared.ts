@@ -53,15 +53,16 @@ export function databaseOf(command: Command): string {
 }
 
 /**
- * Opens refkit on the command's database, runs `work` and always closes the connection. Unless told
- * otherwise, migrates first: a new database is migrated before first use, so `refkit links create` works on
- * an empty file.
+ * Opens refkit on the command's database, runs `work` and always closes the connection. Migrates first only
+ * when told to (`links create`, so that it works on a new database): commands that read, and those that change
+ * rows a migrated database already has, never migrate, so that an operator's read never takes the
+ * migration lock or changes the schema under a running application.
  */
 export async function withRefkit<T>(
 	command: Command,
 	io: Io,
 	work: (refkit: Refkit) => Promise<T>,
-	{ migrate = true, secret }: { migrate?: boolean; secret?: string } = {},
+	{ migrate = false, secret }: { migrate?: boolean; secret?: string } = {},
 ): Promise<T> {
 	const database = databaseOf(command);
 	// Loaded only now: Kysely and the drivers take longer to load than the rest of the CLI, and --help,

@@ -1,4 +1,17 @@
-import { type Kysely, type MigrationProvider, Migrator, sql } from "kysely";
+import {
+	type CompiledQuery,
+	type DatabaseConnection,
+	Kysely,
+	type MigrationProvider,
+	Migrator,
+	PostgresAdapter,
+	PostgresIntrospector,
+	PostgresQueryCompiler,
+	SqliteAdapter,
+	SqliteIntrospector,
+	SqliteQueryCompiler,
+	sql,
+} from "kysely";
 import { isRefkitError, RefkitError } from "../errors.js";
 import type { DialectName, MigrationResult } from "../types.js";
 import { m0001Initial } from "./migrations/0001-initial.js";
@@ -35,8 +48,8 @@ async function runMigrator(db: Kysely<unknown>, dialect: DialectName): Promise<M
 		provider: provider(dialect),
 		migrationTableName: MIGRATION_TABLE,
 		migrationLockTableName: MIGRATION_LOCK_TABLE,
-		// On SQLite the caller already holds a write transaction (see below).
-		disableTransactions: dialect === "sqlite",
+		// The caller already holds the transaction and its lock (see migrateToLatest).
+		disableTransactions: true,
 	});
 	const { error, results = [] } = await migrator.migrateToLatest();
 	if (error) {
@@ -62,22 +75,74 @@ async function runMigrator(db: Kysely<unknown>, dialect: DialectName): Promise<M
 }
 
 /**
- * Brings refkit's tables up to date. Safe to run from several processes at once: PostgreSQL takes Kysely's
- * advisory lock; SQLite, whose Kysely lock only guards one connection, runs everything in one
- * `BEGIN IMMEDIATE` transaction, so a second process waits and then finds nothing left to do.
+ * Kysely's own key for its PostgreSQL migration lock. refkit takes the same key, transaction-scoped, so that a
+ * process still running an older refkit (which took it session-scoped through Kysely) and this one never
+ * migrate at the same time.
+ */
+const POSTGRES_MIGRATION_LOCK = 3853314791062309107n;
+
+/**
+ * Brings refkit's tables up to date, in one transaction: everything or nothing, and safe to run from several
+ * processes at once, which wait for each other and then find nothing left to do. On PostgreSQL the
+ * transaction first takes a transaction-scoped advisory lock (`pg_advisory_xact_lock`), released by the
+ * commit or rollback on the connection that took it; Kysely's session-scoped lock is never taken, because
+ * behind a transaction pooler (PgBouncer, pgcat, Supavisor, RDS Proxy) its unlock may run on another server
+ * connection and leave the lock held by a pooled connection. On SQLite the transaction is `BEGIN IMMEDIATE`.
  * Throws `MIGRATION_FAILED` with the database's error as `cause`.
  */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName): Promise<MigrationResult[]> {
-	if (dialect !== "sqlite") return runMigrator(db, dialect);
 	return db.connection().execute(async (connection) => {
-		await sql`begin immediate`.execute(connection);
+		await sql.raw(dialect === "postgres" ? "begin" : "begin immediate").execute(connection);
 		try {
-			const results = await runMigrator(connection, dialect);
+			if (dialect === "postgres") {
+				await sql`select pg_advisory_xact_lock(${sql.lit(POSTGRES_MIGRATION_LOCK)})`.execute(connection);
+			}
+			const results = await runMigrator(inTransaction(connection, dialect), dialect);
 			await sql`commit`.execute(connection);
 			return results;
 		} catch (error) {
-			await sql`rollback`.execute(connection);
+			await sql`rollback`.execute(connection).catch(() => {});
 			throw error;
 		}
+	});
+}
+
+/**
+ * A Kysely instance that runs every query on `connection`, already in refkit's migration transaction, for
+ * Kysely's Migrator: its adapter takes no lock of its own (the transaction holds refkit's), and it opens no
+ * transaction of its own (the Migrator is told so).
+ */
+function inTransaction(connection: Kysely<unknown>, dialect: DialectName): Kysely<unknown> {
+	const Adapter = dialect === "postgres" ? PostgresAdapter : SqliteAdapter;
+	class HeldLockAdapter extends Adapter {
+		override async acquireMigrationLock(): Promise<void> {}
+		override async releaseMigrationLock(): Promise<void> {}
+	}
+	const single: DatabaseConnection = {
+		executeQuery: <R>(query: CompiledQuery) => connection.executeQuery<R>(query as CompiledQuery<R>),
+		streamQuery: () => {
+			throw new Error("refkit: migrations do not stream");
+		},
+	};
+	const nested = async (): Promise<never> => {
+		throw new Error("refkit: migrations run in refkit's own transaction");
+	};
+	return new Kysely<unknown>({
+		dialect: {
+			createAdapter: () => new HeldLockAdapter(),
+			createDriver: () => ({
+				init: async () => {},
+				acquireConnection: async () => single,
+				beginTransaction: nested,
+				commitTransaction: nested,
+				rollbackTransaction: nested,
+				releaseConnection: async () => {},
+				destroy: async () => {},
+			}),
+			createQueryCompiler: () =>
+				dialect === "postgres" ? new PostgresQueryCompiler() : new SqliteQueryCompiler(),
+			createIntrospector: (db) =>
+				dialect === "postgres" ? new PostgresIntrospector(db) : new SqliteIntrospector(db),
+		},
 	});
 }

@@ -80,8 +80,12 @@ export function registerLinks(program: Command, io: Io): void {
 			),
 		)
 		.action(async (identifier: string | undefined, options: CreateOptions, command: Command) => {
-			const link = await withRefkit(command, io, (refkit) =>
-				refkit.createLink({ identifier, userId: options.user, target: options.target }),
+			const link = await withRefkit(
+				command,
+				io,
+				(refkit) => refkit.createLink({ identifier, userId: options.user, target: options.target }),
+				// The first command of a new database.
+				{ migrate: true },
 			);
 			if (options.json) {
 				io.out(json(link));

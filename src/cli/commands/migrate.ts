@@ -21,7 +21,7 @@ export function registerMigrate(program: Command, io: Io): void {
 			),
 		)
 		.action(async (_options: unknown, command: Command) => {
-			const results = await withRefkit(command, io, (refkit) => refkit.migrate(), { migrate: false });
+			const results = await withRefkit(command, io, (refkit) => refkit.migrate());
 			if (results.length === 0) {
 				io.out("database is up to date\n");
 				return;
