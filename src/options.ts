@@ -73,7 +73,8 @@ export interface RefkitOptions {
 	/**
 	 * When a follow's redirect is sent. `"durable"` (default): after its hit is committed (hits arriving
 	 * together share one INSERT and one commit), so every redirected hit is in the database even if the
-	 * process is killed. `"buffered"`: at once, the hit being written with the next batch, a few milliseconds
+	 * process is killed; except while the database fails or is slower than 1.5 s, when the visitor stops
+	 * waiting and the hit waits in memory for the database. `"buffered"`: at once, the hit being written with the next batch, a few milliseconds
 	 * later; `close()` writes what is left. Faster on a distant database, but a crash loses the hits of
 	 * the batch under way.
 	 */

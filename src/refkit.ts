@@ -402,6 +402,9 @@ export function createRefkit(options: RefkitOptions): Refkit {
 		options: resolved,
 		store: new KyselyStore(
 			openDatabase(options.database, (error) => report(ctx, error, { operation: "database" })),
+			false,
+			// Hits are not lost yet (they wait for the database), but the outage is told at once.
+			(error) => report(ctx, error, { operation: "database" }),
 		),
 		events: new Emitter((error) => report(ctx, error, { operation: "event" })),
 		counters: {

@@ -21,7 +21,8 @@ export async function claimHits(ctx: CoreContext, cookieValue: unknown, userId: 
  * cookie. The browser keeps a browser cookie: when it has no valid one, it gets one naming the visitor id,
  * the browser id its anonymous hits recorded (see `follow`), so that the browser stays known after the
  * visitor cookie is gone. If the database fails, or has not answered by `deadline`, the error is reported
- * and the cookie kept, so the hits can still be claimed on a later request (a late claim still claims).
+ * (once: a late failure is not reported again) and the cookie kept, so the hits can still be claimed on a
+ * later request (a late claim still claims).
  * Returns the `Set-Cookie` values to send and the visitor id, or `null` when the claim did not happen in time.
  */
 export async function claimAndForget(
@@ -32,7 +33,7 @@ export async function claimAndForget(
 	hasBrowserCookie: boolean,
 ): Promise<{ setCookies: string[]; visitorId: string | null } | null> {
 	try {
-		await awaitUntil(ctx, deadline, () => claimHits(ctx, cookieValue, userId), { operation: "claim" });
+		await awaitUntil(deadline, () => claimHits(ctx, cookieValue, userId));
 	} catch (error) {
 		report(ctx, error, { operation: "claim" });
 		return null;

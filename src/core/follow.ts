@@ -4,7 +4,7 @@ import type { Hit, ReferralLink } from "../types.js";
 import { nonHumanReason } from "./bots.js";
 import { claimAndForget } from "./claim.js";
 import { type CoreContext, consented, currentUser, redirectTo, report, skipHit } from "./context.js";
-import { awaitUntil, visitorDeadline, visitorLink } from "./deadline.js";
+import { visitorDeadline, visitorLink } from "./deadline.js";
 import { isValidIdentifier } from "./identifiers.js";
 import { clientIp, storedIp } from "./ip.js";
 import { safeRedirectPath } from "./safe-redirect.js";
@@ -44,8 +44,9 @@ function decodeIdentifier(raw: string): string | null {
  * visitor's earlier anonymous hits are claimed and the cookie deleted. Unknown and disabled links record
  * nothing and leave the cookie alone. Bots, previews and HEAD requests (with `skipBots`) and repeats within
  * `dedupeWindow` are redirected the same way but not recorded. Never throws: the visitor is redirected
- * whatever the database does, after waiting for it `VISITOR_WAIT_MS` (1.5 s) at most; a hit the database
- * records later is still counted and emitted.
+ * whatever the database does, after waiting for it `VISITOR_WAIT_MS` (1.5 s) at most, and not at all for a
+ * database that is failing; a hit the database records later is still counted and emitted, and a lost one
+ * reported once.
  */
 export async function follow(
 	ctx: CoreContext,
@@ -64,7 +65,7 @@ export async function follow(
 	const context = { operation: "follow", identifier } as const;
 	let link: ReferralLink | null;
 	try {
-		link = await visitorLink(ctx, identifier, deadline, context);
+		link = await visitorLink(ctx, identifier, deadline);
 	} catch (error) {
 		report(ctx, error, context);
 		return redirectTo(safeNext ?? options.successUrl);
@@ -119,11 +120,13 @@ export async function follow(
 		];
 	} else {
 		const claimed = await claimAndForget(ctx, cookieValue ?? "", userId, deadline, browserCookie !== null);
-		// The database failed or is too slow (reported): redirect now rather than wait for it again.
-		if (claimed === null) return redirectTo(destination);
-		setCookies = claimed.setCookies;
-		browserId = browserCookie ?? claimed.visitorId ?? newVisitorId();
-		if (browserCookie === null && claimed.visitorId === null) {
+		// A claim that failed or was late (reported) keeps the visitor cookie for a later request; the hit is
+		// recorded all the same.
+		setCookies = claimed?.setCookies ?? [];
+		const claimedVisitor =
+			claimed === null ? verifyVisitorCookie(cookieValue, options.secrets) : claimed.visitorId;
+		browserId = browserCookie ?? claimedVisitor ?? newVisitorId();
+		if (browserCookie === null && claimedVisitor === null) {
 			setCookies.push(
 				serializeCookie(options.browserCookieName, signBrowserId(browserId, options.secret), options.cookie),
 			);
@@ -149,20 +152,18 @@ export async function follow(
 		createdAt: now,
 		updatedAt: now,
 	};
-	/** Records the hit unless it repeats one within `dedupeWindow`; whether it was recorded. */
-	const record = async (): Promise<boolean> => {
-		if (
-			options.dedupeWindow > 0 &&
-			returning &&
-			(await store.hasRecentHit(
-				hit.linkId,
-				{ visitorId, userId },
-				new Date(now.getTime() - options.dedupeWindow),
-			))
-		) {
-			return false;
+	/**
+	 * Records the hit unless it repeats one within `dedupeWindow`; whether it was recorded. `deferred` is told
+	 * when the hit waits for a failing database. A repeat that cannot be checked (the database failed) is
+	 * recorded: better a repeat counted than a visit lost.
+	 */
+	const record = async (deferred?: () => void): Promise<boolean> => {
+		if (options.dedupeWindow > 0 && returning) {
+			const since = new Date(now.getTime() - options.dedupeWindow);
+			const repeat = await store.hasRecentHit(hit.linkId, { visitorId, userId }, since).catch(() => false);
+			if (repeat) return false;
 		}
-		await store.recordHit({ ...hit, browserId });
+		await store.recordHit({ ...hit, browserId }, deferred);
 		return true;
 	};
 	const recorded = (stored: boolean) => {
@@ -178,10 +179,18 @@ export async function follow(
 		record().then(recorded, (error: unknown) => report(ctx, error, context));
 		return redirectTo(destination, setCookies);
 	}
-	try {
-		recorded(await awaitUntil(ctx, deadline, record, context, recorded));
-	} catch (error) {
-		report(ctx, error, context);
-	}
+	// Durable: the redirect waits for the commit, but not past the deadline, nor for a database that is failing
+	// (the hit then waits for it in the store's queue). Whenever it ends, the hit is counted and emitted once
+	// stored, or reported once lost; never both, never twice.
+	await new Promise<void>((done) => {
+		const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+		const stopWaiting = () => {
+			clearTimeout(timer);
+			done();
+		};
+		record(stopWaiting)
+			.then(recorded, (error: unknown) => report(ctx, error, context))
+			.finally(stopWaiting);
+	});
 	return redirectTo(destination, setCookies);
 }

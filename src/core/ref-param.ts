@@ -29,7 +29,7 @@ export async function refParamRedirect(
 	if (!isValidIdentifier(identifier)) return null;
 	const context = { operation: "ref-param", identifier } as const;
 	try {
-		const link = await visitorLink(ctx, identifier, visitorDeadline(), context);
+		const link = await visitorLink(ctx, identifier, visitorDeadline());
 		if (link === null || link.disabled) return null;
 	} catch (error) {
 		report(ctx, error, context);

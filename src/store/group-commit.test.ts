@@ -64,26 +64,118 @@ describe("GroupCommit", () => {
 		expect(stored).toEqual([1, 2, 3, 4, 5]);
 	});
 
-	test("property: every item resolves exactly when stored, whatever the failures and batch sizes", async () => {
+	test("property: every item resolves exactly when stored, once, whatever the failures and batch sizes", async () => {
 		await fc.assert(
 			fc.asyncProperty(
 				fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 60 }),
 				fc.integer({ min: 1, max: 8 }),
-				async (items, maxBatch) => {
-					const stored: number[] = [];
-					const commit = new GroupCommit<number>(async (batch) => {
-						if (batch.some((i) => i % 7 === 0)) throw new Error("refused");
-						stored.push(...batch);
-					}, options(maxBatch));
-					const results = await Promise.allSettled(items.map((i) => commit.add(i)));
-					expect(results.map((r) => r.status === "fulfilled")).toEqual(items.map((i) => i % 7 !== 0));
-					expect(stored.sort((a, b) => a - b)).toEqual(
-						items.filter((i) => i % 7 !== 0).sort((a, b) => a - b),
+				// Each write: the database answers, fails before the commit, or commits and fails to say so.
+				fc.array(fc.constantFrom("ok", "down", "committed-then-timeout"), { maxLength: 30 }),
+				async (items, maxBatch, outages) => {
+					const stored = new Set<number>();
+					let writes = 0;
+					let failingReports = 0;
+					const commit = new GroupCommit<number>(
+						async (batch) => {
+							const outage = outages[writes++] ?? "ok";
+							if (outage === "down") throw new Unreachable("ECONNRESET");
+							if (batch.some((i) => i % 7 === 0)) throw new Error("refused");
+							// Idempotent, as the hits' INSERT ... ON CONFLICT DO NOTHING is.
+							for (const i of batch) stored.add(i);
+							if (outage === "committed-then-timeout") throw new Unreachable("query read timeout");
+						},
+						options(maxBatch, {
+							isItemError: (error) => !(error instanceof Unreachable),
+							retryDelay: 1,
+							maxRetryDelay: 2,
+							onFailing: () => failingReports++,
+						}),
 					);
+					const unique = [...new Set(items)];
+					const deferrals = new Map<number, number>();
+					const results = await Promise.allSettled(
+						unique.map((i) => commit.add(i, () => deferrals.set(i, (deferrals.get(i) ?? 0) + 1))),
+					);
+					expect(results.map((r) => r.status === "fulfilled")).toEqual(unique.map((i) => i % 7 !== 0));
+					expect([...stored].sort((a, b) => a - b)).toEqual(
+						unique.filter((i) => i % 7 !== 0).sort((a, b) => a - b),
+					);
+					// Each item is told at most once that it waits for the database.
+					expect([...deferrals.values()].every((n) => n === 1)).toBe(true);
+					if (writes > 0 && outages.slice(0, writes).every((o) => o === "ok")) {
+						expect(deferrals.size).toBe(0);
+						expect(failingReports).toBe(0);
+					}
 				},
 			),
-			{ numRuns: 100 },
+			{ numRuns: 200 },
 		);
+	});
+
+	test("while the database is down nothing is lost: batches are written again, whole, once it is back", async () => {
+		let down = true;
+		const stored: number[] = [];
+		const attempts: number[] = [];
+		const failing: unknown[] = [];
+		const commit = new GroupCommit<number>(
+			async (items) => {
+				attempts.push(Date.now());
+				if (down) throw new Unreachable("ECONNREFUSED");
+				stored.push(...items);
+			},
+			options(2, {
+				isItemError: (error) => !(error instanceof Unreachable),
+				retryDelay: 20,
+				maxRetryDelay: 80,
+				onFailing: (error) => failing.push(error),
+			}),
+		);
+		const deferred: number[] = [];
+		const added = Array.from({ length: 6 }, (_, i) => commit.add(i, () => deferred.push(i)));
+		await new Promise((resolve) => setTimeout(resolve, 250));
+		// The first batch failed and is retried, whole, after pauses growing 20, 40, 80, 80 ms; every waiting
+		// item was told it waits for the database, once; the outage was told once.
+		expect(attempts.length).toBeGreaterThanOrEqual(4);
+		expect(attempts.length).toBeLessThanOrEqual(6);
+		const gaps = attempts.slice(1).map((at, i) => at - (attempts[i] as number));
+		expect(gaps[0]).toBeGreaterThanOrEqual(18);
+		expect(gaps[1]).toBeGreaterThanOrEqual(38);
+		expect(gaps[2]).toBeGreaterThanOrEqual(78);
+		expect(deferred).toEqual([0, 1, 2, 3, 4, 5]);
+		expect(failing).toHaveLength(1);
+		// Added while writes fail: told at once.
+		const late: number[] = [];
+		added.push(commit.add(6, () => late.push(6)));
+		expect(late).toEqual([6]);
+		down = false;
+		await Promise.all(added);
+		expect(stored).toEqual([0, 1, 2, 3, 4, 5, 6]);
+		expect(failing).toHaveLength(1);
+	});
+
+	test("a batch whose one-by-one retry meets the database going away waits for it too", async () => {
+		let down = false;
+		let wentDown = false;
+		const stored: number[] = [];
+		const commit = new GroupCommit<number>(
+			async (items) => {
+				if (down) throw new Unreachable("ECONNRESET");
+				if (items.includes(2)) {
+					if (items.length === 1 || wentDown) throw new Error("2 is refused");
+					down = true; // the batch fails because of 2; then the database goes
+					wentDown = true;
+					setTimeout(() => {
+						down = false;
+					}, 30);
+					throw new Error("2 is refused");
+				}
+				stored.push(...items);
+			},
+			options(10, { isItemError: (error) => !(error instanceof Unreachable), retryDelay: 5 }),
+		);
+		const results = await Promise.allSettled([0, 1, 2, 3].map((i) => commit.add(i)));
+		expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+		expect(stored.sort()).toEqual([0, 1, 3]);
 	});
 
 	test("beyond maxQueued, add() rejects at once with QUEUE_FULL and keeps nothing; below it nothing is lost", async () => {
@@ -102,16 +194,15 @@ describe("GroupCommit", () => {
 			options(500, {
 				maxQueued: 1_000,
 				isItemError: (error) => !(error instanceof Unreachable),
-				retryDelay: 5,
+				retryDelay: 200,
 			}),
 		);
-		// The first batch fails as a whole: 500 items, one write.
-		const first = Promise.allSettled(Array.from({ length: 500 }, (_, i) => commit.add(i)));
-		await new Promise((resolve) => setImmediate(resolve));
-		const failed = await first;
-		expect(failed.every((result) => result.status === "rejected")).toBe(true);
+		// The first batch fails as a whole (one write) and waits to be written again.
+		const first = Array.from({ length: 500 }, (_, i) => commit.add(i));
+		await new Promise((resolve) => setTimeout(resolve, 30));
 		expect(writes).toBe(1);
-		// While it stays down, 20,000 more arrive: the queue never holds more than 1,000.
+		expect(commit.queued).toBe(500);
+		// While it stays down, 20,000 more arrive: 500 are kept, the rest refused; the queue holds 1,000.
 		let peak = 0;
 		const later = Array.from({ length: 20_000 }, (_, i) => {
 			const added = commit.add(1_000 + i);
@@ -120,39 +211,17 @@ describe("GroupCommit", () => {
 		});
 		expect(peak).toBeLessThanOrEqual(1_000);
 		down = false;
-		const results = await Promise.allSettled(later);
+		const results = await Promise.allSettled([...first, ...later]);
 		const full = results.filter(
 			(result) => result.status === "rejected" && isRefkitError(result.reason, "QUEUE_FULL"),
 		);
-		expect(full).toHaveLength(19_000);
+		expect(full).toHaveLength(19_500);
 		// The 1,000 kept are all written once the database is back, in batches, not one by one.
-		expect(stored).toEqual(Array.from({ length: 1_000 }, (_, i) => 1_000 + i));
-		expect(writes).toBeLessThanOrEqual(1 + 2 + 2);
-	});
-
-	test("a batch that fails for no item fails whole, and the next waits longer, up to maxRetryDelay", async () => {
-		const attempts: number[] = [];
-		const commit = new GroupCommit<number>(
-			async () => {
-				attempts.push(Date.now());
-				throw new Unreachable("ECONNREFUSED");
-			},
-			options(2, {
-				isItemError: (error) => !(error instanceof Unreachable),
-				retryDelay: 20,
-				maxRetryDelay: 80,
-			}),
-		);
-		const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => commit.add(i)));
-		expect(results.every((result) => result.status === "rejected")).toBe(true);
-		// Five batches of two, never item by item; the pauses between them grow: 20, 40, 80, 80 ms.
-		expect(attempts).toHaveLength(5);
-		const gaps = attempts.slice(1).map((at, i) => at - (attempts[i] as number));
-		expect(gaps[0]).toBeGreaterThanOrEqual(18);
-		expect(gaps[1]).toBeGreaterThanOrEqual(38);
-		expect(gaps[2]).toBeGreaterThanOrEqual(78);
-		expect(gaps[3]).toBeGreaterThanOrEqual(78);
-		expect(gaps[3]).toBeLessThan(400);
+		expect(stored.sort((a, b) => a - b)).toEqual([
+			...Array.from({ length: 500 }, (_, i) => i),
+			...Array.from({ length: 500 }, (_, i) => 1_000 + i),
+		]);
+		expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(1_000);
 	});
 
 	test("settle() fails what waits at once while the database is down, instead of waiting out the back-off", async () => {
@@ -172,5 +241,22 @@ describe("GroupCommit", () => {
 		const settled = await results;
 		expect(settled.every((result) => result.status === "rejected")).toBe(true);
 		expect(writes).toBeLessThanOrEqual(2);
+	});
+
+	test("settle() during a write that then fails for want of the database fails its items, without retrying", async () => {
+		let writes = 0;
+		const commit = new GroupCommit<number>(
+			async () => {
+				writes++;
+				await new Promise((resolve) => setTimeout(resolve, 30));
+				throw new Unreachable("ECONNRESET");
+			},
+			options(10, { isItemError: (error) => !(error instanceof Unreachable), retryDelay: 1 }),
+		);
+		const results = Promise.allSettled([1, 2, 3].map((i) => commit.add(i)));
+		await new Promise((resolve) => setImmediate(resolve));
+		await commit.settle();
+		expect((await results).every((result) => result.status === "rejected")).toBe(true);
+		expect(writes).toBe(1);
 	});
 });

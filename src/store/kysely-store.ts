@@ -267,7 +267,11 @@ export class KyselyStore implements RefkitStore {
 	/** Visitors' hits, written a batch per statement: see {@link GroupCommit}. */
 	readonly #hits: GroupCommit<NewHit>;
 
-	constructor(opened: OpenedDatabase, inTransaction = false) {
+	/**
+	 * `onHitsFailing` is told when visitors' hits start failing to be written for want of the database (they
+	 * wait and are written again: see {@link GroupCommit}), once until a write succeeds again.
+	 */
+	constructor(opened: OpenedDatabase, inTransaction = false, onHitsFailing?: (error: unknown) => void) {
 		this.#db = opened.db;
 		this.#visitorDb = opened.visitorDb ?? opened.db;
 		this.#owned = opened.owned;
@@ -281,6 +285,7 @@ export class KyselyStore implements RefkitStore {
 			maxQueued: MAX_QUEUED_HITS,
 			// #insertHits wraps the database's error in a RefkitError: judge the database's own.
 			isItemError: (error) => this.#sql.isDataError(isRefkitError(error) ? error.cause : error),
+			onFailing: onHitsFailing,
 		});
 	}
 
@@ -441,12 +446,12 @@ export class KyselyStore implements RefkitStore {
 		return this.#insertHits([hit]);
 	}
 
-	recordHit(hit: NewHit): Promise<void> {
-		return this.#inTransaction ? this.insertHit(hit) : this.#hits.add(hit);
+	recordHit(hit: NewHit, deferred?: () => void): Promise<void> {
+		return this.#inTransaction ? this.insertHit(hit) : this.#hits.add(hit, deferred);
 	}
 
 	/**
-	 * Inserts hits at once, in one multi-row INSERT: atomic by itself, and on SQLite the cheapest way by far. In
+	 * Inserts hits at once, in one multi-row INSERT, skipping any already stored: atomic by itself, and on SQLite the cheapest way by far. In
 	 * a transaction of several statements SQLite keeps a statement journal for each statement that fires a
 	 * trigger, which cost a hit about 10 µs more (the trigger of migration 0005 that forgets summaries), half as
 	 * much again as the hit's own INSERT.
@@ -456,6 +461,9 @@ export class KyselyStore implements RefkitStore {
 			await this.#visitorDb
 				.insertInto("refkit_hit")
 				.values(hits.map((hit) => hitRow(hit, this.#sql)))
+				// Idempotent: a batch written again after a commit that timed out (or whose answer was lost)
+				// adds nothing twice. A hit's id is a fresh UUIDv7, so no other hit can have it.
+				.onConflict((conflict) => conflict.column("id").doNothing())
 				.execute();
 		});
 	}

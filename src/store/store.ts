@@ -202,9 +202,12 @@ export interface RefkitStore {
 	insertHit(hit: NewHit): Promise<void>;
 	/**
 	 * Records a visitor's hit by group commit: hits recorded at about the same time share one INSERT and one
-	 * commit. Resolves once this hit is committed.
+	 * commit. Resolves once this hit is committed. While the database fails for want of itself (down,
+	 * restarting, hung), the hit waits in a bounded queue and is written once it is back; `deferred` is told
+	 * then, once, so that a visitor need not wait for it. Rejects when the hit is lost: refused by the
+	 * database, `QUEUE_FULL`, or still waiting when the store is closed.
 	 */
-	recordHit(hit: NewHit): Promise<void>;
+	recordHit(hit: NewHit, deferred?: () => void): Promise<void>;
 	/** Gives every hit of `visitorId` that has no user yet to `userId`, in one statement; returns how many. */
 	claimVisitorHits(visitorId: string, userId: string, now: Date): Promise<number>;
 	/** Newest first (by `created_at`, then `id`, both descending). */

@@ -39,6 +39,8 @@ export interface Cluster {
 	stop(): Promise<void>;
 	/** Starts the stopped server again, on the same data directory and port. */
 	start(): Promise<void>;
+	/** Restarts the running server as an operator would (`pg_ctl restart -m fast`): sessions are ended. */
+	restart(): Promise<void>;
 	/** The process ids of the server: the postmaster first, then its children. */
 	pids(): number[];
 	/** Stops the server if it runs and deletes its directory. */
@@ -81,12 +83,15 @@ export async function startCluster(options: { durable?: boolean } = {}): Promise
 	const start = () =>
 		run("pg_ctl", ["-D", data, "-o", settings, "-l", join(dir, "server.log"), "-w", "start"]);
 	const stop = () => run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
+	const restart = () =>
+		run("pg_ctl", ["-D", data, "-o", settings, "-l", join(dir, "server.log"), "-m", "fast", "-w", "restart"]);
 	await run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]);
 	await start();
 	return {
 		url: `postgres://postgres@127.0.0.1:${port}/postgres`,
 		stop,
 		start,
+		restart,
 		pids: () => {
 			const pidFile = join(data, "postmaster.pid");
 			if (!existsSync(pidFile)) return [];
