@@ -217,10 +217,11 @@ export class SummaryStore {
 	 *    the day changed while it was read: nothing is stored, and the summaries made are returned all the
 	 *    same (they count the day as it was when read); the next `stats()` summarises the day again.
 	 *
-	 * Why a stored summary is never stale: every write that step 2 may have missed commits after step 1's
-	 * read began, so its trigger runs after the marker is committed and deletes it (its `covered_until`,
-	 * `until`, is after any time step 2 reads), and step 3 then sees no marker. On SQLite the steps' write
-	 * transactions are serialised with writers, and pages read in WAL mode see every commit before them. On
+	 * Why a stored summary is never stale: step 2 reads, page by page, every write committed before the page
+	 * began. A write it may have missed (or read only in part) touches a time before `until`, and must run
+	 * its trigger after the marker is committed: the trigger then deletes the marker (its `covered_until`,
+	 * `until`, is after the written time), and step 3 stores nothing. On SQLite that holds by itself: writers
+	 * take turns with step 1's transaction, so a write committed after it also began after it. On
 	 * PostgreSQL, a writer's trigger may run before the marker exists yet commit after step 2 read its page;
 	 * so step 1 takes the day's advisory lock exclusively (the triggers take it shared until their
 	 * transaction ends): a writer whose trigger ran first has committed before step 1 goes on, and one whose
