@@ -4,6 +4,7 @@ import fc from "fast-check";
 import pg from "pg";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import type { Refkit, Stats } from "../src/index.js";
+import { summaryTestHooks } from "../src/store/summaries.js";
 import { createTestRefkit, DATABASES, type DatabaseKind, freshDatabaseUrl } from "./setup/databases.js";
 import { anonymousHitRow, insertRows, runSql, visit, visitorCookie } from "./setup/direct.js";
 
@@ -190,6 +191,78 @@ describe.each(DATABASES)("daily summaries on %s", (kind) => {
 			stats = await refkit.stats({ days: 7 });
 			expect(stats.totals).toMatchObject({ hits: 2, uniqueVisitors: 2 });
 			expect(stats.topReferrers).toEqual([{ userId: "alice", hits: 2, conversions: 0 }]);
+			await expectTrueStats(kind, url, refkit);
+		} finally {
+			await refkit.close();
+		}
+	});
+
+	test("a day is read a page at a time, rows of one time across pages counted once each", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const refkit = await createTestRefkit(kind, { database: url });
+		try {
+			const link = await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+			// 12,000 hits at two times only: pages of 5,000 end in the middle of a time's hits.
+			const times = [1, 2].map((daysAgo) => dayTime(daysAgo).toISOString());
+			for (let batch = 0; batch < 12; batch++) {
+				await insertRows(
+					kind,
+					url,
+					"refkit_hit",
+					Array.from({ length: 1000 }, (_, i) =>
+						anonymousHitRow(kind, link.id, `v${(batch * 1000 + i) % 2000}`, times[batch % 2] as string),
+					),
+				);
+			}
+			expect((await expectTrueStats(kind, url, refkit)).totals).toMatchObject({ hits: 12_000 });
+		} finally {
+			await refkit.close();
+		}
+	});
+
+	test("a day changed while it is read is not stored (the marker is gone), and is summarised again next time", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const refkit = await createTestRefkit(kind, { database: url });
+		try {
+			const link = await refkit.createLink({ identifier: "alice_link", userId: "alice" });
+			const at = dayTime(3);
+			const day = at.toISOString().slice(0, 10);
+			await insertRows(kind, url, "refkit_hit", [anonymousHitRow(kind, link.id, "v1", at.toISOString())]);
+			const storedRows = async (where: string) =>
+				Number(
+					(
+						(await runSql(kind, url, `select count(*) as n from refkit_stats_day where ${where}`))[0] as {
+							n: unknown;
+						}
+					).n,
+				);
+			// Once the day's hits are read, before the summaries are stored: a claim of its hit, by other code.
+			let claimed = false;
+			summaryTestHooks.afterRead = async (summarised) => {
+				if (summarised !== day || claimed) return;
+				claimed = true;
+				expect(await storedRows(`day = '${day}' and link_id < 0`), "the marker, while the day is read").toBe(
+					1,
+				);
+				await runSql(kind, url, "update refkit_hit set user_id = 'u1', updated_at = created_at");
+			};
+			try {
+				const raced = await refkit.stats({ days: 7 });
+				expect(claimed).toBe(true);
+				expect(raced.totals).toMatchObject({ hits: 1, claimedUsers: 0 });
+			} finally {
+				summaryTestHooks.afterRead = undefined;
+			}
+			expect(await storedRows(`day = '${day}'`), "nothing stored for the day read before the claim").toBe(0);
+			expect(
+				await storedRows("day <> '' and link_id = 0"),
+				"the other days are stored",
+			).toBeGreaterThanOrEqual(5);
+
+			const stats = await refkit.stats({ days: 7 });
+			expect(stats.totals).toMatchObject({ hits: 1, uniqueVisitors: 1, claimedUsers: 1 });
+			expect(await storedRows(`day = '${day}' and link_id = 0`), "stored the next time").toBe(1);
+			expect(await storedRows("link_id < 0"), "no marker is left").toBe(0);
 			await expectTrueStats(kind, url, refkit);
 		} finally {
 			await refkit.close();

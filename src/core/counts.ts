@@ -1,4 +1,11 @@
-import type { CountedConversion, CountedHit, CountedRows, DaySummary, WeekSummary } from "../store/store.js";
+import type {
+	CountedConversion,
+	CountedHit,
+	CountedRows,
+	DaySummarizer,
+	DaySummary,
+	WeekSummary,
+} from "../store/store.js";
 import { Sketch } from "./sketch.js";
 
 /** Conversions of a goal: not reversed, and reversed. */
@@ -179,38 +186,49 @@ export class Counts {
 
 /**
  * The summaries of one day's hits and conversions up to `until`: one for all links (`linkId` 0), and one for
- * each link with hits or conversions. `previous`: the day's summaries up to an earlier time, which `rows`
- * (the hits and conversions since) extend; empty when `rows` are all of them.
+ * each link with hits or conversions. `previous`: the day's summaries up to an earlier time, which the rows
+ * added (the hits and conversions since) extend; empty when the rows added are all of them. Rows are added a
+ * page at a time: what this holds grows with the day's links, not its hits.
  */
-export function summarizeDay(
-	day: string,
-	until: Date,
-	previous: DaySummary[],
-	{ hits, conversions }: CountedRows,
-): DaySummary[] {
-	const all = new Counts("day");
-	const links = new Map<number, Counts>();
-	const of = (linkId: number) => {
-		let counts = links.get(linkId);
+export class DaySummaries implements DaySummarizer {
+	readonly #all = new Counts("day");
+	readonly #links = new Map<number, Counts>();
+
+	constructor(
+		readonly day: string,
+		readonly until: Date,
+		previous: DaySummary[],
+	) {
+		for (const summary of previous)
+			(summary.linkId === 0 ? this.#all : this.#of(summary.linkId)).addSummary(summary);
+	}
+
+	#of(linkId: number): Counts {
+		let counts = this.#links.get(linkId);
 		if (counts === undefined) {
 			counts = new Counts("day");
-			links.set(linkId, counts);
+			this.#links.set(linkId, counts);
 		}
 		return counts;
-	};
-	for (const summary of previous) (summary.linkId === 0 ? all : of(summary.linkId)).addSummary(summary);
-	for (const hit of hits) {
-		all.addHit(hit);
-		of(hit.linkId).addHit(hit);
 	}
-	for (const conversion of conversions) {
-		all.addConversion(conversion);
-		if (conversion.linkId !== null) of(conversion.linkId).addConversion(conversion);
+
+	add({ hits, conversions }: CountedRows): void {
+		for (const hit of hits) {
+			this.#all.addHit(hit);
+			this.#of(hit.linkId).addHit(hit);
+		}
+		for (const conversion of conversions) {
+			this.#all.addConversion(conversion);
+			if (conversion.linkId !== null) this.#of(conversion.linkId).addConversion(conversion);
+		}
 	}
-	return [
-		all.toSummary(day, until, 0),
-		...[...links].map(([linkId, counts]) => counts.toSummary(day, until, linkId)),
-	];
+
+	summaries(): DaySummary[] {
+		return [
+			this.#all.toSummary(this.day, this.until, 0),
+			...[...this.#links].map(([linkId, counts]) => counts.toSummary(this.day, this.until, linkId)),
+		];
+	}
 }
 
 /** The summary of the week starting on `week` (for all links), from its seven days' all-links summaries. */

@@ -3,7 +3,7 @@ import type { DaySummary, StatsQuery, WeekSummary } from "../store/store.js";
 import type { DailyStats, Stats, TopReferrer } from "../types.js";
 import type { CoreContext } from "./context.js";
 import { assertTime } from "./conversions.js";
-import { Counts, dayOf, summarizeDay, summarizeWeek } from "./counts.js";
+import { Counts, DaySummaries, dayOf, summarizeWeek } from "./counts.js";
 import { assertIdentifier } from "./identifiers.js";
 
 /** What `refkit.stats()` is asked: a period of whole UTC days ending now, for all links or one. */
@@ -128,9 +128,7 @@ async function countPeriod(ctx: CoreContext, query: StatsQuery, dayStarts: Date[
 		let covered = summaries.find((summary) => summary.linkId === 0)?.until.getTime();
 		if (covered === undefined || covered < until || covered > end) {
 			const to = new Date(until);
-			summaries = await store.summarizeDay(day, to, (previous, rows) =>
-				summarizeDay(day, to, previous, rows),
-			);
+			summaries = await store.summarizeDay(day, to, (previous) => new DaySummaries(day, to, previous));
 			covered = until;
 		}
 		for (const summary of summaries) if (summary.linkId === wanted) counts.addSummary(summary);

@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, type RawBuilder, type Selectable, sql } from "kysely";
+import { type Kysely, type RawBuilder, type Selectable, sql } from "kysely";
 import { isRefkitError, RefkitError } from "../errors.js";
 import type { Conversion, DialectName, Hit, HitWithLink, MigrationResult, ReferralLink } from "../types.js";
 import {
@@ -10,20 +10,13 @@ import {
 } from "./dialect.js";
 import { GroupCommit, MAX_QUEUED_HITS } from "./group-commit.js";
 import { migrateToLatest } from "./migrate.js";
-import { SUMMARY_LOCK } from "./migrations/0004-stats-days.js";
 import type { OpenedDatabase } from "./open.js";
-import type {
-	ConversionTable,
-	Database,
-	HitTable,
-	LinkTable,
-	StatsDayTable,
-	StatsWeekTable,
-} from "./schema.js";
+import type { ConversionTable, Database, HitTable, LinkTable } from "./schema.js";
 import type {
 	CandidateHit,
 	ConversionQuery,
 	CountedRows,
+	DaySummarizer,
 	DaySummary,
 	DueDelivery,
 	ErasedHits,
@@ -38,107 +31,7 @@ import type {
 	StatsQuery,
 	WeekSummary,
 } from "./store.js";
-
-const DAY = 24 * 60 * 60 * 1000;
-/** Summary rows per INSERT: 6 columns each, far below both databases' limits on bound parameters. */
-const SUMMARIES_PER_INSERT = 1000;
-
-/** A `Uint8Array` as the `Buffer` both drivers bind as a blob, without copying. */
-function asBuffer(bytes: Uint8Array): Buffer {
-	return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** Hits per link as (link id, hits) pairs of little-endian uint32s: far quicker to read than JSON. */
-function encodeLinkHits(linkHits: Uint32Array): Buffer {
-	const bytes = Buffer.alloc(linkHits.length * 4);
-	for (let i = 0; i < linkHits.length; i++) bytes.writeUInt32LE(linkHits[i] as number, i * 4);
-	return bytes;
-}
-
-function decodeLinkHits(bytes: Uint8Array): Uint32Array {
-	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-	const linkHits = new Uint32Array(bytes.byteLength >>> 2);
-	for (let i = 0; i < linkHits.length; i++) linkHits[i] = view.getUint32(i * 4, true);
-	return linkHits;
-}
-
-/** When a day (`YYYY-MM-DD`) starts, in UTC, as milliseconds since the epoch. */
-function dayStart(day: string): number {
-	return Date.parse(`${day}T00:00:00.000Z`);
-}
-
-/** `created_at` in the period, up to `query.to` included or not, and `link_id` the link's if one is asked. */
-function inPeriod(query: StatsQuery, toIncluded: boolean): RawBuilder<boolean> {
-	const link = query.linkId === undefined ? sql`` : sql` and link_id = ${query.linkId}`;
-	return sql<boolean>`created_at >= ${toDbTime(query.from)} and created_at ${sql.raw(toIncluded ? "<=" : "<")} ${toDbTime(query.to)}${link}`;
-}
-
-function toDaySummary(row: Selectable<StatsDayTable>): DaySummary {
-	const json = <T>(text: string | null) => (text === null ? null : (JSON.parse(text) as T));
-	return {
-		day: row.day,
-		until: fromDbTime(row.covered_until),
-		linkId: row.link_id,
-		hits: count(row.hits),
-		goals: json<DaySummary["goals"]>(row.goals) ?? {},
-		linkHits: row.link_hits === null ? null : decodeLinkHits(row.link_hits),
-		referrers: json(row.referrers),
-		visitors: row.visitors,
-		users: row.users,
-		converted: row.converted,
-	};
-}
-
-function toStatsDayRow(summary: DaySummary): Insertable<StatsDayTable> {
-	const json = (value: object | null) => (value === null ? null : JSON.stringify(value));
-	return {
-		day: summary.day,
-		covered_until: toDbTime(summary.until),
-		link_id: summary.linkId,
-		hits: summary.hits,
-		goals: JSON.stringify(summary.goals),
-		link_hits: summary.linkHits === null ? null : encodeLinkHits(summary.linkHits),
-		referrers: json(summary.referrers),
-		visitors: asBuffer(summary.visitors),
-		users: asBuffer(summary.users),
-		converted: asBuffer(summary.converted),
-	};
-}
-
-function toWeekSummary(row: Selectable<StatsWeekTable>): WeekSummary {
-	return {
-		week: row.week,
-		hits: count(row.hits),
-		goals: JSON.parse(row.goals) as WeekSummary["goals"],
-		daily: JSON.parse(row.daily) as WeekSummary["daily"],
-		linkHits: decodeLinkHits(row.link_hits),
-		referrers: JSON.parse(row.referrers) as WeekSummary["referrers"],
-		visitors: row.visitors,
-		users: row.users,
-		converted: row.converted,
-	};
-}
-
-function toStatsWeekRow(summary: WeekSummary): Insertable<StatsWeekTable> {
-	return {
-		week: summary.week,
-		hits: summary.hits,
-		goals: JSON.stringify(summary.goals),
-		daily: JSON.stringify(summary.daily),
-		link_hits: encodeLinkHits(summary.linkHits),
-		referrers: JSON.stringify(summary.referrers),
-		visitors: asBuffer(summary.visitors),
-		users: asBuffer(summary.users),
-		converted: asBuffer(summary.converted),
-	};
-}
-
-/** A count as the driver returns it: a number (SQLite) or a bigint/numeric string (PostgreSQL). */
-type Count = number | string | bigint | null;
-
-function count(value: Count | undefined): number {
-	return value === null || value === undefined ? 0 : Number(value);
-}
+import { type Count, count, SummaryStore } from "./summaries.js";
 
 /**
  * Rows older than `after` in a listing ordered by (`created_at`, `id`) descending: the row value
@@ -266,6 +159,8 @@ export class KyselyStore implements RefkitStore {
 	readonly #inTransaction: boolean;
 	/** Visitors' hits, written a batch per statement: see {@link GroupCommit}. */
 	readonly #hits: GroupCommit<NewHit>;
+	/** The summaries of `stats()`: see {@link SummaryStore}. */
+	readonly #summaries: SummaryStore;
 
 	/**
 	 * `onHitsFailing` is told when visitors' hits start failing to be written for want of the database (they
@@ -279,6 +174,12 @@ export class KyselyStore implements RefkitStore {
 		this.dialect = opened.dialect;
 		this.#sql = dialectHelpers(opened.dialect);
 		this.#inTransaction = inTransaction;
+		this.#summaries = new SummaryStore({
+			db: this.#db,
+			dialect: this.dialect,
+			helpers: this.#sql,
+			transaction: (work) => this.transaction((_store, tx) => work(tx as Kysely<Database>)),
+		});
 		// 500 rows of 13 columns stay far below both databases' limits on bound parameters.
 		this.#hits = new GroupCommit((hits) => this.#insertHits(hits), {
 			maxBatch: 500,
@@ -769,131 +670,27 @@ export class KyselyStore implements RefkitStore {
 	}
 
 	summaries(days: string[], linkId: number | undefined): Promise<DaySummary[]> {
-		return this.#run("read daily summaries", async () => {
-			if (days.length === 0) return [];
-			const rows = await this.#db
-				.selectFrom("refkit_stats_day")
-				.selectAll()
-				.where("link_id", "in", linkId === undefined ? [0] : [0, linkId])
-				.where("day", "in", days)
-				.execute();
-			return rows.map(toDaySummary);
-		});
+		return this.#run("read daily summaries", () => this.#summaries.summaries(days, linkId));
 	}
 
 	weekSummaries(firstWeek: string, lastWeek: string): Promise<WeekSummary[]> {
-		return this.#run("read weekly summaries", async () => {
-			const rows = await this.#db
-				.selectFrom("refkit_stats_week")
-				.selectAll()
-				.where("week", ">=", firstWeek)
-				.where("week", "<=", lastWeek)
-				.execute();
-			return rows.map(toWeekSummary);
-		});
+		return this.#run("read weekly summaries", () => this.#summaries.weekSummaries(firstWeek, lastWeek));
 	}
 
 	summarizeWeek(days: string[], summarize: (days: DaySummary[]) => WeekSummary): Promise<WeekSummary | null> {
-		return this.#run("summarise a week", () =>
-			this.transaction(async (_store, tx) => {
-				const db = tx as Kysely<Database>;
-				await this.#lockDays(db, days);
-				const rows = await db
-					.selectFrom("refkit_stats_day")
-					.selectAll()
-					.where("link_id", "=", 0)
-					.where("day", "in", days)
-					.execute();
-				const summaries = rows.map(toDaySummary);
-				const whole = (summary: DaySummary) => summary.until.getTime() === dayStart(summary.day) + DAY;
-				if (summaries.length !== days.length || !summaries.every(whole)) return null;
-				const summary = summarize(summaries);
-				await db.deleteFrom("refkit_stats_week").where("week", "=", summary.week).execute();
-				await db.insertInto("refkit_stats_week").values(toStatsWeekRow(summary)).execute();
-				return summary;
-			}),
-		);
+		return this.#run("summarise a week", () => this.#summaries.summarizeWeek(days, summarize));
 	}
 
 	summarizeDay(
 		day: string,
 		until: Date,
-		summarize: (previous: DaySummary[], rows: CountedRows) => DaySummary[],
+		start: (previous: DaySummary[]) => DaySummarizer,
 	): Promise<DaySummary[]> {
-		return this.#run("summarise a day", () =>
-			this.transaction(async (_store, tx) => {
-				const db = tx as Kysely<Database>;
-				await this.#lockDays(db, [day]);
-				const stored = (
-					await db.selectFrom("refkit_stats_day").selectAll().where("day", "=", day).execute()
-				).map(toDaySummary);
-				// Extended from what is stored when that ends no later than `until`, else made anew.
-				const covered = stored.find((summary) => summary.linkId === 0)?.until;
-				const extend = covered !== undefined && covered.getTime() <= until.getTime();
-				const from = extend ? covered : new Date(dayStart(day));
-				const summaries = summarize(
-					extend ? stored : [],
-					await this.#countedRows(db, { from, to: until }, false),
-				);
-				await db.deleteFrom("refkit_stats_day").where("day", "=", day).execute();
-				for (let i = 0; i < summaries.length; i += SUMMARIES_PER_INSERT) {
-					await db
-						.insertInto("refkit_stats_day")
-						.values(summaries.slice(i, i + SUMMARIES_PER_INSERT).map(toStatsDayRow))
-						.execute();
-				}
-				return summaries;
-			}),
-		);
-	}
-
-	/**
-	 * Keeps the days' hits and conversions from being written until the transaction ends. SQLite's
-	 * transaction is BEGIN IMMEDIATE: nothing is written meanwhile anyway. On PostgreSQL, the writers wait in
-	 * the triggers of migration 0005, which take the same advisory locks shared, day by day in order, as this
-	 * takes them (`days` are consecutive and in order).
-	 */
-	async #lockDays(db: Kysely<Database>, days: string[]): Promise<void> {
-		if (this.dialect !== "postgres") return;
-		const first = Math.floor(dayStart(days[0] as string) / DAY);
-		await sql`select pg_advisory_xact_lock(${SUMMARY_LOCK}, d) from generate_series(${first}::int, ${first + days.length - 1}::int) as d`.execute(
-			db,
-		);
+		return this.#run("summarise a day", () => this.#summaries.summarizeDay(day, until, start));
 	}
 
 	countedRows(query: StatsQuery): Promise<CountedRows> {
-		return this.#run("read hits and conversions to count", () => this.#countedRows(this.#db, query, true));
-	}
-
-	/** The period's hits and conversions, up to `query.to` included or not, with the UTC day of each. */
-	async #countedRows(db: Kysely<Database>, query: StatsQuery, toIncluded: boolean): Promise<CountedRows> {
-		const day = this.#sql.utcDay("created_at").as("day");
-		const hits = await db
-			.selectFrom("refkit_hit")
-			.select([day, "link_id", "user_id", "visitor_id"])
-			.where(inPeriod(query, toIncluded))
-			.execute();
-		const conversions = await db
-			.selectFrom("refkit_conversion")
-			.select([day, "link_id", "goal", "referred_user_id", "referrer_user_id", "reversed_at"])
-			.where(inPeriod(query, toIncluded))
-			.execute();
-		return {
-			hits: hits.map((row) => ({
-				day: row.day,
-				linkId: row.link_id,
-				userId: row.user_id,
-				visitorId: row.visitor_id,
-			})),
-			conversions: conversions.map((row) => ({
-				day: row.day,
-				linkId: row.link_id,
-				goal: row.goal,
-				referredUserId: row.referred_user_id,
-				referrerUserId: row.referrer_user_id,
-				reversed: row.reversed_at !== null,
-			})),
-		};
+		return this.#run("read hits and conversions to count", () => this.#summaries.countedRows(query));
 	}
 
 	countLinks(): Promise<number> {

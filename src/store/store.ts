@@ -154,6 +154,13 @@ export interface CountedRows {
 	conversions: CountedConversion[];
 }
 
+/** Folds a day's hits and conversions, page by page, into the day's summaries: see `summarizeDay`. */
+export interface DaySummarizer {
+	add(rows: CountedRows): void;
+	/** The summaries of what was added (and of the previous summaries it started from). */
+	summaries(): DaySummary[];
+}
+
 /** What `stats()` reads of a conversion. */
 export interface CountedConversion {
 	/** The UTC day it was made: `YYYY-MM-DD`. */
@@ -261,20 +268,22 @@ export interface RefkitStore {
 	weekSummaries(firstWeek: string, lastWeek: string): Promise<WeekSummary[]>;
 	/**
 	 * Stores the summary `summarize` makes of a week from the all-links summaries of its `days` (its seven
-	 * `YYYY-MM-DD`, in order), if they are all stored and whole (else `null`). Atomic like
-	 * {@link summarizeDay}: a change to one of the days that commits later forgets the week.
+	 * `YYYY-MM-DD`, in order), if they are all stored and whole (else `null`). Atomic (under
+	 * the days' locks): a change to one of the days that commits later forgets the week.
 	 */
 	summarizeWeek(days: string[], summarize: (days: DaySummary[]) => WeekSummary): Promise<WeekSummary | null>;
 	/**
-	 * Replaces the stored summaries of `day` (`YYYY-MM-DD`, UTC) with summaries up to `until` (excluded), made
-	 * by `summarize` from the day's stored summaries when they end at or before `until` (`previous`, else
-	 * empty) and the hits and conversions they do not cover, up to `until`. Atomic: none of the day's hits or
-	 * conversions is written between the reads and the write. Returns the summaries stored.
+	 * Summarises `day` (`YYYY-MM-DD`, UTC) up to `until` (excluded): `start` gets the day's stored summaries
+	 * when they end at or before `until` (else nothing), and is given the hits and conversions they do not
+	 * cover, up to `until`, a bounded page at a time. Holds no lock while it reads them. The summaries made
+	 * replace the stored ones unless a hit or conversion of the day before `until` was written, changed or
+	 * deleted meanwhile (then nothing is stored: the next call summarises the day again). Returns the
+	 * summaries made, stored or not.
 	 */
 	summarizeDay(
 		day: string,
 		until: Date,
-		summarize: (previous: DaySummary[], rows: CountedRows) => DaySummary[],
+		start: (previous: DaySummary[]) => DaySummarizer,
 	): Promise<DaySummary[]>;
 	/** The hits and conversions (reversed ones included) of the period, read to be counted. */
 	countedRows(query: StatsQuery): Promise<CountedRows>;
