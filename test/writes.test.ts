@@ -1,3 +1,4 @@
+import type { KyselyPlugin } from "kysely";
 import { describe, expect, test } from "vitest";
 import { createRefkit } from "../src/index.js";
 import { KyselyStore } from "../src/store/kysely-store.js";
@@ -35,29 +36,55 @@ describe.each(DATABASES)("%s", (kind) => {
 		try {
 			await store.migrate();
 			const link = await store.insertLink({ identifier: "kept", userId: null, target: null }, new Date());
-			const hit = (id: string, linkId: number) => ({
-				id,
-				linkId,
-				source: "link" as const,
-				authenticated: false,
-				userId: null,
-				visitorId: null,
-				ip: null,
-				userAgent: null,
-				referer: null,
-				next: null,
-				createdAt: new Date(),
-			});
 			const results = await Promise.allSettled([
-				store.recordHit(hit("01a24e00-0000-7000-8000-000000000001", link.id)),
-				store.recordHit(hit("01a24e00-0000-7000-8000-000000000002", link.id + 999)),
-				store.recordHit(hit("01a24e00-0000-7000-8000-000000000003", link.id)),
+				store.recordHit(hitRow("01a24e00-0000-7000-8000-000000000001", link.id)),
+				store.recordHit(hitRow("01a24e00-0000-7000-8000-000000000002", link.id + 999)),
+				store.recordHit(hitRow("01a24e00-0000-7000-8000-000000000003", link.id)),
 			]);
 			expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
 			expect((await store.listHits({ limit: 10, offset: 0 })).map((row) => row.id).sort()).toEqual([
 				"01a24e00-0000-7000-8000-000000000001",
 				"01a24e00-0000-7000-8000-000000000003",
 			]);
+		} finally {
+			await store.close();
+		}
+	});
+
+	test("a batch failing with an error that is not the database's absence: the others are stored, none waits", async () => {
+		const url = await freshDatabaseUrl(kind);
+		const opened = openDatabase(url, () => {});
+		// A hit whose insert fails in a way no list of errors foresaw (here, a plugin's bug).
+		const poison = "01a24e00-0000-7000-8000-0000000000ff";
+		const failing: KyselyPlugin = {
+			transformQuery: (args) => {
+				if (
+					JSON.stringify(args.node, (_key, value) =>
+						typeof value === "bigint" ? String(value) : value,
+					).includes(poison)
+				) {
+					throw new Error("an unforeseen failure");
+				}
+				return args.node;
+			},
+			transformResult: async (args) => args.result,
+		};
+		const store = new KyselyStore({
+			...opened,
+			db: opened.db.withPlugin(failing),
+			visitorDb: opened.visitorDb?.withPlugin(failing),
+		});
+		try {
+			await store.migrate();
+			const link = await store.insertLink({ identifier: "kept", userId: null, target: null }, new Date());
+			const ids = ["01a24e00-0000-7000-8000-000000000001", poison, "01a24e00-0000-7000-8000-000000000003"];
+			const results = await Promise.allSettled(ids.map((id) => store.recordHit(hitRow(id, link.id))));
+			expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+			// Not waited out as if the database were down: the next hit is written at once.
+			await store.recordHit(hitRow("01a24e00-0000-7000-8000-000000000004", link.id));
+			expect((await store.listHits({ limit: 10, offset: 0 })).map((row) => row.id).sort()).toEqual(
+				ids.filter((id) => id !== poison).concat("01a24e00-0000-7000-8000-000000000004"),
+			);
 		} finally {
 			await store.close();
 		}
@@ -102,3 +129,20 @@ describe.each(DATABASES)("%s", (kind) => {
 		await server.close();
 	});
 });
+
+/** A hit row for the store, on `linkId`. */
+function hitRow(id: string, linkId: number) {
+	return {
+		id,
+		linkId,
+		source: "link" as const,
+		authenticated: false,
+		userId: null,
+		visitorId: null,
+		ip: null,
+		userAgent: null,
+		referer: null,
+		next: null,
+		createdAt: new Date(),
+	};
+}

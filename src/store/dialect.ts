@@ -11,10 +11,11 @@ export interface DialectHelpers {
 	/** Whether `error` says one of refkit's tables does not exist. */
 	isMissingTable(error: unknown): boolean;
 	/**
-	 * Whether the database refused a row for what it holds (a constraint, a value out of range), rather than
-	 * failing to run the statement at all (unreachable, busy, timed out).
+	 * Whether `error` says the database could not run a statement for now (unreachable, restarting, busy,
+	 * timed out, out of connections), so that the same statement is worth running again later. Any other
+	 * error (a refused value, a missing table, a bug) is not: retrying it would wait forever.
 	 */
-	isDataError(error: unknown): boolean;
+	isUnavailable(error: unknown): boolean;
 	/** A text column to sort by byte value, so that both databases order ids alike (collations may not). */
 	binaryOrder(column: string): RawBuilder<string>;
 	/**
@@ -33,6 +34,16 @@ function field(error: unknown, key: string): unknown {
 	return typeof error === "object" && error !== null ? (error as Record<string, unknown>)[key] : undefined;
 }
 
+/** Node's codes for a connection that could not be made or broke (ECONNREFUSED, ECONNRESET, ETIMEDOUT...). */
+const NETWORK_CODE = /^E(CONN|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|NETDOWN|NOTFOUND|AI_AGAIN)/;
+
+/**
+ * node-postgres's own errors, which carry no code: a connection that ended or timed out, a pool that could
+ * not give one in time, a query that got no answer in time.
+ */
+const PG_CONNECTION_MESSAGE =
+	/Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error|Connection ended/i;
+
 const sqlite: DialectHelpers = {
 	name: "sqlite",
 	bool: (value) => (value ? 1 : 0),
@@ -40,7 +51,9 @@ const sqlite: DialectHelpers = {
 		field(error, "code") === "SQLITE_CONSTRAINT_UNIQUE" ||
 		field(error, "code") === "SQLITE_CONSTRAINT_PRIMARYKEY",
 	isMissingTable: (error) => /no such table: refkit_/.test(String(field(error, "message"))),
-	isDataError: (error) => /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(String(field(error, "code"))),
+	// Busy or locked past busy_timeout, or the file could not be read, written or opened.
+	isUnavailable: (error) =>
+		/^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL)/.test(String(field(error, "code"))),
 	binaryOrder: (column) => sql<string>`${sql.ref(column)}`,
 	// Times are ISO-8601 text in UTC.
 	utcDay: (column) => sql<string>`substr(${sql.ref(column)}, 1, 10)`,
@@ -54,8 +67,16 @@ const postgres: DialectHelpers = {
 	isUniqueViolation: (error) => field(error, "code") === "23505",
 	isMissingTable: (error) =>
 		field(error, "code") === "42P01" && /refkit_/.test(String(field(error, "message"))),
-	// SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation).
-	isDataError: (error) => /^2[23]/.test(String(field(error, "code"))),
+	isUnavailable: (error) => {
+		const code = field(error, "code");
+		if (typeof code !== "string") {
+			return error instanceof Error && PG_CONNECTION_MESSAGE.test(error.message);
+		}
+		// SQLSTATE 08 (connection), 53 (out of connections, memory or disk), 57P01-57P03 (shutting down,
+		// starting up), 57014 (a statement timeout), 40001 and 40P01 (a serialization failure, a deadlock),
+		// 55P03 (a lock not available), 58 (an I/O error); or a network error of Node's.
+		return /^(08|53|57P0[123]|57014|40001|40P01|55P03|58)/.test(code) || NETWORK_CODE.test(code);
+	},
 	binaryOrder: (column) => sql<string>`${sql.ref(column)} collate "C"`,
 	utcDay: (column) => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`,
 	isAnyOf: (column, ids) => sql<boolean>`${sql.ref(column)} = any(${ids}::int[])`,

@@ -19,9 +19,10 @@ export interface GroupCommitOptions {
 	 */
 	maxQueued: number;
 	/**
-	 * Whether a failed batch's error belongs to one of its items (a constraint or a value the database refused),
-	 * so that the batch is worth writing again item by item. Any other error (a connection refused, reset or
-	 * timed out, a server restarting) is the database's: the batch waits and is written again.
+	 * Whether a failed batch's error may belong to one of its items (a value the database refused, or anything
+	 * unexpected), so that the batch is written again item by item and only the bad item fails. Answer false
+	 * only for an error saying the database is away (a connection refused, reset or timed out, a server
+	 * restarting): the batch then waits and is written again, for as long as it takes.
 	 */
 	isItemError: (error: unknown) => boolean;
 	/** The pause after a batch that failed for want of the database, doubling from this many milliseconds... */

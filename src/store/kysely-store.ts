@@ -184,8 +184,9 @@ export class KyselyStore implements RefkitStore {
 		this.#hits = new GroupCommit((hits) => this.#insertHits(hits), {
 			maxBatch: 500,
 			maxQueued: MAX_QUEUED_HITS,
-			// #insertHits wraps the database's error in a RefkitError: judge the database's own.
-			isItemError: (error) => this.#sql.isDataError(isRefkitError(error) ? error.cause : error),
+			// #insertHits wraps the database's error in a RefkitError: judge the database's own. Only an error
+			// saying the database is away is waited out; any other is one hit's, found by writing one by one.
+			isItemError: (error) => !this.#sql.isUnavailable(isRefkitError(error) ? error.cause : error),
 			onFailing: onHitsFailing,
 		});
 	}
