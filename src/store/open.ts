@@ -12,7 +12,7 @@ import {
 import { redactCredentials } from "../core/redact.js";
 import { RefkitError } from "../errors.js";
 import type { DialectName } from "../types.js";
-import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from "./checkpointer.js";
+import { FALLBACK_AUTOCHECKPOINT_PAGES, LOG_SIZE_LIMIT_BYTES, startCheckpointer } from "./checkpointer.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -177,6 +177,8 @@ async function connectSqlite(path: string): Promise<SqliteDatabase> {
 		if (path !== ":memory:") {
 			stopCheckpointer = startCheckpointer(path);
 			database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+			// When the log starts over, its file shrinks back to this size (SQLite keeps it at its largest).
+			database.pragma(`journal_size_limit = ${LOG_SIZE_LIMIT_BYTES}`);
 		}
 	} catch (error) {
 		throw new RefkitError(
