@@ -7,7 +7,6 @@ import { sql } from "kysely";
 import { describe, expect, test } from "vitest";
 import {
 	type Conversion,
-	createRefkit,
 	type Refkit,
 	type RefkitOptions,
 	verifyWebhookSignature,
