@@ -4,13 +4,15 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, expect, test } from "vitest";
+import { section } from "./setup/markdown.js";
 
 /**
  * Every TypeScript block of the README and of `docs/` compiles under `strict`, against the built package, as
  * a reader would paste it into a project. A block uses what it imports, plus the stand-ins its context
  * declares for the reader's own application (their `app`, their session lookup), chosen by an HTML comment
  * before the block, `<!-- snippet: express -->`; without one, `refkit` is an instance and nothing else is
- * given. The Next.js section is checked by `test/frameworks/next.test.ts` instead, which builds it.
+ * given. The Next.js sections (the README's and docs/nextjs.md) are checked by `test/frameworks/next.test.ts`
+ * instead, against the example it builds.
  */
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -65,12 +67,11 @@ interface Snippet {
 
 function snippets(path: string): Snippet[] {
 	const text = readFileSync(join(ROOT, path), "utf8");
-	const nextStart = text.indexOf("### Next.js (App Router)");
-	const nextEnd = nextStart < 0 ? -1 : text.indexOf("\n### ", nextStart + 1);
+	const [nextStart, nextEnd] = section(text, "Next.js (App Router)") ?? [-1, -1];
 	const found: Snippet[] = [];
 	for (const match of text.matchAll(/(?:<!-- snippet: ([a-z]+) -->\n\n)?```ts\n([\s\S]*?)```/g)) {
 		const at = match.index ?? 0;
-		if (nextStart >= 0 && at > nextStart && at < nextEnd) continue;
+		if (at > nextStart && at < nextEnd) continue;
 		const line = text.slice(0, at + (match[0].indexOf("```ts") ?? 0)).split("\n").length;
 		found.push({ file: path, line, context: match[1] ?? "refkit", code: match[2] ?? "" });
 	}

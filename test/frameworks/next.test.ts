@@ -10,11 +10,12 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createRefkit, type Refkit } from "../../src/index.js";
 import { TEST_SECRET } from "../setup/databases.js";
 import { BROWSER_AGENT, deletesCookie, responseCookie } from "../setup/http.js";
+import { section } from "../setup/markdown.js";
 
 /**
- * `examples/next`, the README's Next.js section, installed from `npm pack` as an application would install
+ * `examples/next`, the Next.js guide (docs/nextjs.md), installed from `npm pack` as an application would install
  * refkit, built with `next build` and served with `next start`, on the Next.js versions below. Next 16 runs
- * the example as it is (`proxy.ts`, Turbopack); Next 15 runs it with `middleware.ts`, which the README shows
+ * the example as it is (`proxy.ts`, Turbopack); Next 15 runs it with `middleware.ts`, which the guide shows
  * beside it (webpack). The example's own dependencies never enter the library's.
  */
 const VERSIONS = [
@@ -37,7 +38,7 @@ function pack(): Promise<string> {
 	return packed;
 }
 
-/** The README's `middleware.ts` for Next 15, from the example's `proxy.ts`. */
+/** The guide's `middleware.ts` for Next 15, from the example's `proxy.ts`. */
 function middlewareFor15(proxy: string): string {
 	const middleware = proxy
 		.replace("export async function proxy(", "export async function middleware(")
@@ -247,17 +248,24 @@ describe.each(VERSIONS)("examples/next on Next.js $next ($entry)", (version) => 
 	});
 });
 
-test("the README's Next.js section is exactly what examples/next runs", () => {
-	const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-	const start = readme.indexOf("### Next.js (App Router)");
-	const section = readme.slice(start, readme.indexOf("\n### ", start + 1));
-	const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
+/** The TypeScript blocks of a Markdown file's Next.js section. */
+function nextBlocks(path: string): string[] {
+	const text = readFileSync(join(ROOT, path), "utf8");
+	const [start, end] = section(text, "Next.js (App Router)") ?? [0, 0];
+	return [...text.slice(start, end).matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
+}
+
+test("the Next.js guide is exactly what examples/next runs, and the README's quick start is part of it", () => {
 	const file = (path: string) => readFileSync(join(EXAMPLE, path), "utf8");
-	expect(blocks).toEqual([
+	const files = [
 		file("lib/refkit.ts"),
 		file("instrumentation.ts"),
 		file("proxy.ts"),
 		middlewareFor15(file("proxy.ts")),
 		file("app/admin/refkit/[[...path]]/route.ts"),
-	]);
+	];
+	expect(nextBlocks("docs/nextjs.md")).toEqual(files);
+	const readme = nextBlocks("README.md");
+	expect(readme.length).toBeGreaterThan(0);
+	for (const block of readme) expect(files).toContain(block);
 });
