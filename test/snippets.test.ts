@@ -116,7 +116,7 @@ test("every TypeScript block of the README and docs/ compiles under strict", asy
 		() => "",
 		(error: { stdout?: string }) => error.stdout ?? String(error),
 	);
-	// Each error as the README's own file and line, so that the message says which block to fix.
+	// Each error as its Markdown file and line, so that the message says which block to fix.
 	const errors = result
 		.split("\n")
 		.filter((line) => line.includes("error TS"))

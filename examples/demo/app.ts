@@ -63,7 +63,7 @@ function skippedNote(refkit: Refkit): string {
 		.filter(([, count]) => count > 0)
 		.map(([reason, count]) => `${count} ${SKIP_LABELS[reason] ?? reason}`);
 	if (parts.length === 0) return "";
-	return `<p class="muted" id="skipped">Since the demo started it recorded ${hitsRecorded} visit${hitsRecorded === 1 ? "" : "s"} and redirected without recording ${parts.join(", ")}. A headless browser, <code>curl</code> or a link preview is not a person: see "Testing end to end" in the README.</p>`;
+	return `<p class="muted" id="skipped">Since the demo started it recorded ${hitsRecorded} visit${hitsRecorded === 1 ? "" : "s"} and redirected without recording ${parts.join(", ")}. A headless browser, <code>curl</code> or a link preview is not a person: see "Testing end to end" in refkit's docs/links-and-hits.md.</p>`;
 }
 
 const SKIP_LABELS: Record<string, string> = {
