@@ -1,6 +1,5 @@
 import { claimHits } from "./core/claim.js";
-import { type ApplyCodeOptions, type ApplyCodeResult, applyCode } from "./core/codes.js";
-import { type CoreContext, PASS, type RefkitCounters, report } from "./core/context.js";
+import type { CoreContext, RefkitCounters } from "./core/context.js";
 import {
 	type ConfirmInput,
 	type ConfirmResult,
@@ -14,18 +13,21 @@ import { Emitter, EVENT_NAMES, type RefkitEventName, type RefkitListener } from 
 import { handleRequest } from "./core/handle.js";
 import { assertIdentifier, generateIdentifier } from "./core/identifiers.js";
 import { LinkCache } from "./core/link-cache.js";
-import {
-	type DeliverOptions,
-	type DeliverResult,
-	type DeliveryHandler,
-	deliverConversions,
-} from "./core/outbox.js";
+import { PASS } from "./core/outcomes.js";
 import { eraseUser, exportUser, type PruneInput, type PruneResult, prune } from "./core/privacy.js";
+import { type ApplyCodeOptions, type ApplyCodeResult, applyCode } from "./core/referral-codes.js";
+import { report } from "./core/report.js";
 import { safeRedirectPath } from "./core/safe-redirect.js";
 import { type StatsInput, stats } from "./core/stats.js";
 import { isRefkitError, RefkitError } from "./errors.js";
 import type { Outcome, RefkitRequest } from "./http/request.js";
 import { type RefkitOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import {
+	type DeliverOptions,
+	type DeliverResult,
+	type DeliveryHandler,
+	deliverConversions,
+} from "./outbox/deliver.js";
 import { KyselyStore } from "./store/kysely-store.js";
 import { openDatabase } from "./store/open.js";
 import type { RowPosition } from "./store/store.js";

@@ -1,8 +1,10 @@
 import { readCookie, serializeCookie, serializeCookieDeletion } from "../http/cookies.js";
 import type { Outcome, RefkitRequest } from "../http/request.js";
-import { type CoreContext, consented, currentUser, PASS, report } from "./context.js";
-import { awaitUntil, visitorDeadline } from "./deadline.js";
+import type { CoreContext } from "./context.js";
+import { PASS } from "./outcomes.js";
+import { consented, currentUser, report } from "./report.js";
 import { signBrowserId, verifyBrowserCookie, verifyVisitorCookie } from "./visitor-cookie.js";
+import { awaitUntil, visitorDeadline } from "./visitor-wait.js";
 
 /**
  * Gives every unclaimed hit of the visitor behind `cookieValue` to `userId`, in one UPDATE. A cookie whose

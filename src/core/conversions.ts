@@ -3,8 +3,9 @@ import type { Kysely } from "kysely";
 import { RefkitError } from "../errors.js";
 import type { CandidateHit, RefkitStore } from "../store/store.js";
 import type { Conversion } from "../types.js";
-import { type CoreContext, report } from "./context.js";
+import type { CoreContext } from "./context.js";
 import { erasedUserId } from "./privacy.js";
+import { report } from "./report.js";
 
 /** What `refkit.confirm()` is told: who reached which goal, and optionally its value and time. */
 export interface ConfirmInput {

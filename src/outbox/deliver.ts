@@ -1,6 +1,12 @@
+import type { CoreContext } from "../core/context.js";
+import { report } from "../core/report.js";
 import { RefkitError } from "../errors.js";
 import type { Delivery } from "../types.js";
-import { type CoreContext, report } from "./context.js";
+
+/**
+ * The outbox's delivery pass: hands due conversions and reversals to a handler (such as `webhookSender()`,
+ * beside it in `webhook.ts`) and marks each delivered, or schedules its retry with backoff.
+ */
 
 /** Options of `refkit.deliverConversions()`. */
 export interface DeliverOptions {
