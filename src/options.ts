@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { invalidOption } from "./core/arguments.js";
 import type { IpStorage, TrustProxy } from "./core/ip.js";
 import { safeRedirectPath } from "./core/safe-redirect.js";
 import { explainSkips, type SkippedHit } from "./core/skips.js";
-import { RefkitError } from "./errors.js";
 import { COOKIE_NAME, type CookieAttributes } from "./http/cookies.js";
 import type { DatabaseOption } from "./store/open.js";
 
@@ -178,10 +178,6 @@ const KNOWN = new Set([
 ]);
 const KNOWN_COOKIE = new Set(["name", "httpOnly", "maxAge", "sameSite", "secure", "path", "domain"]);
 
-function invalid(message: string): never {
-	throw new RefkitError("INVALID_OPTION", `refkit: ${message}`);
-}
-
 /** The most secrets a rotation list may hold: the newest and a few older ones still being phased out. */
 const MAX_SECRETS = 10;
 
@@ -189,25 +185,25 @@ const MAX_SECRETS = 10;
 function resolveSecrets(secret: unknown): readonly string[] {
 	if (!Array.isArray(secret)) return [resolveSecret(secret)];
 	if (secret.length === 0 || secret.length > MAX_SECRETS) {
-		invalid(
+		invalidOption(
 			`options.secret as a list must hold 1 to ${MAX_SECRETS} secrets, the newest first (got ${secret.length}).`,
 		);
 	}
 	secret.forEach((item, i) => {
 		if (typeof item !== "string" || item.length < MIN_SECRET_LENGTH) {
-			invalid(
+			invalidOption(
 				`options.secret[${i}] must be a string of at least ${MIN_SECRET_LENGTH} characters. Generate one with \`openssl rand -hex 32\`.`,
 			);
 		}
 	});
-	if (new Set(secret).size !== secret.length) invalid("options.secret lists the same secret twice.");
+	if (new Set(secret).size !== secret.length) invalidOption("options.secret lists the same secret twice.");
 	return Object.freeze([...secret]);
 }
 
 function resolveSecret(secret: unknown): string {
 	const development = process.env.NODE_ENV === "development" || process.env.NODE_ENV === "test";
 	if (secret !== undefined && typeof secret !== "string") {
-		invalid("options.secret must be a string, or a list of strings (newest first) while rotating.");
+		invalidOption("options.secret must be a string, or a list of strings (newest first) while rotating.");
 	}
 	if (typeof secret === "string" && secret.length >= MIN_SECRET_LENGTH) return secret;
 	const problem =
@@ -220,7 +216,7 @@ function resolveSecret(secret: unknown): string {
 		return randomBytes(32).toString("hex");
 	}
 	if (!development) {
-		invalid(
+		invalidOption(
 			`${problem}. Generate one with \`openssl rand -hex 32\` and pass it from an environment variable, e.g. secret: process.env.REFKIT_SECRET.`,
 		);
 	}
@@ -230,40 +226,42 @@ function resolveSecret(secret: unknown): string {
 
 function resolveCookie(cookie: RefkitOptions["cookie"]): { name: string; attributes: CookieAttributes } {
 	if (cookie !== undefined && (typeof cookie !== "object" || cookie === null)) {
-		invalid("options.cookie must be an object.");
+		invalidOption("options.cookie must be an object.");
 	}
 	const given = cookie ?? {};
 	for (const key of Object.keys(given)) {
 		if (!KNOWN_COOKIE.has(key))
-			invalid(`options.cookie.${key} is not an option (known: ${[...KNOWN_COOKIE].join(", ")}).`);
+			invalidOption(`options.cookie.${key} is not an option (known: ${[...KNOWN_COOKIE].join(", ")}).`);
 	}
 	const merged = { ...DEFAULTS.cookie, ...given };
 	if (typeof merged.name !== "string" || !COOKIE_NAME.test(merged.name)) {
-		invalid(
+		invalidOption(
 			`options.cookie.name must be a cookie name of letters, digits and !#$%&'*+-.^_\`|~ (got ${JSON.stringify(merged.name)}).`,
 		);
 	}
-	if (typeof merged.httpOnly !== "boolean") invalid("options.cookie.httpOnly must be a boolean.");
-	if (typeof merged.secure !== "boolean") invalid("options.cookie.secure must be a boolean.");
+	if (typeof merged.httpOnly !== "boolean") invalidOption("options.cookie.httpOnly must be a boolean.");
+	if (typeof merged.secure !== "boolean") invalidOption("options.cookie.secure must be a boolean.");
 	if (!Number.isInteger(merged.maxAge) || merged.maxAge <= 0) {
-		invalid(`options.cookie.maxAge must be a positive whole number of seconds (got ${merged.maxAge}).`);
+		invalidOption(`options.cookie.maxAge must be a positive whole number of seconds (got ${merged.maxAge}).`);
 	}
 	if (!["lax", "strict", "none"].includes(merged.sameSite)) {
-		invalid(
+		invalidOption(
 			`options.cookie.sameSite must be "lax", "strict" or "none" (got ${JSON.stringify(merged.sameSite)}).`,
 		);
 	}
 	if (merged.sameSite === "none" && !merged.secure) {
-		invalid(
+		invalidOption(
 			'options.cookie.sameSite "none" needs options.cookie.secure: true (browsers refuse it otherwise).',
 		);
 	}
 	if (typeof merged.path !== "string" || !/^\/[\x21-\x3a\x3c-\x7e]*$/.test(merged.path)) {
-		invalid(`options.cookie.path must be a path starting with "/" (got ${JSON.stringify(merged.path)}).`);
+		invalidOption(
+			`options.cookie.path must be a path starting with "/" (got ${JSON.stringify(merged.path)}).`,
+		);
 	}
 	const domain = "domain" in given ? given.domain : undefined;
 	if (domain !== undefined && (typeof domain !== "string" || !/^\.?[A-Za-z0-9.-]{1,253}$/.test(domain))) {
-		invalid(`options.cookie.domain must be a host name (got ${JSON.stringify(domain)}).`);
+		invalidOption(`options.cookie.domain must be a host name (got ${JSON.stringify(domain)}).`);
 	}
 	return {
 		name: merged.name,
@@ -282,7 +280,7 @@ function resolveCookie(cookie: RefkitOptions["cookie"]): { name: string; attribu
 function resolveWindow(name: string, value: unknown, fallback: number, min: 0 | 1): number {
 	if (value === undefined) return fallback;
 	if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > MAX_WINDOW) {
-		invalid(
+		invalidOption(
 			`options.${name} must be a whole number of milliseconds from ${min} to ${MAX_WINDOW}, e.g. 30 * 24 * 60 * 60 * 1000 for 30 days (got ${JSON.stringify(value)}).`,
 		);
 	}
@@ -294,12 +292,13 @@ function resolveWindow(name: string, value: unknown, fallback: number, min: 0 | 
  * message that says what to change.
  */
 export function resolveOptions(options: RefkitOptions): ResolvedOptions {
-	if (typeof options !== "object" || options === null) invalid("createRefkit() needs an options object.");
+	if (typeof options !== "object" || options === null)
+		invalidOption("createRefkit() needs an options object.");
 	for (const key of Object.keys(options)) {
-		if (!KNOWN.has(key)) invalid(`options.${key} is not an option (known: ${[...KNOWN].join(", ")}).`);
+		if (!KNOWN.has(key)) invalidOption(`options.${key} is not an option (known: ${[...KNOWN].join(", ")}).`);
 	}
 	if (options.database === undefined || options.database === null || options.database === "") {
-		invalid(
+		invalidOption(
 			'options.database is missing: give a SQLite file path ("./refkit.sqlite"), a postgres:// URL or a Kysely instance.',
 		);
 	}
@@ -308,45 +307,47 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 
 	const urlParam = options.urlParam ?? DEFAULTS.urlParam;
 	if (typeof urlParam !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(urlParam)) {
-		invalid(
+		invalidOption(
 			`options.urlParam must be 1 to 64 letters, digits, "_", "." or "-" (got ${JSON.stringify(urlParam)}).`,
 		);
 	}
 	const successUrl = options.successUrl ?? DEFAULTS.successUrl;
 	if (safeRedirectPath(successUrl) === null) {
-		invalid(
+		invalidOption(
 			`options.successUrl must be a same-site path such as "/" or "/welcome" (got ${JSON.stringify(successUrl)}).`,
 		);
 	}
 	const mountPath = (options.mountPath ?? DEFAULTS.mountPath).toString().replace(/\/+$/, "");
 	if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(mountPath)) {
-		invalid(`options.mountPath must be a path such as "/ref" (got ${JSON.stringify(options.mountPath)}).`);
+		invalidOption(
+			`options.mountPath must be a path such as "/ref" (got ${JSON.stringify(options.mountPath)}).`,
+		);
 	}
 	const trustProxy = options.trustProxy ?? DEFAULTS.trustProxy;
 	if (typeof trustProxy !== "boolean" && !(Number.isInteger(trustProxy) && trustProxy >= 0)) {
-		invalid(
+		invalidOption(
 			`options.trustProxy must be true, false or a number of proxies (got ${JSON.stringify(trustProxy)}).`,
 		);
 	}
 	const ip = options.ip ?? DEFAULTS.ip;
 	if (ip !== "full" && ip !== "truncate" && ip !== "none") {
-		invalid(`options.ip must be "full", "truncate" or "none" (got ${JSON.stringify(ip)}).`);
+		invalidOption(`options.ip must be "full", "truncate" or "none" (got ${JSON.stringify(ip)}).`);
 	}
 	const attribution = options.attribution ?? DEFAULTS.attribution;
 	if (attribution !== "last" && attribution !== "first") {
-		invalid(`options.attribution must be "last" or "first" (got ${JSON.stringify(attribution)}).`);
+		invalidOption(`options.attribution must be "last" or "first" (got ${JSON.stringify(attribution)}).`);
 	}
 	const hitWrites = options.hitWrites ?? DEFAULTS.hitWrites;
 	if (hitWrites !== "durable" && hitWrites !== "buffered") {
-		invalid(`options.hitWrites must be "durable" or "buffered" (got ${JSON.stringify(hitWrites)}).`);
+		invalidOption(`options.hitWrites must be "durable" or "buffered" (got ${JSON.stringify(hitWrites)}).`);
 	}
 	const skipBots = options.skipBots ?? DEFAULTS.skipBots;
-	if (typeof skipBots !== "boolean") invalid("options.skipBots must be a boolean.");
+	if (typeof skipBots !== "boolean") invalidOption("options.skipBots must be a boolean.");
 	if (options.onError !== undefined && typeof options.onError !== "function") {
-		invalid("options.onError must be a function (error, context) => void.");
+		invalidOption("options.onError must be a function (error, context) => void.");
 	}
 	if (options.onSkip !== undefined && options.onSkip !== false && typeof options.onSkip !== "function") {
-		invalid("options.onSkip must be a function (skip) => void, or false.");
+		invalidOption("options.onSkip must be a function (skip) => void, or false.");
 	}
 	const onSkip =
 		options.onSkip === false

@@ -1,34 +1,51 @@
 import { claimHits } from "./core/claim.js";
-import { type ApplyCodeOptions, type ApplyCodeResult, applyCode } from "./core/codes.js";
-import { type CoreContext, PASS, type RefkitCounters, report } from "./core/context.js";
+import type { CoreContext, RefkitCounters } from "./core/context.js";
 import {
 	type ConfirmInput,
 	type ConfirmResult,
 	confirm,
-	isUuid,
 	type ReverseResult,
 	type Reward,
 	reverseConversion,
 } from "./core/conversions.js";
-import { Emitter, EVENT_NAMES, type RefkitEventName, type RefkitListener } from "./core/events.js";
+import { Emitter, type RefkitEventName, type RefkitListener } from "./core/events.js";
 import { handleRequest } from "./core/handle.js";
-import { assertIdentifier, generateIdentifier } from "./core/identifiers.js";
 import { LinkCache } from "./core/link-cache.js";
+import {
+	type CreateLinkInput,
+	createLink,
+	getLink,
+	type ListLinksInput,
+	linkFor,
+	listLinks,
+	setLinkDisabled,
+} from "./core/links.js";
+import {
+	type ExportConversionsInput,
+	type ExportHitsInput,
+	exportConversions,
+	exportHits,
+	getConversion,
+	type ListConversionsInput,
+	type ListHitsInput,
+	listConversions,
+	listHits,
+} from "./core/listings.js";
+import { fallbackOutcome } from "./core/outcomes.js";
+import { eraseUser, exportUser, type PruneInput, type PruneResult, prune } from "./core/privacy.js";
+import { type ApplyCodeOptions, type ApplyCodeResult, applyCode } from "./core/referral-codes.js";
+import { report } from "./core/report.js";
+import { type StatsInput, stats } from "./core/stats.js";
+import type { Outcome, RefkitRequest } from "./http/request.js";
+import { type RefkitOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import {
 	type DeliverOptions,
 	type DeliverResult,
 	type DeliveryHandler,
 	deliverConversions,
-} from "./core/outbox.js";
-import { eraseUser, exportUser, type PruneInput, type PruneResult, prune } from "./core/privacy.js";
-import { safeRedirectPath } from "./core/safe-redirect.js";
-import { type StatsInput, stats } from "./core/stats.js";
-import { isRefkitError, RefkitError } from "./errors.js";
-import type { Outcome, RefkitRequest } from "./http/request.js";
-import { type RefkitOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+} from "./outbox/deliver.js";
 import { KyselyStore } from "./store/kysely-store.js";
 import { openDatabase } from "./store/open.js";
-import type { RowPosition } from "./store/store.js";
 import type {
 	Conversion,
 	DialectName,
@@ -40,84 +57,17 @@ import type {
 	UserExport,
 } from "./types.js";
 
-/** Arguments of {@link Refkit.createLink}. */
-export interface CreateLinkInput {
-	/** The identifier to use; generated (8 characters, no look-alikes) when omitted. */
-	identifier?: string | undefined;
-	/** The user who owns the link. */
-	userId?: string | null | undefined;
-	/** Where the link sends visitors who give no `next`: a same-site path such as `/pricing`. */
-	target?: string | null | undefined;
-}
-
-/** Filters of {@link Refkit.listLinks}. */
-export interface ListLinksInput {
-	userId?: string | undefined;
-	disabled?: boolean | undefined;
-	/**
-	 * Only the links whose identifier or user id contains this text, ignoring case (`%`, `_` and `\` are plain
-	 * characters). At most 200 characters; `""` matches every link.
-	 */
-	search?: string | undefined;
-	/** At most this many, 1 to 1000; default 100. */
-	limit?: number | undefined;
-	offset?: number | undefined;
-}
-
-/** Filters of {@link Refkit.listHits}. Newest hits first. */
-export interface ListHitsInput {
-	/** Only the hits of the link with this identifier. */
-	link?: string | undefined;
-	/** Only the hits of this (referred) user. */
-	userId?: string | undefined;
-	/** Only the hits on links this user owns. */
-	referrerUserId?: string | undefined;
-	/** Only the hits of logged-in visitors (`true`) or of anonymous ones (`false`). */
-	authenticated?: boolean | undefined;
-	/** Only the hits made at or after this time. */
-	from?: Date | undefined;
-	/** Only the hits made before this time. */
-	to?: Date | undefined;
-	/**
-	 * Only the hits whose user id, visitor id, IP, User-Agent, Referer or link identifier contains this text,
-	 * ignoring case (`%`, `_` and `\` are plain characters). At most 200 characters; `""` matches every hit.
-	 */
-	search?: string | undefined;
-	/** At most this many, 1 to 1000; default 100. */
-	limit?: number | undefined;
-	offset?: number | undefined;
-}
-
-/** Filters of {@link Refkit.listConversions}. Newest conversions first. */
-export interface ListConversionsInput {
-	/** Only the conversions credited to this referrer. */
-	referrerUserId?: string | undefined;
-	/** Only the conversions of this referred user. */
-	referredUserId?: string | undefined;
-	goal?: string | undefined;
-	/** Only the conversions that stand (`active`) or only the reversed ones (`reversed`). */
-	status?: "active" | "reversed" | undefined;
-	/** Only the conversions credited to the link with this identifier. */
-	link?: string | undefined;
-	/** Only the conversions made at or after this time. */
-	from?: Date | undefined;
-	/** Only the conversions made before this time. */
-	to?: Date | undefined;
-	/** At most this many, 1 to 1000; default 100. */
-	limit?: number | undefined;
-	offset?: number | undefined;
-}
-
-/** Filters of {@link Refkit.exportHits}: those of {@link ListHitsInput}, without paging. */
-export type ExportHitsInput = Omit<ListHitsInput, "limit" | "offset">;
-
-/** Filters of {@link Refkit.exportConversions}: those of {@link ListConversionsInput}, without paging. */
-export type ExportConversionsInput = Omit<ListConversionsInput, "limit" | "offset">;
-
-export type { PruneInput, PruneResult, StatsInput };
-
-/** How many rows an export reads per query. */
-const EXPORT_BATCH_SIZE = 500;
+export type {
+	CreateLinkInput,
+	ExportConversionsInput,
+	ExportHitsInput,
+	ListConversionsInput,
+	ListHitsInput,
+	ListLinksInput,
+	PruneInput,
+	PruneResult,
+	StatsInput,
+};
 
 /** A refkit instance: the request handler adapters call, and the API an application calls. */
 export interface Refkit {
@@ -270,123 +220,6 @@ export interface Refkit {
 	close(): Promise<void>;
 }
 
-function invalidArgument(message: string): never {
-	throw new RefkitError("INVALID_ARGUMENT", `refkit: ${message}`);
-}
-
-function optionalUserId(value: unknown, name: string): string | undefined {
-	if (value === undefined || value === null) return undefined;
-	if (typeof value !== "string" || value === "") invalidArgument(`${name} must be a non-empty string.`);
-	return value;
-}
-
-function optionalBoolean(value: unknown, name: string): boolean | undefined {
-	if (value === undefined || value === null) return undefined;
-	if (typeof value !== "boolean")
-		invalidArgument(`${name} must be true or false (got ${JSON.stringify(value)}).`);
-	return value;
-}
-
-function optionalDate(value: unknown, name: string): Date | undefined {
-	if (value === undefined || value === null) return undefined;
-	if (!(value instanceof Date) || Number.isNaN(value.getTime()))
-		invalidArgument(`${name} must be a valid Date.`);
-	return value;
-}
-
-/** `from` and `to` as Dates, `from` not after `to`. */
-function timeRange(input: { from?: unknown; to?: unknown }): { from?: Date; to?: Date } {
-	const from = optionalDate(input.from, "from");
-	const to = optionalDate(input.to, "to");
-	if (from !== undefined && to !== undefined && from.getTime() > to.getTime()) {
-		invalidArgument(`from (${from.toISOString()}) must not be after to (${to.toISOString()}).`);
-	}
-	return { from, to };
-}
-
-/** A search text; `""` is no filter (every text contains it). */
-function optionalSearch(value: unknown): string | undefined {
-	if (value === undefined || value === null) return undefined;
-	if (typeof value !== "string" || value.length > 200)
-		invalidArgument("search must be a string of at most 200 characters.");
-	return value === "" ? undefined : value;
-}
-
-function optionalLink(value: unknown): string | undefined {
-	return value === undefined || value === null ? undefined : assertIdentifier(value);
-}
-
-function filtersObject<T extends object>(input: T | undefined, method: string): T | Record<string, never> {
-	if (input === undefined) return {};
-	if (typeof input !== "object" || input === null)
-		invalidArgument(`${method} takes an object of filters, or nothing.`);
-	return input;
-}
-
-function hitFilters(input: ExportHitsInput | undefined, method: string) {
-	const filters: ExportHitsInput = filtersObject(input, method);
-	return {
-		identifier: optionalLink(filters.link),
-		userId: optionalUserId(filters.userId, "userId"),
-		referrerUserId: optionalUserId(filters.referrerUserId, "referrerUserId"),
-		authenticated: optionalBoolean(filters.authenticated, "authenticated"),
-		...timeRange(filters),
-		search: optionalSearch(filters.search),
-	};
-}
-
-function conversionFilters(input: ExportConversionsInput | undefined, method: string) {
-	const filters: ExportConversionsInput = filtersObject(input, method);
-	if (filters.goal !== undefined && (typeof filters.goal !== "string" || filters.goal === ""))
-		invalidArgument("goal must be a non-empty string.");
-	const { status } = filters;
-	if (status !== undefined && status !== "active" && status !== "reversed")
-		invalidArgument(`status must be "active" or "reversed" (got ${JSON.stringify(status)}).`);
-	return {
-		referrerUserId: optionalUserId(filters.referrerUserId, "referrerUserId"),
-		referredUserId: optionalUserId(filters.referredUserId, "referredUserId"),
-		goal: filters.goal,
-		status,
-		identifier: optionalLink(filters.link),
-		...timeRange(filters),
-	};
-}
-
-/**
- * Every row of a newest-first listing, read `batchSize` at a time: each batch continues after the last row
- * of the one before (keyset pagination), so rows added or removed meanwhile neither repeat nor shift.
- */
-function keysetExport<T extends RowPosition>(
-	batch: (after: RowPosition | undefined, limit: number) => Promise<T[]>,
-): AsyncIterable<T> {
-	return {
-		async *[Symbol.asyncIterator]() {
-			let after: RowPosition | undefined;
-			for (;;) {
-				const rows = await batch(after, EXPORT_BATCH_SIZE);
-				yield* rows;
-				const last = rows.at(-1);
-				if (last === undefined || rows.length < EXPORT_BATCH_SIZE) return;
-				after = { createdAt: last.createdAt, id: last.id };
-			}
-		},
-	};
-}
-
-function page(input: { limit?: number | undefined; offset?: number | undefined }): {
-	limit: number;
-	offset: number;
-} {
-	const limit = input.limit ?? 100;
-	const offset = input.offset ?? 0;
-	if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-		invalidArgument(`limit must be a whole number from 1 to 1000 (got ${limit}).`);
-	}
-	if (!Number.isInteger(offset) || offset < 0)
-		invalidArgument(`offset must be a whole number ≥ 0 (got ${offset}).`);
-	return { limit, offset };
-}
-
 /**
  * Creates a refkit instance. Every option is checked here, once: a bad one throws `INVALID_OPTION` with a
  * message that says what to change. Opening the database connects lazily, on the first query.
@@ -418,14 +251,6 @@ export function createRefkit(options: RefkitOptions): Refkit {
 	};
 	const { store } = ctx;
 
-	async function setDisabled(identifier: string, disabled: boolean): Promise<ReferralLink> {
-		const link = await store.setLinkDisabled(assertIdentifier(identifier), disabled, ctx.now());
-		ctx.links.forget(identifier);
-		if (link === null)
-			throw new RefkitError("LINK_NOT_FOUND", `refkit: no link has the identifier "${identifier}".`);
-		return link;
-	}
-
 	return Object.freeze({
 		options: resolved,
 		dialect: store.dialect,
@@ -434,106 +259,30 @@ export function createRefkit(options: RefkitOptions): Refkit {
 			try {
 				return await handleRequest(ctx, request);
 			} catch (error) {
-				// A bug, not a database failure (those are handled where they happen): still never the visitor's problem.
 				report(ctx, error, { operation: "follow" });
-				const onLink = request.url.startsWith(`${resolved.mountPath}/`);
-				return onLink ? { redirect: { status: 302, location: resolved.successUrl }, setCookies: [] } : PASS;
+				return fallbackOutcome(resolved, request.url);
 			}
 		},
 
 		migrate: () => store.migrate(),
 
-		async createLink(input: CreateLinkInput = {}): Promise<ReferralLink> {
-			const userId = optionalUserId(input.userId, "userId") ?? null;
-			let target: string | null = null;
-			if (input.target !== undefined && input.target !== null) {
-				target = safeRedirectPath(input.target);
-				if (target === null) {
-					invalidArgument(
-						`target must be a same-site path such as "/pricing" (got ${JSON.stringify(String(input.target).slice(0, 100))}).`,
-					);
-				}
-			}
-			const insert = async (identifier: string) => {
-				const link = await store.insertLink({ identifier, userId, target }, ctx.now());
-				ctx.links.forget(identifier); // "unknown" may be cached
-				return link;
-			};
-			if (input.identifier !== undefined) return insert(assertIdentifier(input.identifier));
-			// A generated identifier collides about once in 10^14; retry a few times to be sure.
-			for (let attempt = 1; ; attempt++) {
-				try {
-					return await insert(generateIdentifier());
-				} catch (error) {
-					if (!isRefkitError(error, "IDENTIFIER_TAKEN") || attempt >= 5) throw error;
-				}
-			}
-		},
+		createLink: (input?: CreateLinkInput) => createLink(ctx, input),
+		linkFor: (userId: string | number) => linkFor(ctx, userId),
+		getLink: (identifier: string) => getLink(ctx, identifier),
+		listLinks: (input?: ListLinksInput) => listLinks(ctx, input),
+		disableLink: (identifier: string) => setLinkDisabled(ctx, identifier, true),
+		enableLink: (identifier: string) => setLinkDisabled(ctx, identifier, false),
 
-		async linkFor(userId: string | number): Promise<ReferralLink> {
-			const owner = typeof userId === "number" && Number.isSafeInteger(userId) ? String(userId) : userId;
-			if (typeof owner !== "string" || owner === "") {
-				invalidArgument(
-					`linkFor() needs a user id: a non-empty string or a whole number (got ${JSON.stringify(userId) ?? String(userId)}).`,
-				);
-			}
-			for (let attempt = 1; ; attempt++) {
-				try {
-					const identifier = generateIdentifier();
-					const link = await store.userLink(owner, { identifier, userId: owner, target: null }, ctx.now());
-					if (link.identifier === identifier) ctx.links.forget(identifier); // "unknown" may be cached
-					return link;
-				} catch (error) {
-					if (!isRefkitError(error, "IDENTIFIER_TAKEN") || attempt >= 5) throw error;
-				}
-			}
-		},
-
-		getLink: async (identifier: string) => store.findLink(assertIdentifier(identifier)),
-
-		async listLinks(input?: ListLinksInput): Promise<ReferralLink[]> {
-			const filters: ListLinksInput = filtersObject(input, "listLinks()");
-			return store.listLinks({
-				userId: optionalUserId(filters.userId, "userId"),
-				disabled: optionalBoolean(filters.disabled, "disabled"),
-				search: optionalSearch(filters.search),
-				...page(filters),
-			});
-		},
-
-		disableLink: (identifier: string) => setDisabled(identifier, true),
-		enableLink: (identifier: string) => setDisabled(identifier, false),
-
-		listHits: async (input: ListHitsInput = {}) =>
-			store.listHits({ ...hitFilters(input, "listHits()"), ...page(input) }),
-
-		exportHits(input?: ExportHitsInput): AsyncIterable<HitWithLink> {
-			const filters = hitFilters(input, "exportHits()");
-			return keysetExport((after, limit) => store.listHits({ ...filters, after, limit, offset: 0 }));
-		},
-
-		async claim(cookieValue: string | null | undefined, userId: string): Promise<number> {
-			if (typeof userId !== "string" || userId === "")
-				invalidArgument("claim() needs the user id as a non-empty string.");
-			return claimHits(ctx, cookieValue, userId);
-		},
+		listHits: (input?: ListHitsInput) => listHits(ctx, input),
+		exportHits: (input?: ExportHitsInput) => exportHits(ctx, input),
+		claim: (cookieValue: string | null | undefined, userId: string) => claimHits(ctx, cookieValue, userId),
 
 		confirm: (input: ConfirmInput, reward?: Reward) => confirm(ctx, input, reward),
 		reverseConversion: (id: string, options: { reason: string; at?: Date | undefined }) =>
 			reverseConversion(ctx, id, options),
-
-		async getConversion(id: string): Promise<Conversion | null> {
-			if (typeof id !== "string") invalidArgument("getConversion() needs the conversion's id, a string.");
-			return isUuid(id) ? store.getConversion(id) : null;
-		},
-
-		listConversions: async (input: ListConversionsInput = {}) =>
-			store.listConversions({ ...conversionFilters(input, "listConversions()"), ...page(input) }),
-
-		exportConversions(input?: ExportConversionsInput): AsyncIterable<Conversion> {
-			const filters = conversionFilters(input, "exportConversions()");
-			return keysetExport((after, limit) => store.listConversions({ ...filters, after, limit, offset: 0 }));
-		},
+		getConversion: (id: string) => getConversion(ctx, id),
+		listConversions: (input?: ListConversionsInput) => listConversions(ctx, input),
+		exportConversions: (input?: ExportConversionsInput) => exportConversions(ctx, input),
 
 		stats: (input?: StatsInput) => stats(ctx, input),
 		prune: (input: PruneInput) => prune(ctx, input),
@@ -545,13 +294,7 @@ export function createRefkit(options: RefkitOptions): Refkit {
 		applyCode: (userId: string, code: string, options: ApplyCodeOptions) =>
 			applyCode(ctx, userId, code, options),
 
-		on<E extends RefkitEventName>(event: E, listener: RefkitListener<E>): () => void {
-			if (!EVENT_NAMES.includes(event))
-				invalidArgument(`on() knows the events ${EVENT_NAMES.join(", ")} (got ${JSON.stringify(event)}).`);
-			if (typeof listener !== "function") invalidArgument("on() needs a listener function.");
-			return ctx.events.on(event, listener);
-		},
-
+		on: <E extends RefkitEventName>(event: E, listener: RefkitListener<E>) => ctx.events.on(event, listener),
 		counters: () => structuredClone(ctx.counters),
 
 		close: () => store.close(),

@@ -1,14 +1,20 @@
 import { readCookie, serializeCookie, serializeCookieDeletion } from "../http/cookies.js";
 import type { Outcome, RefkitRequest } from "../http/request.js";
-import { type CoreContext, consented, currentUser, PASS, report } from "./context.js";
-import { awaitUntil, visitorDeadline } from "./deadline.js";
+import { invalid } from "./arguments.js";
+import type { CoreContext } from "./context.js";
+import { PASS } from "./outcomes.js";
+import { consented, currentUser, report } from "./report.js";
 import { signBrowserId, verifyBrowserCookie, verifyVisitorCookie } from "./visitor-cookie.js";
+import { awaitUntil, visitorDeadline } from "./visitor-wait.js";
 
 /**
  * Gives every unclaimed hit of the visitor behind `cookieValue` to `userId`, in one UPDATE. A cookie whose
- * signature does not verify claims nothing. Returns how many hits were claimed; database errors throw.
+ * signature does not verify claims nothing. Returns how many hits were claimed; database errors throw, and so
+ * does a `userId` that is not a non-empty string (`INVALID_ARGUMENT`).
  */
 export async function claimHits(ctx: CoreContext, cookieValue: unknown, userId: string): Promise<number> {
+	if (typeof userId !== "string" || userId === "")
+		invalid("claim() needs the user id as a non-empty string.");
 	const visitorId = verifyVisitorCookie(cookieValue, ctx.options.secrets);
 	if (visitorId === null) return 0;
 	const count = await ctx.store.claimVisitorHits(visitorId, userId, ctx.now());

@@ -3,8 +3,10 @@ import type { Kysely } from "kysely";
 import { RefkitError } from "../errors.js";
 import type { CandidateHit, RefkitStore } from "../store/store.js";
 import type { Conversion } from "../types.js";
-import { type CoreContext, report } from "./context.js";
+import { assertTime, assertUserId, invalid, isUuid } from "./arguments.js";
+import type { CoreContext } from "./context.js";
 import { erasedUserId } from "./privacy.js";
+import { report } from "./report.js";
 
 /** What `refkit.confirm()` is told: who reached which goal, and optionally its value and time. */
 export interface ConfirmInput {
@@ -43,35 +45,9 @@ export type ConfirmResult =
 	/** The user's hits are all older than the attribution window. */
 	| { status: "outside-window" };
 
-/** Whether `value` looks like the UUID refkit gives hits and conversions. */
-export function isUuid(value: unknown): value is string {
-	return (
-		typeof value === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
-	);
-}
-
 const GOAL = /^[A-Za-z0-9_.:-]{1,64}$/;
 /** The hits looked at for one confirmation; a person follows a handful of links, not hundreds. */
 const CANDIDATES = 50;
-
-function invalid(message: string): never {
-	throw new RefkitError("INVALID_ARGUMENT", `refkit: ${message}`);
-}
-
-/** Throws `INVALID_ARGUMENT` unless `userId` is a non-empty string. */
-export function assertUserId(userId: unknown, method: string): string {
-	if (typeof userId !== "string" || userId === "" || userId.length > 255) {
-		invalid(`${method} needs the user id as a non-empty string of at most 255 characters.`);
-	}
-	return userId;
-}
-
-/** Throws `INVALID_ARGUMENT` unless `at` is undefined or a valid `Date`; returns it or now. */
-export function assertTime(at: unknown, name: string, now: () => Date): Date {
-	if (at === undefined) return now();
-	if (!(at instanceof Date) || Number.isNaN(at.getTime())) invalid(`${name} must be a valid Date.`);
-	return at;
-}
 
 function checkInput(input: ConfirmInput, reward: unknown, now: () => Date) {
 	if (typeof input !== "object" || input === null) invalid("confirm() needs { userId, goal }.");

@@ -1,4 +1,5 @@
 import type { Conversion, Hit } from "../types.js";
+import { invalid } from "./arguments.js";
 
 /** What a `claim` event says: a user was given the anonymous hits of a visitor. */
 export interface ClaimEvent {
@@ -40,8 +41,14 @@ export class Emitter {
 		this.#onError = onError;
 	}
 
-	/** Adds a listener; returns the function that removes it. */
+	/**
+	 * Adds a listener; returns the function that removes it. Throws `INVALID_ARGUMENT` for an unknown event or
+	 * a listener that is not a function.
+	 */
 	on<E extends RefkitEventName>(event: E, listener: RefkitListener<E>): () => void {
+		if (!EVENT_NAMES.includes(event))
+			invalid(`on() knows the events ${EVENT_NAMES.join(", ")} (got ${JSON.stringify(event)}).`);
+		if (typeof listener !== "function") invalid("on() needs a listener function.");
 		const set = this.#listeners.get(event) ?? new Set();
 		this.#listeners.set(event, set);
 		const stored = listener as RefkitListener<never>;

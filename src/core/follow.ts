@@ -3,10 +3,12 @@ import type { Outcome, RefkitRequest } from "../http/request.js";
 import type { Hit, ReferralLink } from "../types.js";
 import { nonHumanReason } from "./bots.js";
 import { claimAndForget } from "./claim.js";
-import { type CoreContext, consented, currentUser, redirectTo, report, skipHit } from "./context.js";
-import { visitorDeadline, visitorLink } from "./deadline.js";
+import type { CoreContext } from "./context.js";
 import { isValidIdentifier } from "./identifiers.js";
 import { clientIp, storedIp } from "./ip.js";
+import { visitorLink } from "./link-lookup.js";
+import { redirectTo } from "./outcomes.js";
+import { consented, currentUser, report, skipHit } from "./report.js";
 import { safeRedirectPath } from "./safe-redirect.js";
 import { uuid7 } from "./uuid7.js";
 import {
@@ -16,6 +18,7 @@ import {
 	verifyBrowserCookie,
 	verifyVisitorCookie,
 } from "./visitor-cookie.js";
+import { visitorDeadline } from "./visitor-wait.js";
 
 /** How much of each visitor-supplied text a hit keeps. */
 export const STORED_LENGTH = { userAgent: 512, referer: 2048, next: 2048 } as const;

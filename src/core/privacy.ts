@@ -1,8 +1,7 @@
 import { createHmac } from "node:crypto";
-import { RefkitError } from "../errors.js";
 import type { EraseUserResult, UserExport } from "../types.js";
+import { assertUserId, invalid } from "./arguments.js";
 import type { CoreContext } from "./context.js";
-import { assertUserId } from "./conversions.js";
 import { generateIdentifier } from "./identifiers.js";
 
 /**
@@ -54,10 +53,6 @@ export const MAX_PRUNE_BATCH_SIZE = 100_000;
 export const ERASED_PREFIX = "erased:";
 
 const PSEUDONYM_CONTEXT = "refkit.erased-user.v1:";
-
-function invalid(message: string): never {
-	throw new RefkitError("INVALID_ARGUMENT", `refkit: ${message}`);
-}
 
 /**
  * The pseudonym that replaces an erased user's id as the referred user of their conversions:

@@ -1,8 +1,11 @@
 import type { Outcome } from "../http/request.js";
-import { type CoreContext, redirectTo, report } from "./context.js";
-import { visitorDeadline, visitorLink } from "./deadline.js";
+import type { CoreContext } from "./context.js";
 import { isValidIdentifier } from "./identifiers.js";
+import { visitorLink } from "./link-lookup.js";
+import { redirectTo } from "./outcomes.js";
+import { report } from "./report.js";
 import { MAX_LENGTH } from "./safe-redirect.js";
+import { visitorDeadline } from "./visitor-wait.js";
 
 function decodeKey(key: string): string {
 	try {

@@ -1,8 +1,8 @@
 import { RefkitError } from "../errors.js";
 import type { DaySummary, StatsQuery, WeekSummary } from "../store/store.js";
 import type { DailyStats, Stats, TopReferrer } from "../types.js";
+import { assertTime, invalid } from "./arguments.js";
 import type { CoreContext } from "./context.js";
-import { assertTime } from "./conversions.js";
 import { Counts, DaySummaries, dayOf, summarizeWeek } from "./counts.js";
 import { assertIdentifier } from "./identifiers.js";
 
@@ -32,10 +32,6 @@ const DAY = 24 * HOUR;
  * `stats()` summarise again and again.
  */
 export const SUMMARY_DELAY_MS = 10 * 60 * 1000;
-
-function invalid(message: string): never {
-	throw new RefkitError("INVALID_ARGUMENT", `refkit: ${message}`);
-}
 
 /**
  * The period of `days` UTC days ending at `now`: from 00:00 UTC of the first day to `now` (included), and the

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { invalid } from "../core/arguments.js";
 import { describeLocation, describeWebhookUrl } from "../core/redact.js";
-import { RefkitError } from "../errors.js";
+import { MIN_SECRET_LENGTH } from "../options.js";
 import type { Delivery } from "../types.js";
 
 /**
@@ -16,7 +17,6 @@ export const WEBHOOK_SIGNATURE_HEADER = "refkit-signature";
 /** The header that carries the delivery's idempotency key, the same on every retry of one event. */
 export const WEBHOOK_IDEMPOTENCY_HEADER = "refkit-idempotency-key";
 
-const MIN_SECRET_LENGTH = 32;
 const DEFAULT_TIMEOUT_MS = 10_000;
 // setTimeout, and so AbortSignal.timeout, fires at once for longer delays.
 const MAX_TIMEOUT_MS = 2_147_483_647;
@@ -76,30 +76,22 @@ export class WebhookDeliveryError extends Error {
 	}
 }
 
-function invalidArgument(message: string, cause?: unknown): never {
-	throw new RefkitError(
-		"INVALID_ARGUMENT",
-		`refkit: ${message}`,
-		cause === undefined ? undefined : { cause },
-	);
-}
-
 function sign(secret: string, timestamp: number | string, body: string): string {
 	return createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
 }
 
 function checkUrl(value: unknown): URL {
 	if (typeof value !== "string" || !URL.canParse(value)) {
-		invalidArgument(
+		invalid(
 			`webhookSender() needs options.url as an absolute URL such as "https://example.com/webhooks/refkit" (got ${JSON.stringify(String(value).slice(0, 100))}).`,
 		);
 	}
 	const url = new URL(value);
 	if (url.protocol !== "http:" && url.protocol !== "https:") {
-		invalidArgument(`options.url must use http: or https: (got ${url.protocol}).`);
+		invalid(`options.url must use http: or https: (got ${url.protocol}).`);
 	}
 	if (url.username !== "" || url.password !== "") {
-		invalidArgument(
+		invalid(
 			'options.url must not contain a user name or password; send credentials in options.headers instead, e.g. { authorization: "Bearer <token>" }.',
 		);
 	}
@@ -109,24 +101,22 @@ function checkUrl(value: unknown): URL {
 function checkHeaders(value: unknown): Record<string, string> {
 	if (value === undefined) return {};
 	if (typeof value !== "object" || value === null || Array.isArray(value)) {
-		invalidArgument(
-			'options.headers must be an object of header names to strings, e.g. { authorization: "..." }.',
-		);
+		invalid('options.headers must be an object of header names to strings, e.g. { authorization: "..." }.');
 	}
 	const headers: Record<string, string> = {};
 	for (const [name, headerValue] of Object.entries(value)) {
 		if (typeof headerValue !== "string") {
-			invalidArgument(`options.headers["${name}"] must be a string (got ${typeof headerValue}).`);
+			invalid(`options.headers["${name}"] must be a string (got ${typeof headerValue}).`);
 		}
 		if (RESERVED_HEADERS.includes(name.toLowerCase())) {
-			invalidArgument(`options.headers may not set "${name}": the webhook sender sets it itself. Remove it.`);
+			invalid(`options.headers may not set "${name}": the webhook sender sets it itself. Remove it.`);
 		}
 		headers[name] = headerValue;
 	}
 	try {
 		new Headers(headers);
 	} catch (error) {
-		invalidArgument(
+		invalid(
 			`options.headers holds an invalid header name or value (${error instanceof Error ? error.message : String(error)}).`,
 			error,
 		);
@@ -199,7 +189,7 @@ async function readExcerpt(response: Response): Promise<string> {
  */
 export function webhookSender(options: WebhookSenderOptions): (delivery: Delivery) => Promise<void> {
 	if (typeof options !== "object" || options === null) {
-		invalidArgument("webhookSender() needs an options object: { url, secret }.");
+		invalid("webhookSender() needs an options object: { url, secret }.");
 	}
 	const url = checkUrl(options.url);
 	const { secret } = options;
@@ -208,13 +198,13 @@ export function webhookSender(options: WebhookSenderOptions): (delivery: Deliver
 			typeof secret !== "string" || secret === ""
 				? "webhookSender() needs options.secret"
 				: `options.secret must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length})`;
-		invalidArgument(
+		invalid(
 			`${problem}. Generate one with \`openssl rand -hex 32\`, share it with the receiver only and pass it from an environment variable.`,
 		);
 	}
 	const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 	if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-		invalidArgument(
+		invalid(
 			`options.timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (got ${timeoutMs}); leave it out for 10 000.`,
 		);
 	}
@@ -314,7 +304,7 @@ export interface VerifyWebhookSignatureInput {
 export function verifyWebhookSignature(input: VerifyWebhookSignatureInput): boolean {
 	const { body, signature, secret } = input;
 	if (typeof secret !== "string") {
-		invalidArgument(
+		invalid(
 			`verifyWebhookSignature() needs the webhook secret as a string (got ${secret === null ? "null" : typeof secret}); check that its environment variable is set.`,
 		);
 	}

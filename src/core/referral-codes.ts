@@ -1,7 +1,6 @@
-import { RefkitError } from "../errors.js";
 import type { Hit } from "../types.js";
+import { assertTime, assertUserId, invalid } from "./arguments.js";
 import type { CoreContext } from "./context.js";
-import { assertTime, assertUserId } from "./conversions.js";
 import { isValidIdentifier } from "./identifiers.js";
 import { uuid7 } from "./uuid7.js";
 
@@ -38,9 +37,8 @@ export async function applyCode(
 ): Promise<ApplyCodeResult> {
 	const userId = assertUserId(userIdInput, "applyCode()");
 	if (typeof options !== "object" || options === null || options.signedUpAt === undefined) {
-		throw new RefkitError(
-			"INVALID_ARGUMENT",
-			"refkit: applyCode() needs { signedUpAt }, the Date the user signed up: a code is accepted up to options.codeWindow after it.",
+		invalid(
+			"applyCode() needs { signedUpAt }, the Date the user signed up: a code is accepted up to options.codeWindow after it.",
 		);
 	}
 	const signedUpAt = assertTime(options.signedUpAt, "applyCode()'s signedUpAt", ctx.now);

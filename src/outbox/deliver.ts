@@ -1,6 +1,12 @@
-import { RefkitError } from "../errors.js";
+import { invalid } from "../core/arguments.js";
+import type { CoreContext } from "../core/context.js";
+import { report } from "../core/report.js";
 import type { Delivery } from "../types.js";
-import { type CoreContext, report } from "./context.js";
+
+/**
+ * The outbox's delivery pass: hands due conversions and reversals to a handler (such as `webhookSender()`,
+ * beside it in `webhook.ts`) and marks each delivered, or schedules its retry with backoff.
+ */
 
 /** Options of `refkit.deliverConversions()`. */
 export interface DeliverOptions {
@@ -31,9 +37,8 @@ export interface DeliverResult {
 function duration(name: string, value: unknown, fallback: number, min: number): number {
 	if (value === undefined) return fallback;
 	if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > 2 ** 31) {
-		throw new RefkitError(
-			"INVALID_ARGUMENT",
-			`refkit: deliverConversions()'s ${name} must be a whole number from ${min} (got ${JSON.stringify(value)}).`,
+		invalid(
+			`deliverConversions()'s ${name} must be a whole number from ${min} (got ${JSON.stringify(value)}).`,
 		);
 	}
 	return value;
@@ -55,13 +60,12 @@ export async function deliverConversions(
 	options: DeliverOptions = {},
 ): Promise<DeliverResult> {
 	if (typeof handler !== "function") {
-		throw new RefkitError(
-			"INVALID_ARGUMENT",
-			"refkit: deliverConversions() needs a handler, (delivery) => Promise<void>, such as webhookSender({ url, secret }).",
+		invalid(
+			"deliverConversions() needs a handler, (delivery) => Promise<void>, such as webhookSender({ url, secret }).",
 		);
 	}
 	if (typeof options !== "object" || options === null) {
-		throw new RefkitError("INVALID_ARGUMENT", "refkit: deliverConversions()'s options must be an object.");
+		invalid("deliverConversions()'s options must be an object.");
 	}
 	const batchSize = duration("batchSize", options.batchSize, 50, 1);
 	const base = duration("retryDelay", options.retryDelay, 30_000, 1);

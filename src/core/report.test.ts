@@ -1,6 +1,7 @@
 import { describe, expect, test, vi } from "vitest";
 import { RefkitError } from "../errors.js";
-import { type CoreContext, report } from "./context.js";
+import type { CoreContext } from "./context.js";
+import { report } from "./report.js";
 
 function fakeContext(onError: (error: unknown) => void): CoreContext {
 	return {
