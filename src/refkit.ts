@@ -26,7 +26,7 @@ import { type StatsInput, stats } from "./core/stats.js";
 import { isRefkitError, RefkitError } from "./errors.js";
 import type { Outcome, RefkitRequest } from "./http/request.js";
 import { type RefkitOptions, type ResolvedOptions, resolveOptions } from "./options.js";
-import { KyselyStore } from "./store/kysely-store.js";
+import { kyselyStore } from "./store/kysely-store.js";
 import { openDatabase } from "./store/open.js";
 import type { RowPosition } from "./store/store.js";
 import type {
@@ -400,9 +400,8 @@ export function createRefkit(options: RefkitOptions): Refkit {
 	const resolved = resolveOptions(options);
 	const ctx: CoreContext = {
 		options: resolved,
-		store: new KyselyStore(
+		store: kyselyStore(
 			openDatabase(options.database, (error) => report(ctx, error, { operation: "database" })),
-			false,
 			// Hits are not lost yet (they wait for the database), but the outage is told at once.
 			(error) => report(ctx, error, { operation: "database" }),
 		),
