@@ -1,7 +1,9 @@
+import type { Expression, ExpressionBuilder, SqlBool } from "kysely";
 import type { StoreContext } from "./context.js";
 import { containsIgnoringCase, olderThan } from "./fragments.js";
 import { USER_CODE_LOCK } from "./locks.js";
 import { hitRow, toDbTime, toHit } from "./rows.js";
+import type { Database } from "./schema.js";
 import type { HitStore, NewHit } from "./store.js";
 
 /**
@@ -22,9 +24,6 @@ export function insertHits(ctx: StoreContext, hits: NewHit[]): Promise<void> {
 	});
 }
 
-/** A row of `refkit_hit` with this condition exists. */
-type Exists = (what: string, query: () => Promise<unknown>) => Promise<boolean>;
-
 /**
  * Hits (`refkit_hit`). `record` writes a visitor's hit by group commit (see `HitStore.recordHit`); without it
  * (in a transaction), a hit is inserted at once.
@@ -34,7 +33,22 @@ export function hitStore(
 	record?: (hit: NewHit, deferred?: () => void) => Promise<void>,
 ): HitStore {
 	const { db, dialect } = ctx;
-	const exists: Exists = (what, query) => ctx.run(what, async () => (await query()) !== undefined);
+	/** Whether the user has a hit that `where` also accepts. */
+	const userHas = (
+		what: string,
+		userId: string,
+		where: (eb: ExpressionBuilder<Database, "refkit_hit">) => Expression<SqlBool>,
+	) =>
+		ctx.run(what, async () => {
+			const row = await db
+				.selectFrom("refkit_hit")
+				.select("id")
+				.where("user_id", "=", userId)
+				.where(where)
+				.limit(1)
+				.executeTakeFirst();
+			return row !== undefined;
+		});
 	const hits: HitStore = {
 		insertHit: (hit) => insertHits(ctx, [hit]),
 
@@ -101,31 +115,20 @@ export function hitStore(
 			}),
 
 		hasRecentHit: (linkId, by, since) =>
-			exists("look for a recent hit", () => {
-				const select = ctx.visitorDb
+			ctx.run("look for a recent hit", async () => {
+				let select = ctx.visitorDb
 					.selectFrom("refkit_hit")
 					.select("id")
 					.where("link_id", "=", linkId)
 					.where("created_at", ">=", toDbTime(since));
-				return (
+				select =
 					by.userId !== null
 						? select.where("user_id", "=", by.userId)
-						: select.where("visitor_id", "=", by.visitorId)
-				)
-					.limit(1)
-					.executeTakeFirst();
+						: select.where("visitor_id", "=", by.visitorId);
+				return (await select.limit(1).executeTakeFirst()) !== undefined;
 			}),
 
-		hasHitOfSource: (userId, source) =>
-			exists("read hits", () =>
-				db
-					.selectFrom("refkit_hit")
-					.select("id")
-					.where("user_id", "=", userId)
-					.where("source", "=", source)
-					.limit(1)
-					.executeTakeFirst(),
-			),
+		hasHitOfSource: (userId, source) => userHas("read hits", userId, (eb) => eb("source", "=", source)),
 
 		insertCodeHit: (hit) =>
 			ctx.run("apply a code", () =>
@@ -161,43 +164,19 @@ export function hitStore(
 			}),
 
 		hasHitsBefore: (userId, before) =>
-			exists("read a user's hits", () =>
-				db
-					.selectFrom("refkit_hit")
-					.select("id")
-					.where("user_id", "=", userId)
-					.where("created_at", "<", toDbTime(before))
-					.limit(1)
-					.executeTakeFirst(),
-			),
+			userHas("read a user's hits", userId, (eb) => eb("created_at", "<", toDbTime(before))),
 
 		browserUsedBy: (browserId, userId) =>
-			exists("read a browser's hits", () =>
-				db
-					.selectFrom("refkit_hit")
-					.select("id")
-					.where("user_id", "=", userId)
-					// A hit without a browser id came from the browser its visitor id names.
-					.where((eb) =>
-						eb.or([
-							eb("browser_id", "=", browserId),
-							eb.and([eb("browser_id", "is", null), eb("visitor_id", "=", browserId)]),
-						]),
-					)
-					.limit(1)
-					.executeTakeFirst(),
+			// A hit without a browser id came from the browser its visitor id names.
+			userHas("read a browser's hits", userId, (eb) =>
+				eb.or([
+					eb("browser_id", "=", browserId),
+					eb.and([eb("browser_id", "is", null), eb("visitor_id", "=", browserId)]),
+				]),
 			),
 
 		visitorUsedBy: (visitorId, userId) =>
-			exists("read a visitor's hits", () =>
-				db
-					.selectFrom("refkit_hit")
-					.select("id")
-					.where("visitor_id", "=", visitorId)
-					.where("user_id", "=", userId)
-					.limit(1)
-					.executeTakeFirst(),
-			),
+			userHas("read a visitor's hits", userId, (eb) => eb("visitor_id", "=", visitorId)),
 
 		confirmHit: (hitId, at) =>
 			ctx.run("confirm a hit", async () => {
