@@ -1,6 +1,6 @@
 /**
  * The first keys of the locks that make writers take turns where the database alone would not (PostgreSQL's
- * advisory locks; see {@link Dialect.lockName} and {@link Dialect.lockRange}). Running code takes them from
+ * advisory locks; see `Dialect.lockName` and `Dialect.lockRange` in dialect.ts). Running code takes them from
  * here; a migration that names one keeps its own copy of the value, since a released migration never
  * changes, and test/store/locks.test.ts checks that the two agree.
  */

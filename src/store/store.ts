@@ -317,7 +317,7 @@ export interface SummaryStore {
 	 */
 	dayRows(period: { from: Date; to: Date }): AsyncIterable<CountedRows>;
 	/**
-	 * Replaces the day's stored summaries by `summaries`, if the marker of {@link startDaySummary} is still
+	 * Replaces the day's stored summaries by `summaries`, if the marker of {@link SummaryStore.startDaySummary} is still
 	 * there (nothing of the day was written, changed or deleted meanwhile); whether it did.
 	 */
 	finishDaySummary(day: string, marker: number, summaries: DaySummary[]): Promise<boolean>;
