@@ -46,6 +46,7 @@ export type {
 	HitWithLink,
 	MigrationResult,
 	ReferralLink,
+	RewardTransaction,
 	Stats,
 	TopReferrer,
 	UserExport,

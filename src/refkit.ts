@@ -44,7 +44,7 @@ import {
 	type DeliveryHandler,
 	deliverConversions,
 } from "./outbox/deliver.js";
-import { KyselyStore } from "./store/kysely-store.js";
+import { kyselyStore } from "./store/kysely-store.js";
 import { openDatabase } from "./store/open.js";
 import type {
 	Conversion,
@@ -233,9 +233,8 @@ export function createRefkit(options: RefkitOptions): Refkit {
 	const resolved = resolveOptions(options);
 	const ctx: CoreContext = {
 		options: resolved,
-		store: new KyselyStore(
+		store: kyselyStore(
 			openDatabase(options.database, (error) => report(ctx, error, { operation: "database" })),
-			false,
 			// Hits are not lost yet (they wait for the database), but the outage is told at once.
 			(error) => report(ctx, error, { operation: "database" }),
 		),

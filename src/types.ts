@@ -1,3 +1,5 @@
+import type { Kysely } from "kysely";
+
 /** A referral link: what a user shares as `/ref/<identifier>`. */
 export interface ReferralLink {
 	id: number;
@@ -78,6 +80,20 @@ export interface Conversion {
 
 /** Which database a refkit instance runs on. */
 export type DialectName = "sqlite" | "postgres";
+
+/**
+ * The transaction a `confirm()` reward runs in: a Kysely instance on refkit's database, bound to the
+ * conversion's own transaction, so that whatever the reward writes through it commits with the conversion or
+ * not at all. Its tables are the application's: type them with `tx.withTables<MyTables>()`, or write SQL with
+ * Kysely's `sql` tag. It lives as long as the reward runs, and must not be kept or used for refkit's methods.
+ *
+ * @example
+ * await refkit.confirm({ userId, goal: "signup" }, async (tx: RewardTransaction, conversion) => {
+ * 	await sql`update account set credit = credit + 500 where id = ${conversion.referrerUserId}`.execute(tx);
+ * });
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the application's tables are its own; `withTables` types them.
+export type RewardTransaction = Kysely<any>;
 
 /** What one migration did, as reported by `refkit.migrate()`. */
 export interface MigrationResult {

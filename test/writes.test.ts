@@ -1,7 +1,7 @@
 import type { KyselyPlugin } from "kysely";
 import { describe, expect, test } from "vitest";
 import { createRefkit } from "../src/index.js";
-import { KyselyStore } from "../src/store/kysely-store.js";
+import { kyselyStore } from "../src/store/kysely-store.js";
 import { openDatabase } from "../src/store/open.js";
 import { DATABASES, freshDatabaseUrl, TEST_SECRET } from "./setup/databases.js";
 import { visit } from "./setup/direct.js";
@@ -32,7 +32,7 @@ describe.each(DATABASES)("%s", (kind) => {
 
 	test("a batch with one bad hit (its link deleted meanwhile) stores the others; only that one fails", async () => {
 		const url = await freshDatabaseUrl(kind);
-		const store = new KyselyStore(openDatabase(url, () => {}));
+		const store = kyselyStore(openDatabase(url, () => {}));
 		try {
 			await store.migrate();
 			const link = await store.insertLink({ identifier: "kept", userId: null, target: null }, new Date());
@@ -69,7 +69,7 @@ describe.each(DATABASES)("%s", (kind) => {
 			},
 			transformResult: async (args) => args.result,
 		};
-		const store = new KyselyStore({
+		const store = kyselyStore({
 			...opened,
 			db: opened.db.withPlugin(failing),
 			visitorDb: opened.visitorDb?.withPlugin(failing),

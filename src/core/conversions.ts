@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Kysely } from "kysely";
 import { RefkitError } from "../errors.js";
-import type { CandidateHit, RefkitStore } from "../store/store.js";
-import type { Conversion } from "../types.js";
+import type { CandidateHit, HitStore } from "../store/store.js";
+import type { Conversion, RewardTransaction } from "../types.js";
 import { assertTime, assertUserId, invalid, isUuid } from "./arguments.js";
 import type { CoreContext } from "./context.js";
 import { erasedUserId } from "./privacy.js";
@@ -23,11 +22,11 @@ export interface ConfirmInput {
 /**
  * The application's reward, run in the conversion's own database transaction: whatever it writes through `tx`
  * commits with the conversion or not at all, and if it throws, the conversion is rolled back and the error
- * reaches `confirm()`'s caller. `tx` is a Kysely instance on refkit's database; type your own tables with
- * `tx.withTables<MyTables>()` or write SQL with Kysely's `sql` tag. It must not call refkit's methods.
+ * reaches `confirm()`'s caller. `tx` is a Kysely instance on refkit's database (see {@link RewardTransaction}); type
+ * your own tables with `tx.withTables<MyTables>()` or write SQL with Kysely's `sql` tag. It must not call
+ * refkit's methods.
  */
-// biome-ignore lint/suspicious/noExplicitAny: the application's tables are its own; `withTables` types them.
-export type Reward = (tx: Kysely<any>, conversion: Conversion) => unknown;
+export type Reward = (tx: RewardTransaction, conversion: Conversion) => unknown;
 
 /** What `refkit.confirm()` found. Every expected outcome is a value; only programmer errors and outages throw. */
 export type ConfirmResult =
@@ -71,7 +70,7 @@ function checkInput(input: ConfirmInput, reward: unknown, now: () => Date) {
  * Self-referral: the hit is on the user's own link, or its visitor id is one the link's owner has used (the
  * owner followed a link from the same browser while logged in, or claimed its hits).
  */
-async function isSelfReferral(store: RefkitStore, hit: CandidateHit, userId: string): Promise<boolean> {
+async function isSelfReferral(store: HitStore, hit: CandidateHit, userId: string): Promise<boolean> {
 	if (hit.linkUserId === null) return false;
 	if (hit.linkUserId === userId) return true;
 	// The browser it came from is one the link's owner used (followed a link there, logged in or claimed).

@@ -1,11 +1,4 @@
-import type {
-	CountedConversion,
-	CountedHit,
-	CountedRows,
-	DaySummarizer,
-	DaySummary,
-	WeekSummary,
-} from "../store/store.js";
+import type { CountedConversion, CountedHit, CountedRows, DaySummary, WeekSummary } from "../store/store.js";
 import { Sketch } from "./sketch.js";
 
 /** Conversions of a goal: not reversed, and reversed. */
@@ -190,7 +183,7 @@ export class Counts {
  * added (the hits and conversions since) extend; empty when the rows added are all of them. Rows are added a
  * page at a time: what this holds grows with the day's links, not its hits.
  */
-export class DaySummaries implements DaySummarizer {
+export class DaySummaries {
 	readonly #all = new Counts("day");
 	readonly #links = new Map<number, Counts>();
 

@@ -3,7 +3,8 @@ import type { DaySummary, StatsQuery, WeekSummary } from "../store/store.js";
 import type { DailyStats, Stats, TopReferrer } from "../types.js";
 import { assertTime, invalid } from "./arguments.js";
 import type { CoreContext } from "./context.js";
-import { Counts, DaySummaries, dayOf, summarizeWeek } from "./counts.js";
+import { Counts, dayOf } from "./counts.js";
+import { summarizeDay, weekFromDays } from "./day-summaries.js";
 import { assertIdentifier } from "./identifiers.js";
 
 /** What `refkit.stats()` is asked: a period of whole UTC days ending now, for all links or one. */
@@ -124,7 +125,7 @@ async function countPeriod(ctx: CoreContext, query: StatsQuery, dayStarts: Date[
 		let covered = summaries.find((summary) => summary.linkId === 0)?.until.getTime();
 		if (covered === undefined || covered < until || covered > end) {
 			const to = new Date(until);
-			summaries = await store.summarizeDay(day, to, (previous) => new DaySummaries(day, to, previous));
+			summaries = await summarizeDay(store, day, to);
 			covered = until;
 		}
 		for (const summary of summaries) if (summary.linkId === wanted) counts.addSummary(summary);
@@ -132,7 +133,7 @@ async function countPeriod(ctx: CoreContext, query: StatsQuery, dayStarts: Date[
 		// The Sunday of a whole week without a summary: make it for the next time.
 		if (mondays.includes(i - 6)) {
 			const week = days.slice(i - 6, i + 1).map((d) => d.day);
-			await store.summarizeWeek(week, (summaries) => summarizeWeek(week[0] as string, summaries));
+			await store.summarizeWeek(week, (summaries) => weekFromDays(week, summaries));
 		}
 	}
 	if (readFrom <= query.to.getTime()) {

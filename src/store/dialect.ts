@@ -1,9 +1,42 @@
-import { type RawBuilder, sql } from "kysely";
+import type { DatabaseIntrospector, DialectAdapter, Kysely, QueryCompiler, RawBuilder } from "kysely";
 import type { DialectName } from "../types.js";
+import type { Database } from "./schema.js";
 
-/** The few places where SQLite and PostgreSQL differ, all in one file. */
-export interface DialectHelpers {
+/** A database refkit opened (or was given), as the store uses it. */
+export interface OpenedDatabase {
+	db: Kysely<Database>;
+	/**
+	 * For the queries of visitors' requests, when they need other settings: on refkit's own PostgreSQL pool,
+	 * the same pool with a time limit per query (see src/store/dialects/postgres.ts). Otherwise `db` serves
+	 * them too.
+	 */
+	visitorDb?: Kysely<Database>;
+	dialect: DialectName;
+	/** Whether refkit opened the connection, and so closes it in `refkit.close()`. */
+	owned: boolean;
+	/** Closes what refkit opened, when destroying `db` is not enough; `db.destroy()` otherwise. */
+	close?: () => Promise<void>;
+}
+
+/**
+ * Everything in which one database differs from another, so that the rest of the store writes one query for
+ * all: each database refkit supports is a module of src/store/dialects/ implementing this, listed in
+ * src/store/dialects.ts. Supporting another database means adding such a module (and its branch in each
+ * migration), not editing the store's aggregates.
+ */
+export interface Dialect {
 	name: DialectName;
+
+	/** The location this database opens from a `DATABASE_URL`-style string, or `null` when it is not one of its. */
+	target(value: string): string | null;
+	/**
+	 * Opens the database at `target` (from {@link Dialect.target}) without querying it: the driver is loaded
+	 * and the connection made on the first query.
+	 */
+	open(target: string, onPoolError: (error: Error) => void): OpenedDatabase;
+	/** Whether an application's own Kysely instance speaks this dialect. */
+	owns(db: Kysely<unknown>): boolean;
+
 	/** A boolean as the database stores it. */
 	bool(value: boolean): boolean | number;
 	/** Whether `error` is a unique-constraint violation. */
@@ -24,87 +57,46 @@ export interface DialectHelpers {
 	 */
 	utcDay(column: string): RawBuilder<string>;
 	/**
+	 * A time column as text that orders and compares like the column, to the precision it is stored at: what a
+	 * keyset pagination resumes after (a JavaScript Date would cut a time to the millisecond, and repeat or
+	 * skip rows).
+	 */
+	exactTime(column: string): RawBuilder<string>;
+	/**
 	 * Whether an integer column is one of `ids`, with a single bound parameter however many they are (an
 	 * `in (...)` list costs a parameter each, and a limit on how many).
 	 */
 	isAnyOf(column: string, ids: number[]): RawBuilder<boolean>;
+
+	/**
+	 * Runs `work` in one write transaction on `db`: committed if it resolves, rolled back if it throws (its
+	 * error passes through). Writers must never deadlock on upgrading a read lock: SQLite takes the write lock
+	 * at once (`BEGIN IMMEDIATE`).
+	 */
+	transaction<T>(db: Kysely<Database>, work: (tx: Kysely<Database>) => Promise<T>): Promise<T>;
+	/**
+	 * Within a transaction, waits until no other transaction holds the lock (`key`, `name`) and takes it until
+	 * this one ends. A database whose write transactions take turns anyway (SQLite) does nothing.
+	 */
+	lockName(tx: Kysely<Database>, key: number, name: string): Promise<void>;
+	/**
+	 * Likewise for the locks (`key`, `first`) to (`key`, `last`), taken in that order; writers take the same
+	 * locks shared, in the same order, in the triggers of migration 0005.
+	 */
+	lockRange(tx: Kysely<Database>, key: number, first: number, last: number): Promise<void>;
+
+	/**
+	 * Begins the one transaction in which migrations run, on one connection, and makes any other process that
+	 * migrates wait for it to end.
+	 */
+	beginMigrations(connection: Kysely<unknown>): Promise<void>;
+	/** What Kysely's Migrator needs of the dialect, given the connection the migrations run on. */
+	Adapter: new () => DialectAdapter;
+	queryCompiler(): QueryCompiler;
+	introspector(db: Kysely<unknown>): DatabaseIntrospector;
 }
 
-function field(error: unknown, key: string): unknown {
+/** A property of an error object, if it has one: drivers' errors carry their codes as properties. */
+export function errorField(error: unknown, key: string): unknown {
 	return typeof error === "object" && error !== null ? (error as Record<string, unknown>)[key] : undefined;
-}
-
-/** Node's codes for a connection that could not be made or broke (ECONNREFUSED, ECONNRESET, ETIMEDOUT...). */
-const NETWORK_CODE = /^E(CONN|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|NETDOWN|NOTFOUND|AI_AGAIN)/;
-
-/**
- * node-postgres's own errors, which carry no code: a connection that ended or timed out, a pool that could
- * not give one in time, a query that got no answer in time.
- */
-const PG_CONNECTION_MESSAGE =
-	/Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error|Connection ended/i;
-
-const sqlite: DialectHelpers = {
-	name: "sqlite",
-	bool: (value) => (value ? 1 : 0),
-	isUniqueViolation: (error) =>
-		field(error, "code") === "SQLITE_CONSTRAINT_UNIQUE" ||
-		field(error, "code") === "SQLITE_CONSTRAINT_PRIMARYKEY",
-	isMissingTable: (error) => /no such table: refkit_/.test(String(field(error, "message"))),
-	// Busy or locked past busy_timeout, or the file could not be read, written or opened.
-	isUnavailable: (error) =>
-		/^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL)/.test(String(field(error, "code"))),
-	binaryOrder: (column) => sql<string>`${sql.ref(column)}`,
-	// Times are ISO-8601 text in UTC.
-	utcDay: (column) => sql<string>`substr(${sql.ref(column)}, 1, 10)`,
-	isAnyOf: (column, ids) =>
-		sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(ids)}))`,
-};
-
-const postgres: DialectHelpers = {
-	name: "postgres",
-	bool: (value) => value,
-	isUniqueViolation: (error) => field(error, "code") === "23505",
-	isMissingTable: (error) =>
-		field(error, "code") === "42P01" && /refkit_/.test(String(field(error, "message"))),
-	isUnavailable: (error) => {
-		const code = field(error, "code");
-		if (typeof code !== "string") {
-			return error instanceof Error && PG_CONNECTION_MESSAGE.test(error.message);
-		}
-		// SQLSTATE 08 (connection), 53 (out of connections, memory or disk), 57P01-57P03 (shutting down,
-		// starting up), 57014 (a statement timeout), 40001 and 40P01 (a serialization failure, a deadlock),
-		// 55P03 (a lock not available), 58 (an I/O error); or a network error of Node's.
-		return /^(08|53|57P0[123]|57014|40001|40P01|55P03|58)/.test(code) || NETWORK_CODE.test(code);
-	},
-	binaryOrder: (column) => sql<string>`${sql.ref(column)} collate "C"`,
-	utcDay: (column) => sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`,
-	isAnyOf: (column, ids) => sql<boolean>`${sql.ref(column)} = any(${ids}::int[])`,
-};
-
-export function dialectHelpers(name: DialectName): DialectHelpers {
-	return name === "sqlite" ? sqlite : postgres;
-}
-
-/** A time as refkit writes it to either database. */
-export function toDbTime(date: Date): string {
-	return date.toISOString();
-}
-
-/** A time as read back from either database. */
-export function fromDbTime(value: Date | string): Date {
-	return value instanceof Date ? value : new Date(value);
-}
-
-/**
- * A LIKE pattern matching any text that contains `text`, with LIKE's own characters (`%`, `_`) and the escape
- * character (a backslash) escaped: use it with `escape` and a backslash.
- */
-export function containsPattern(text: string): string {
-	return `%${text.replace(/[\\%_]/g, "\\$&")}%`;
-}
-
-/** Whether `column` contains `text`, ignoring case; the same SQL on both databases. */
-export function containsIgnoringCase(column: string, text: string): RawBuilder<boolean> {
-	return sql<boolean>`lower(${sql.ref(column)}) like lower(${containsPattern(text)}) escape '\\'`;
 }

@@ -4,16 +4,11 @@ import {
 	Kysely,
 	type MigrationProvider,
 	Migrator,
-	PostgresAdapter,
-	PostgresIntrospector,
-	PostgresQueryCompiler,
-	SqliteAdapter,
-	SqliteIntrospector,
-	SqliteQueryCompiler,
 	sql,
 } from "kysely";
 import { isRefkitError, RefkitError } from "../errors.js";
 import type { DialectName, MigrationResult } from "../types.js";
+import type { Dialect } from "./dialect.js";
 import { m0001Initial } from "./migrations/0001-initial.js";
 import { m0002Conversions } from "./migrations/0002-conversions.js";
 import { m0003StatsIndexes } from "./migrations/0003-stats-indexes.js";
@@ -75,29 +70,17 @@ async function runMigrator(db: Kysely<unknown>, dialect: DialectName): Promise<M
 }
 
 /**
- * Kysely's own key for its PostgreSQL migration lock. refkit takes the same key, transaction-scoped, so that a
- * process still running an older refkit (which took it session-scoped through Kysely) and this one never
- * migrate at the same time.
- */
-const POSTGRES_MIGRATION_LOCK = 3853314791062309107n;
-
-/**
  * Brings refkit's tables up to date, in one transaction: everything or nothing, and safe to run from several
- * processes at once, which wait for each other and then find nothing left to do. On PostgreSQL the
- * transaction first takes a transaction-scoped advisory lock (`pg_advisory_xact_lock`), released by the
- * commit or rollback on the connection that took it; Kysely's session-scoped lock is never taken, because
- * behind a transaction pooler (PgBouncer, pgcat, Supavisor, RDS Proxy) its unlock may run on another server
- * connection and leave the lock held by a pooled connection. On SQLite the transaction is `BEGIN IMMEDIATE`.
- * Throws `MIGRATION_FAILED` with the database's error as `cause`.
+ * processes at once, which wait for each other and then find nothing left to do: the dialect begins the
+ * transaction so that other processes wait (see {@link Dialect.beginMigrations}: on PostgreSQL a
+ * transaction-scoped advisory lock, on SQLite `BEGIN IMMEDIATE`). Throws `MIGRATION_FAILED` with the
+ * database's error as `cause`.
  */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName): Promise<MigrationResult[]> {
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<MigrationResult[]> {
 	return db.connection().execute(async (connection) => {
-		await sql.raw(dialect === "postgres" ? "begin" : "begin immediate").execute(connection);
 		try {
-			if (dialect === "postgres") {
-				await sql`select pg_advisory_xact_lock(${sql.lit(POSTGRES_MIGRATION_LOCK)})`.execute(connection);
-			}
-			const results = await runMigrator(inTransaction(connection, dialect), dialect);
+			await dialect.beginMigrations(connection);
+			const results = await runMigrator(inTransaction(connection, dialect), dialect.name);
 			await sql`commit`.execute(connection);
 			return results;
 		} catch (error) {
@@ -112,9 +95,8 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: DialectName)
  * Kysely's Migrator: its adapter takes no lock of its own (the transaction holds refkit's), and it opens no
  * transaction of its own (the Migrator is told so).
  */
-function inTransaction(connection: Kysely<unknown>, dialect: DialectName): Kysely<unknown> {
-	const Adapter = dialect === "postgres" ? PostgresAdapter : SqliteAdapter;
-	class HeldLockAdapter extends Adapter {
+function inTransaction(connection: Kysely<unknown>, dialect: Dialect): Kysely<unknown> {
+	class HeldLockAdapter extends dialect.Adapter {
 		override async acquireMigrationLock(): Promise<void> {}
 		override async releaseMigrationLock(): Promise<void> {}
 	}
@@ -139,10 +121,8 @@ function inTransaction(connection: Kysely<unknown>, dialect: DialectName): Kysel
 				releaseConnection: async () => {},
 				destroy: async () => {},
 			}),
-			createQueryCompiler: () =>
-				dialect === "postgres" ? new PostgresQueryCompiler() : new SqliteQueryCompiler(),
-			createIntrospector: (db) =>
-				dialect === "postgres" ? new PostgresIntrospector(db) : new SqliteIntrospector(db),
+			createQueryCompiler: () => dialect.queryCompiler(),
+			createIntrospector: (db) => dialect.introspector(db),
 		},
 	});
 }

@@ -3,7 +3,7 @@ import type { ColumnType, Generated } from "kysely";
 /**
  * refkit's tables as Kysely sees them. Times are written as ISO-8601 strings (SQLite stores them as text,
  * PostgreSQL as timestamptz) and read back as `string` (SQLite) or `Date` (PostgreSQL). Booleans are
- * `boolean` on PostgreSQL and `0 | 1` on SQLite. `kysely-store.ts` maps rows to the public types.
+ * `boolean` on PostgreSQL and `0 | 1` on SQLite. `rows.ts` maps rows to the public types.
  */
 type Timestamp = ColumnType<Date | string, string, string>;
 type Bool = ColumnType<boolean | number, boolean | number, boolean | number>;

@@ -1,4 +1,3 @@
-import type { Kysely } from "kysely";
 import type {
 	Conversion,
 	DialectName,
@@ -6,6 +5,7 @@ import type {
 	HitWithLink,
 	MigrationResult,
 	ReferralLink,
+	RewardTransaction,
 	UserExport,
 } from "../types.js";
 
@@ -16,7 +16,6 @@ export interface NewLink {
 	target: string | null;
 }
 
-/** A hit to insert; `createdAt` is also its `updatedAt`. */
 /**
  * A hit to insert: a {@link Hit} and, for a followed link, the id of the browser it came from (see
  * `refkit_hit.browser_id`), which refkit keeps for telling self-referrals and does not list. Stored as
@@ -154,11 +153,15 @@ export interface CountedRows {
 	conversions: CountedConversion[];
 }
 
-/** Folds a day's hits and conversions, page by page, into the day's summaries: see `summarizeDay`. */
-export interface DaySummarizer {
-	add(rows: CountedRows): void;
-	/** The summaries of what was added (and of the previous summaries it started from). */
-	summaries(): DaySummary[];
+/**
+ * A day being summarised (see {@link SummaryStore.startDaySummary}): its summaries stored when it began, and
+ * the marker that says whether the day changed since.
+ */
+export interface DaySummaryStart {
+	/** The day's stored summaries (all links' and each link's), whatever time they cover. */
+	stored: DaySummary[];
+	/** The marker's id, for {@link SummaryStore.finishDaySummary}. */
+	marker: number;
 }
 
 /** What `stats()` reads of a conversion. */
@@ -187,13 +190,15 @@ export interface ErasedHits {
 	anonymised: number;
 }
 
-/**
- * Everything refkit asks of a database, in its own words (Lucia's idea: domain verbs, not generic CRUD).
- * One implementation, {@link KyselyStore}, serves SQLite and PostgreSQL.
+/*
+ * Everything refkit asks of a database, in its own words (Lucia's idea: domain verbs, not generic CRUD), one
+ * role per aggregate: a caller asks for the roles it uses. One implementation (src/store/kysely-store.ts,
+ * one module per role) serves SQLite and PostgreSQL, and test/store/conformance.ts holds any store to these
+ * contracts.
  */
-export interface RefkitStore {
-	readonly dialect: DialectName;
-	migrate(): Promise<MigrationResult[]>;
+
+/** Referral links. */
+export interface LinkStore {
 	findLink(identifier: string): Promise<ReferralLink | null>;
 	/** Throws `IDENTIFIER_TAKEN` when the identifier exists. */
 	insertLink(link: NewLink, now: Date): Promise<ReferralLink>;
@@ -202,10 +207,19 @@ export interface RefkitStore {
 	 * calls for one user (in any process) make one link: they take turns under a lock.
 	 */
 	userLink(userId: string, link: NewLink, now: Date): Promise<ReferralLink>;
+	/** Newest first (by id, descending). */
 	listLinks(query: LinkQuery): Promise<ReferralLink[]>;
 	/** The updated link, or `null` when no link has this identifier. */
 	setLinkDisabled(identifier: string, disabled: boolean, now: Date): Promise<ReferralLink | null>;
-	/** Inserts one hit now (inside a transaction, in it). */
+	/** How many links exist. */
+	countLinks(): Promise<number>;
+	/** The owners of these links, for those that have one. */
+	linkOwners(linkIds: number[]): Promise<Map<number, string>>;
+}
+
+/** Hits: the visits that followed a link and the codes users typed, and what confirming a goal reads of them. */
+export interface HitStore {
+	/** Inserts one hit now (inside a transaction, in it); a hit whose id is stored already is left as it is. */
 	insertHit(hit: NewHit): Promise<void>;
 	/**
 	 * Records a visitor's hit by group commit: hits recorded at about the same time share one INSERT and one
@@ -232,15 +246,6 @@ export interface RefkitStore {
 	 * user take turns, so exactly one inserts.
 	 */
 	insertCodeHit(hit: NewHit & { userId: string }): Promise<boolean>;
-
-	/**
-	 * Runs `work` in one database transaction, with a store and a Kysely instance bound to it. SQLite takes the
-	 * write lock at once (`BEGIN IMMEDIATE`), so transactions never deadlock on upgrading a read lock. `work`'s
-	 * own errors pass through unchanged; the transaction is rolled back.
-	 */
-	transaction<T>(work: (store: RefkitStore, db: Kysely<unknown>) => Promise<T>): Promise<T>;
-	findConversion(referredUserId: string, goal: string): Promise<Conversion | null>;
-	getConversion(id: string): Promise<Conversion | null>;
 	/** The user's hits created in [from, to], oldest first for `first`, newest first for `last`, at most `limit`. */
 	attributableHits(
 		userId: string,
@@ -254,55 +259,77 @@ export interface RefkitStore {
 	browserUsedBy(browserId: string, userId: string): Promise<boolean>;
 	/** Whether any hit of `visitorId` belongs to `userId`: the visitor id is one that user has used. */
 	visitorUsedBy(visitorId: string, userId: string): Promise<boolean>;
-	/** The new conversion, or `null` when (referred user, goal) already has one. */
-	insertConversion(conversion: NewConversion): Promise<Conversion | null>;
 	/** Sets the hit's `confirmed_at` unless it is set already. */
 	confirmHit(hitId: string, at: Date): Promise<void>;
+}
+
+/** Conversions: one per (referred user, goal). */
+export interface ConversionStore {
+	findConversion(referredUserId: string, goal: string): Promise<Conversion | null>;
+	getConversion(id: string): Promise<Conversion | null>;
+	/** The new conversion, or `null` when (referred user, goal) already has one. */
+	insertConversion(conversion: NewConversion): Promise<Conversion | null>;
 	/** The reversed conversion; `null` when it was already reversed or does not exist. */
 	reverseConversion(id: string, reason: string, at: Date): Promise<Conversion | null>;
 	/** Newest first (by `created_at`, then `id`, both descending). */
 	listConversions(query: ConversionQuery): Promise<Conversion[]>;
-	/** The stored summaries of these days (`YYYY-MM-DD`): all links' and `linkId`'s. */
-	summaries(days: string[], linkId: number | undefined): Promise<DaySummary[]>;
-	/** The stored summaries of the weeks from the one starting on `firstWeek` to `lastWeek` (Mondays). */
-	weekSummaries(firstWeek: string, lastWeek: string): Promise<WeekSummary[]>;
-	/**
-	 * Stores the summary `summarize` makes of a week from the all-links summaries of its `days` (its seven
-	 * `YYYY-MM-DD`, in order), if they are all stored and whole (else `null`). Atomic (under
-	 * the days' locks): a change to one of the days that commits later forgets the week.
-	 */
-	summarizeWeek(days: string[], summarize: (days: DaySummary[]) => WeekSummary): Promise<WeekSummary | null>;
-	/**
-	 * Summarises `day` (`YYYY-MM-DD`, UTC) up to `until` (excluded): `start` gets the day's stored summaries
-	 * when they end at or before `until` (else nothing), and is given the hits and conversions they do not
-	 * cover, up to `until`, a bounded page at a time. Holds no lock while it reads them. The summaries made
-	 * replace the stored ones unless a hit or conversion of the day before `until` was written, changed or
-	 * deleted meanwhile (then nothing is stored: the next call summarises the day again). Returns the
-	 * summaries made, stored or not.
-	 */
-	summarizeDay(
-		day: string,
-		until: Date,
-		start: (previous: DaySummary[]) => DaySummarizer,
-	): Promise<DaySummary[]>;
-	/** The hits and conversions (reversed ones included) of the period, read to be counted. */
-	countedRows(query: StatsQuery): Promise<CountedRows>;
-	/** How many links exist. */
-	countLinks(): Promise<number>;
-	/** The owners of these links, for those that have one. */
-	linkOwners(linkIds: number[]): Promise<Map<number, string>>;
+}
+
+/** The outbox's deliveries of conversions and reversals. */
+export interface DeliveryStore {
 	/**
 	 * Takes up to `limit` conversions with a delivery due at `now`, leasing each until `leaseUntil` so that
-	 * another worker does not take it meanwhile.
+	 * another worker does not take it meanwhile; oldest conversion first.
 	 */
 	takeDueDeliveries(now: Date, leaseUntil: Date, limit: number): Promise<DueDelivery[]>;
 	/** Records that the pending event of a conversion was delivered; a reversal still to send becomes due. */
 	markDelivered(id: string, type: "conversion" | "reversal", now: Date): Promise<void>;
 	/** Records a failed attempt; the delivery is due again at `retryAt`. */
 	markDeliveryFailed(id: string, error: string, retryAt: Date): Promise<void>;
+}
+
+/**
+ * The stored daily and weekly summaries of `stats()`, and the rows they are made from. The store only stores
+ * and reads them, under its locks: what to summarise, and from what, is src/core/day-summaries.ts's to decide.
+ */
+export interface SummaryStore {
+	/** The stored summaries of these days (`YYYY-MM-DD`): all links' and `linkId`'s. */
+	summaries(days: string[], linkId: number | undefined): Promise<DaySummary[]>;
+	/** The stored summaries of the weeks from the one starting on `firstWeek` to `lastWeek` (Mondays). */
+	weekSummaries(firstWeek: string, lastWeek: string): Promise<WeekSummary[]>;
 	/**
-	 * How many hits {@link RefkitStore.pruneHits} would delete: those created before `before`, never confirmed,
-	 * and credited by no conversion.
+	 * Stores the summary `summarize` makes of a week from the stored all-links summaries of its `days` (its
+	 * seven `YYYY-MM-DD`, in order; those missing are left out), unless it makes none (`null`). Atomic (under
+	 * the days' locks): a change to one of the days that commits later forgets the week.
+	 */
+	summarizeWeek(
+		days: string[],
+		summarize: (days: DaySummary[]) => WeekSummary | null,
+	): Promise<WeekSummary | null>;
+	/**
+	 * Begins summarising `day` (`YYYY-MM-DD`, UTC) up to `until` (excluded): reads the day's stored summaries
+	 * and leaves a marker, which any later write of a hit or conversion of the day before `until` deletes.
+	 */
+	startDaySummary(day: string, until: Date): Promise<DaySummaryStart>;
+	/**
+	 * The hits, then the conversions, made in [`from`, `to`), a bounded page at a time, each in
+	 * (`created_at`, `id`) order. Holds no lock while it reads them.
+	 */
+	dayRows(period: { from: Date; to: Date }): AsyncIterable<CountedRows>;
+	/**
+	 * Replaces the day's stored summaries by `summaries`, if the marker of {@link SummaryStore.startDaySummary} is still
+	 * there (nothing of the day was written, changed or deleted meanwhile); whether it did.
+	 */
+	finishDaySummary(day: string, marker: number, summaries: DaySummary[]): Promise<boolean>;
+	/** The hits and conversions (reversed ones included) of the period, `to` included, read to be counted. */
+	countedRows(query: StatsQuery): Promise<CountedRows>;
+}
+
+/** Pruning old hits, and what refkit keeps of a person: their export and their erasure. */
+export interface PrivacyStore {
+	/**
+	 * How many hits {@link PrivacyStore.pruneHits} would delete: those created before `before`, never
+	 * confirmed, and credited by no conversion.
 	 */
 	countPrunableHits(before: Date): Promise<number>;
 	/**
@@ -322,7 +349,6 @@ export interface RefkitStore {
 	 * visitor id, IP, User-Agent, Referer, `next`).
 	 */
 	eraseHitsOf(userId: string, now: Date): Promise<ErasedHits>;
-	/** Gives the links of `userId` to nobody (they keep working); returns how many. */
 	/**
 	 * Gives the user's links no owner, a new identifier each (an identifier may name the person) and disables
 	 * them; returns their former identifiers.
@@ -333,5 +359,33 @@ export interface RefkitStore {
 	 * Returns how many conversions changed.
 	 */
 	pseudonymiseConversionsOf(userId: string, pseudonym: string, now: Date): Promise<number>;
+}
+
+/**
+ * What a transaction's work may call, bound to the transaction: the roles whose writes belong together. Not
+ * the summaries (they keep no lock while they read) nor the deliveries (a lease is its own commit).
+ */
+export interface TransactionStore extends LinkStore, HitStore, ConversionStore, PrivacyStore {
+	readonly dialect: DialectName;
+}
+
+/** The whole store: every role, and the store's own life (migrations, transactions, closing). */
+export interface RefkitStore
+	extends LinkStore,
+		HitStore,
+		ConversionStore,
+		DeliveryStore,
+		SummaryStore,
+		PrivacyStore {
+	readonly dialect: DialectName;
+	migrate(): Promise<MigrationResult[]>;
+	/**
+	 * Runs `work` in one database transaction, with the store's roles and a Kysely instance bound to it (what a
+	 * `confirm()` reward writes through). SQLite takes the write lock at once (`BEGIN IMMEDIATE`), so
+	 * transactions never deadlock on upgrading a read lock. `work`'s own errors pass through unchanged; the
+	 * transaction is rolled back.
+	 */
+	transaction<T>(work: (store: TransactionStore, tx: RewardTransaction) => Promise<T>): Promise<T>;
+	/** Writes the hits still waiting, then closes the connection refkit opened (not an application's own). */
 	close(): Promise<void>;
 }

@@ -5,11 +5,12 @@ import type { DialectName } from "../../types.js";
  * The two keys of the advisory lock that guards one day's summaries on PostgreSQL: "refk" and the day's
  * number (days since 1970-01-01). Summaries are made under the exclusive lock; the triggers below take it
  * shared before they forget a day, so nothing written while a day is being summarised is left out of it.
+ * Must equal `SUMMARY_LOCK` of src/store/locks.ts, which the summarising code takes (a test checks it).
  */
 export const SUMMARY_LOCK = 0x7265666b;
 
 /** The tables whose rows are summarised, and the columns a summary reads of them. */
-export const SUMMARISED = {
+const SUMMARISED = {
 	refkit_hit: ["link_id", "user_id", "visitor_id", "created_at"],
 	refkit_conversion: ["link_id", "goal", "referred_user_id", "referrer_user_id", "reversed_at", "created_at"],
 } as const;
@@ -72,11 +73,7 @@ export function m0004StatsDays(dialect: DialectName): Migration {
 }
 
 /** The statements that create this migration's triggers on `table`. */
-export function forgetDaysTriggers(
-	dialect: DialectName,
-	table: string,
-	columns: readonly string[],
-): string[] {
+function forgetDaysTriggers(dialect: DialectName, table: string, columns: readonly string[]): string[] {
 	return dialect === "postgres" ? postgresTriggers(table, columns) : sqliteTriggers(table, columns);
 }
 
