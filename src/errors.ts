@@ -1,6 +1,6 @@
 /**
- * Every code a {@link RefkitError} can carry. Each one names a situation a caller can act on; the README's
- * "Errors" table says what to do about each.
+ * Every code a {@link RefkitError} can carry. Each one names a situation a caller can act on; the table in
+ * docs/errors.md says what to do about each.
  */
 export type RefkitErrorCode =
 	/** An option given to `createRefkit()` is missing or malformed. */

@@ -133,7 +133,7 @@ const DAY = 24 * 60 * 60 * 1000;
 /** The longest window refkit accepts: about 100 years, far inside what a `Date` can hold. */
 const MAX_WINDOW = 36_500 * DAY;
 
-/** The defaults, as documented in the README's options table. */
+/** The defaults, as documented in docs/options.md. */
 export const DEFAULTS = Object.freeze({
 	cookie: Object.freeze({
 		name: "refkit_visitor",

@@ -35,7 +35,7 @@ export function explainSkips(warn: (message: string) => void = console.warn): (s
 			userAgent === null ? "no User-Agent" : `User-Agent ${JSON.stringify(userAgent.slice(0, 200))}`;
 		const test =
 			reason === "bot" || reason === "head"
-				? " An end-to-end test should present itself as a person: a browser's User-Agent and GET (see \"Testing end to end\" in refkit's README)."
+				? " An end-to-end test should present itself as a person: a browser's User-Agent and GET (see \"Testing end to end\" in refkit's docs/links-and-hits.md)."
 				: "";
 		warn(
 			`refkit: a visit to the link "${identifier}" was redirected without recording a hit, because ${WHY[reason]}; ${agent}.${test} (Said once per User-Agent, in development only.)`,

@@ -60,7 +60,7 @@ async function connectSqlite(path: string): Promise<SqliteDatabase> {
 	try {
 		database = new Database(path);
 		if (path !== ":memory:") database.pragma("journal_mode = WAL");
-		// NORMAL in WAL mode: a committed hit survives a crash of the application; see the README.
+		// NORMAL in WAL mode: a committed hit survives a crash of the application; see docs/storage.md.
 		database.pragma("synchronous = NORMAL");
 		database.pragma("busy_timeout = 5000");
 		database.pragma("foreign_keys = ON");
