@@ -9,7 +9,7 @@ import { DATABASES, freshDatabaseUrl } from "../setup/databases.js";
 import { startDemo } from "../setup/demo.js";
 import { seedShowcase } from "../setup/seed.js";
 
-/** `UPDATE_SCREENSHOTS=1 npm test` refreshes the README's screenshots in docs/; otherwise they go to a temp dir. */
+/** `UPDATE_SCREENSHOTS=1 npm test` refreshes docs/dashboard.md's screenshots in docs/; otherwise they go to a temp dir. */
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
 	? fileURLToPath(new URL("../../docs/", import.meta.url))
 	: mkdtempSync(join(tmpdir(), "refkit-screens-"));

@@ -8,7 +8,7 @@ import { startAppServer } from "./server.js";
 import { CONCURRENCY, FOLLOWS, report, TIMEOUT } from "./sizes.js";
 
 /**
- * The README's promise: "a hit whose redirect was sent survives a crash of the application". The app (one
+ * docs/storage.md's promise: "a hit whose redirect was sent survives a crash of the application". The app (one
  * process, refkit's default settings) is killed with SIGKILL while CONCURRENCY follows are in flight; every
  * follow whose 302 the client received must be in the database, which opens cleanly and takes new hits.
  */

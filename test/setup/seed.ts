@@ -125,7 +125,7 @@ async function insertHits(kind: DatabaseKind, url: string, hits: SeedHit[]): Pro
 }
 
 /**
- * Thirty days of a believable referral programme, for the browser tests and the README's screenshots:
+ * Thirty days of a believable referral programme, for the browser tests and docs/dashboard.md's screenshots:
  * eight referrers and a campaign link, about two thousand visits with a weekly rhythm and a slow rise,
  * signups and first purchases confirmed through `refkit.confirm()`. Hits are written straight to the
  * table, since visitors cannot be sent into the past; conversions go through the public API.
