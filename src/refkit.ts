@@ -21,10 +21,10 @@ import {
 	deliverConversions,
 } from "./core/outbox.js";
 import { eraseUser, exportUser, type PruneInput, type PruneResult, prune } from "./core/privacy.js";
+import type { Outcome, RefkitRequest } from "./core/request.js";
 import { safeRedirectPath } from "./core/safe-redirect.js";
 import { type StatsInput, stats } from "./core/stats.js";
 import { isRefkitError, RefkitError } from "./errors.js";
-import type { Outcome, RefkitRequest } from "./http/request.js";
 import { type RefkitOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { KyselyStore } from "./store/kysely-store.js";
 import { openDatabase } from "./store/open.js";

@@ -1,7 +1,7 @@
-import { readCookie, serializeCookie, serializeCookieDeletion } from "../http/cookies.js";
-import type { Outcome, RefkitRequest } from "../http/request.js";
 import { type CoreContext, consented, currentUser, PASS, report } from "./context.js";
+import { readCookie, serializeCookie, serializeCookieDeletion } from "./cookies.js";
 import { awaitUntil, visitorDeadline } from "./deadline.js";
+import type { Outcome, RefkitRequest } from "./request.js";
 import { signBrowserId, verifyBrowserCookie, verifyVisitorCookie } from "./visitor-cookie.js";
 
 /**

@@ -1,10 +1,10 @@
 import { isRefkitError } from "../errors.js";
-import type { Outcome, RefkitRequest } from "../http/request.js";
 import type { ErrorContext, ResolvedOptions } from "../options.js";
 import type { RefkitStore } from "../store/store.js";
 import type { SkipReason } from "./bots.js";
 import type { Emitter } from "./events.js";
 import type { LinkCache } from "./link-cache.js";
+import type { Outcome, RefkitRequest } from "./request.js";
 import type { SkippedHit } from "./skips.js";
 
 /** What `refkit.counters()` reports, counted since the instance was created (per process, not stored). */

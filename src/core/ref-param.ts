@@ -1,7 +1,7 @@
-import type { Outcome } from "../http/request.js";
 import { type CoreContext, redirectTo, report } from "./context.js";
 import { visitorDeadline, visitorLink } from "./deadline.js";
 import { isValidIdentifier } from "./identifiers.js";
+import type { Outcome } from "./request.js";
 import { MAX_LENGTH } from "./safe-redirect.js";
 
 function decodeKey(key: string): string {
