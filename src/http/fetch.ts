@@ -1,13 +1,7 @@
 import type { MaybeUserId, Outcome, RefkitRequest } from "../core/request.js";
 import { absoluteLocation, pathAndQuery } from "./path.js";
-import {
-	type DashboardResponse,
-	type EdgeRequest,
-	MAX_FORM_BYTES,
-	REDIRECT_CACHE_CONTROL,
-	UNASKED,
-	type Visitor,
-} from "./request.js";
+import type { DashboardResponse, EdgeRequest, Visitor } from "./request.js";
+import { MAX_FORM_BYTES, REDIRECT_CACHE_CONTROL, UNASKED } from "./request.js";
 
 /**
  * The edge's request from a Web-standard `Request`, for the referral handler and the dashboard alike: `url`

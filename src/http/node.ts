@@ -2,14 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { MaybeUserId, Redirect } from "../core/request.js";
-import {
-	type DashboardResponse,
-	type EdgeRequest,
-	MAX_FORM_BYTES,
-	REDIRECT_CACHE_CONTROL,
-	UNASKED,
-	type Visitor,
-} from "./request.js";
+import type { DashboardResponse, EdgeRequest, Visitor } from "./request.js";
+import { MAX_FORM_BYTES, REDIRECT_CACHE_CONTROL, UNASKED } from "./request.js";
 
 /**
  * The edge's request from a Node.js request, for the adapters of frameworks built on `node:http` (Express,
