@@ -72,7 +72,12 @@ export function dashboardSettings(
 }
 
 /** The title of the error page, by its status. */
-const TITLES: Record<number, string> = { 400: "Bad request", 403: "Form expired", 404: "Not found" };
+const TITLES: Record<Failure["status"], string> = {
+	400: "Bad request",
+	403: "Form expired",
+	404: "Not found",
+	503: "Unavailable",
+};
 
 /**
  * The dashboard, free of any framework: given a request under `path` (and whether `authorize` let it
@@ -121,7 +126,7 @@ export function createDashboard(
 		const failed = (failure: Failure) =>
 			show(
 				failure.status,
-				TITLES[failure.status] as string,
+				TITLES[failure.status],
 				failure.section,
 				messagePage(failure.heading, failure.message, base),
 			);
@@ -166,7 +171,7 @@ export function createDashboard(
 			if (failure !== null) return failed(failure);
 			refkit.options.onError(error, { operation: "dashboard" });
 			const message = "The database could not be read. The error was reported; try again in a moment.";
-			return show(503, "Unavailable", null, messagePage("The dashboard is unavailable", message, base));
+			return failed(new Failure(503, "The dashboard is unavailable", message));
 		}
 	};
 }

@@ -19,7 +19,7 @@ export const DONE: Record<string, string> = {
  */
 export class Failure extends Error {
 	constructor(
-		readonly status: 400 | 403 | 404,
+		readonly status: 400 | 403 | 404 | 503,
 		readonly heading: string,
 		message: string,
 		readonly section: Section | null = null,
