@@ -45,7 +45,7 @@ if (framework === "node") {
 	const bare = () => new Response(null, { status: 302, headers: { Location: "/", "Set-Cookie": COOKIE } });
 	let fetch = (request) => (request.url.endsWith("/bare") ? bare() : page());
 	if (refkit) {
-		const { refkitHandler } = await import("../dist/http/web.js");
+		const { refkitHandler } = await import("../dist/adapters/web.js");
 		const handle = refkitHandler(refkit, { getUserId: (request) => userOf(request.headers.get("x-user")) });
 		const app = fetch;
 		fetch = async (request) => (await handle(request, { next: () => app(request) })) ?? app(request);

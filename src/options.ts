@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { invalidOption } from "./core/arguments.js";
+import { COOKIE_NAME, type CookieAttributes } from "./core/cookies.js";
 import type { IpStorage, TrustProxy } from "./core/ip.js";
 import { safeRedirectPath } from "./core/safe-redirect.js";
 import { explainSkips, type SkippedHit } from "./core/skips.js";
-import { COOKIE_NAME, type CookieAttributes } from "./http/cookies.js";
 import type { DatabaseOption } from "./store/open.js";
 
 /** Where a failure happened that refkit handled without troubling the visitor. */

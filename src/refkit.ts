@@ -35,8 +35,8 @@ import { fallbackOutcome } from "./core/outcomes.js";
 import { eraseUser, exportUser, type PruneInput, type PruneResult, prune } from "./core/privacy.js";
 import { type ApplyCodeOptions, type ApplyCodeResult, applyCode } from "./core/referral-codes.js";
 import { report } from "./core/report.js";
+import type { Outcome, RefkitRequest } from "./core/request.js";
 import { type StatsInput, stats } from "./core/stats.js";
-import type { Outcome, RefkitRequest } from "./http/request.js";
 import { type RefkitOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import {
 	type DeliverOptions,

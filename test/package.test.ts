@@ -99,7 +99,7 @@ describe("the built package", () => {
 		const { stdout } = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT });
 		const files = (JSON.parse(stdout) as [{ files: { path: string }[] }])[0].files.map((f) => f.path);
 		expect(files).toContain("dist/index.js");
-		for (const entry of ["adapters/express", "adapters/fastify", "adapters/hono", "http/web"]) {
+		for (const entry of ["adapters/express", "adapters/fastify", "adapters/hono", "adapters/web"]) {
 			expect(files).toContain(`dist/${entry}.js`);
 			expect(files).toContain(`dist/${entry}.d.ts`);
 		}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { refkitHandler } from "../src/http/web.js";
+import { refkitHandler } from "../src/adapters/web.js";
 import { createRefkit, type RefkitOptions, type SkippedHit } from "../src/index.js";
 import { TEST_SECRET } from "./setup/databases.js";
 import { BROWSER_AGENT } from "./setup/http.js";

@@ -1,10 +1,10 @@
 import type { Request, RequestHandler } from "express";
-import { mayConcern } from "../core/handle.js";
-import { fromNodeDashboardRequest, sendNodeResponse } from "../dashboard/adapt.js";
-import { createDashboard, type DashboardOptions, dashboardSettings } from "../dashboard/dashboard.js";
-import { fromNodeRequest, passportUserId } from "../http/node.js";
-import { type ConsentCheck, type MaybeUserId, REDIRECT_CACHE_CONTROL } from "../http/request.js";
+import type { MaybeUserId } from "../core/request.js";
+import type { DashboardOptions } from "../dashboard/dashboard.js";
+import { nodeRequest, passportUserId, sendNodeResponse, sendRedirect } from "../http/node.js";
+import type { ConsentCheck } from "../http/request.js";
 import type { Refkit } from "../refkit.js";
+import { mountDashboard, referralEdge } from "./edge.js";
 
 /** Options of {@link refkitMiddleware}. */
 export interface ExpressOptions {
@@ -33,22 +33,16 @@ export interface ExpressOptions {
  * app.use(refkitMiddleware(refkit, { getUserId: (req) => req.user?.id }));
  */
 export function refkitMiddleware(refkit: Refkit, options: ExpressOptions = {}): RequestHandler {
-	const getUserId = options.getUserId ?? passportUserId;
-	const { consent } = options;
+	const edge = referralEdge(refkit, options, passportUserId);
 	const handle: RequestHandler = async (req, res, next) => {
-		const outcome = await refkit.handle(
-			fromNodeRequest(req, req.originalUrl, () => getUserId(req), consent && (() => consent(req))),
-		);
+		const outcome = await refkit.handle(nodeRequest(req, req.originalUrl, edge.visitor(req)));
 		for (const cookie of outcome.setCookies) res.append("Set-Cookie", cookie);
 		if (outcome.redirect === null) return next();
-		res.statusCode = outcome.redirect.status;
-		res.setHeader("Location", outcome.redirect.location);
-		res.setHeader("Cache-Control", REDIRECT_CACHE_CONTROL);
-		res.end();
+		sendRedirect(res, outcome.redirect);
 	};
 	// Not async: a request refkit has nothing to do with goes on without a promise.
 	return (req, res, next) => {
-		if (!mayConcern(refkit.options, req.method, req.originalUrl, req.headers.cookie)) return next();
+		if (!edge.concerns(req.method, req.originalUrl, req.headers.cookie)) return next();
 		return handle(req, res, next);
 	};
 }
@@ -65,13 +59,10 @@ export type ExpressDashboardOptions = DashboardOptions<Request>;
  * app.use(refkitDashboard(refkit, { path: "/admin/refkit", authorize: (req) => req.user?.role === "admin" }));
  */
 export function refkitDashboard(refkit: Refkit, options: ExpressDashboardOptions): RequestHandler {
-	const handle = createDashboard(refkit, dashboardSettings(options));
-	const { authorize } = options;
+	const dashboard = mountDashboard(refkit, options);
 	return async (req, res, next) => {
 		try {
-			const response = await handle(fromNodeDashboardRequest(req, req.originalUrl, req.body), async () =>
-				authorize ? authorize(req) : false,
-			);
+			const response = await dashboard(req, nodeRequest(req, req.originalUrl, undefined, req.body));
 			if (response === null) return next();
 			await sendNodeResponse(res, response);
 		} catch (error) {

@@ -1,13 +1,13 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { mayConcern } from "../core/handle.js";
-import { fromNodeDashboardRequest } from "../dashboard/adapt.js";
-import { createDashboard, type DashboardOptions, dashboardSettings } from "../dashboard/dashboard.js";
-import { readCookie } from "../http/cookies.js";
-import { fromNodeRequest, passportUserId } from "../http/node.js";
-import { type ConsentCheck, type MaybeUserId, REDIRECT_CACHE_CONTROL } from "../http/request.js";
+import { readCookie } from "../core/cookies.js";
+import type { MaybeUserId } from "../core/request.js";
+import type { DashboardOptions } from "../dashboard/dashboard.js";
+import { nodeRequest, passportUserId } from "../http/node.js";
+import { type ConsentCheck, REDIRECT_CACHE_CONTROL } from "../http/request.js";
 import type { Refkit } from "../refkit.js";
+import { mountDashboard, referralEdge } from "./edge.js";
 
 /** Options of {@link refkitPlugin}. */
 export interface FastifyOptions {
@@ -34,8 +34,7 @@ declare module "fastify" {
 
 const plugin: FastifyPluginAsync<FastifyOptions> = async (fastify: FastifyInstance, options) => {
 	const { refkit } = options;
-	const getUserId = options.getUserId ?? passportUserId;
-	const { consent } = options;
+	const edge = referralEdge(refkit, options, passportUserId);
 	fastify.decorate("refkit", refkit);
 	fastify.decorateRequest("refkitClaim", function (this: FastifyRequest, userId: string) {
 		return refkit.claim(readCookie(this.headers.cookie, refkit.options.cookieName), userId);
@@ -44,20 +43,16 @@ const plugin: FastifyPluginAsync<FastifyOptions> = async (fastify: FastifyInstan
 	// A callback hook, so that a request refkit has nothing to do with goes on without a promise.
 	fastify.addHook("onRequest", (request, reply, done) => {
 		const url = request.raw.url ?? request.url;
-		if (!mayConcern(refkit.options, request.raw.method, url, request.headers.cookie)) return done();
-		refkit
-			.handle(
-				fromNodeRequest(request.raw, url, () => getUserId(request), consent && (() => consent(request))),
-			)
-			.then((outcome) => {
-				for (const cookie of outcome.setCookies) reply.header("set-cookie", cookie);
-				if (outcome.redirect === null) return done();
-				reply
-					.code(outcome.redirect.status)
-					.header("location", outcome.redirect.location)
-					.header("cache-control", REDIRECT_CACHE_CONTROL)
-					.send();
-			}, done);
+		if (!edge.concerns(request.raw.method, url, request.headers.cookie)) return done();
+		refkit.handle(nodeRequest(request.raw, url, edge.visitor(request))).then((outcome) => {
+			for (const cookie of outcome.setCookies) reply.header("set-cookie", cookie);
+			if (outcome.redirect === null) return done();
+			reply
+				.code(outcome.redirect.status)
+				.header("location", outcome.redirect.location)
+				.header("cache-control", REDIRECT_CACHE_CONTROL)
+				.send();
+		}, done);
 	});
 };
 
@@ -83,14 +78,10 @@ export interface FastifyDashboardOptions extends DashboardOptions<FastifyRequest
 }
 
 const dashboardPlugin: FastifyPluginAsync<FastifyDashboardOptions> = async (fastify, options) => {
-	const { refkit, authorize } = options;
-	const handle = createDashboard(refkit, dashboardSettings(options));
+	const dashboard = mountDashboard(options.refkit, options);
 	// Answered before routing and body parsing: the dashboard reads its own forms.
 	fastify.addHook("onRequest", async (request, reply) => {
-		const response = await handle(
-			fromNodeDashboardRequest(request.raw, request.raw.url ?? request.url),
-			async () => (authorize ? authorize(request) : false),
-		);
+		const response = await dashboard(request, nodeRequest(request.raw, request.raw.url ?? request.url));
 		if (response === null) return;
 		reply.code(response.status).headers(response.headers);
 		return reply.send(typeof response.body === "string" ? response.body : Readable.from(response.body));

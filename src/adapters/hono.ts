@@ -1,12 +1,12 @@
 import type { IncomingMessage } from "node:http";
 import type { Context, MiddlewareHandler } from "hono";
-import { mayConcern } from "../core/handle.js";
-import { fromWebDashboardRequest, toWebResponse } from "../dashboard/adapt.js";
-import { createDashboard, type DashboardOptions, dashboardSettings } from "../dashboard/dashboard.js";
+import type { MaybeUserId } from "../core/request.js";
+import type { DashboardOptions } from "../dashboard/dashboard.js";
+import { redirectResponse, toWebResponse, webRequest, withCookies } from "../http/fetch.js";
 import { pathAndQuery } from "../http/path.js";
-import type { ConsentCheck, MaybeUserId } from "../http/request.js";
-import { fromWebRequest, redirectResponse, withCookies } from "../http/web.js";
+import type { ConsentCheck } from "../http/request.js";
 import type { Refkit } from "../refkit.js";
+import { mountDashboard, type ReferralEdge, referralEdge } from "./edge.js";
 
 /** Options of {@link refkitMiddleware}. */
 export interface HonoOptions {
@@ -34,12 +34,11 @@ function nodeServerAddress(c: Context): string | undefined {
  * Whether refkit may have anything to do with the request. Under @hono/node-server it reads the Node.js
  * request, so that a request refkit lets through never makes the server build a `Headers` object.
  */
-function concerns(refkit: Refkit, c: Context): boolean {
+function concerns(edge: ReferralEdge<Context>, c: Context): boolean {
 	const incoming = nodeIncoming(c);
-	if (incoming?.url !== undefined) {
-		return mayConcern(refkit.options, incoming.method, incoming.url, incoming.headers.cookie);
-	}
-	return mayConcern(refkit.options, c.req.method, pathAndQuery(c.req.url), c.req.header("cookie"));
+	if (incoming?.url !== undefined)
+		return edge.concerns(incoming.method, incoming.url, incoming.headers.cookie);
+	return edge.concerns(c.req.method, pathAndQuery(c.req.url), c.req.header("cookie"));
 }
 
 /**
@@ -57,13 +56,11 @@ function concerns(refkit: Refkit, c: Context): boolean {
  * app.use(refkitMiddleware(refkit, { getUserId: (c) => c.get("userId") }));
  */
 export function refkitMiddleware(refkit: Refkit, options: HonoOptions): MiddlewareHandler {
-	const { getUserId, consent } = options;
+	const edge = referralEdge(refkit, options);
 	const getRemoteAddress = options.getRemoteAddress ?? nodeServerAddress;
 	return async (c, next) => {
-		if (!concerns(refkit, c)) return next();
-		const outcome = await refkit.handle(
-			fromWebRequest(c.req.raw, getRemoteAddress(c), () => getUserId(c), consent && (() => consent(c))),
-		);
+		if (!concerns(edge, c)) return next();
+		const outcome = await refkit.handle(webRequest(c.req.raw, getRemoteAddress(c), edge.visitor(c)));
 		const redirect = redirectResponse(outcome);
 		if (redirect !== null) return redirect;
 		await next();
@@ -87,12 +84,9 @@ export type HonoDashboardOptions = DashboardOptions<Context>;
  * app.use(refkitDashboard(refkit, { path: "/admin/refkit", authorize: (c) => c.get("user")?.isAdmin === true }));
  */
 export function refkitDashboard(refkit: Refkit, options: HonoDashboardOptions): MiddlewareHandler {
-	const handle = createDashboard(refkit, dashboardSettings(options));
-	const { authorize } = options;
+	const dashboard = mountDashboard(refkit, options);
 	return async (c, next) => {
-		const response = await handle(fromWebDashboardRequest(c.req.raw), async () =>
-			authorize ? authorize(c) : false,
-		);
+		const response = await dashboard(c, webRequest(c.req.raw, undefined));
 		if (response === null) return next();
 		return toWebResponse(response);
 	};

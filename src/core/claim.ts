@@ -1,9 +1,9 @@
-import { readCookie, serializeCookie, serializeCookieDeletion } from "../http/cookies.js";
-import type { Outcome, RefkitRequest } from "../http/request.js";
 import { invalid } from "./arguments.js";
 import type { CoreContext } from "./context.js";
+import { readCookie, serializeCookie, serializeCookieDeletion } from "./cookies.js";
 import { PASS } from "./outcomes.js";
 import { consented, currentUser, report } from "./report.js";
+import type { Outcome, RefkitRequest } from "./request.js";
 import { signBrowserId, verifyBrowserCookie, verifyVisitorCookie } from "./visitor-cookie.js";
 import { awaitUntil, visitorDeadline } from "./visitor-wait.js";
 

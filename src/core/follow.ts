@@ -1,14 +1,14 @@
-import { readCookie, serializeCookie, serializeCookieDeletion } from "../http/cookies.js";
-import type { Outcome, RefkitRequest } from "../http/request.js";
 import type { Hit, ReferralLink } from "../types.js";
 import { nonHumanReason } from "./bots.js";
 import { claimAndForget } from "./claim.js";
 import type { CoreContext } from "./context.js";
+import { readCookie, serializeCookie, serializeCookieDeletion } from "./cookies.js";
 import { isValidIdentifier } from "./identifiers.js";
 import { clientIp, storedIp } from "./ip.js";
 import { visitorLink } from "./link-lookup.js";
 import { redirectTo } from "./outcomes.js";
 import { consented, currentUser, report, skipHit } from "./report.js";
+import type { Outcome, RefkitRequest } from "./request.js";
 import { safeRedirectPath } from "./safe-redirect.js";
 import { uuid7 } from "./uuid7.js";
 import {

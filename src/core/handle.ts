@@ -1,33 +1,15 @@
-import { readCookie } from "../http/cookies.js";
-import type { Outcome, RefkitRequest } from "../http/request.js";
-import type { ResolvedOptions } from "../options.js";
 import { claimOnRequest } from "./claim.js";
 import type { CoreContext } from "./context.js";
+import { readCookie } from "./cookies.js";
 import { follow } from "./follow.js";
 import { refParamRedirect } from "./ref-param.js";
-
-/**
- * Whether refkit may have anything to do with a request, from what is cheap to read: a GET or HEAD under
- * `mountPath`, a query that mentions `urlParam`, or a `Cookie` header that mentions the visitor cookie.
- * When it says no, {@link handleRequest} would let the request through untouched: adapters check it first,
- * so that the application's other requests cost refkit no promise, no header parsing and no database.
- */
-export function mayConcern(
-	options: ResolvedOptions,
-	method: string | undefined,
-	url: string,
-	cookieHeader: string | null | undefined,
-): boolean {
-	if (cookieHeader?.includes(options.cookieName)) return true;
-	const q = url.indexOf("?");
-	if (q >= 0 && url.includes(options.urlParam, q)) return true;
-	return (method === "GET" || method === "HEAD") && url.startsWith(`${options.mountPath}/`);
-}
+import type { Outcome, RefkitRequest } from "./request.js";
 
 /**
  * Decides what refkit does with one request: follow a referral link, redirect a `?ref=` URL to one, or
- * claim a logged-in visitor's anonymous hits. Every adapter calls this and only applies the outcome.
- * Never throws.
+ * claim a logged-in visitor's anonymous hits. Every adapter calls this (through `refkit.handle`) and only
+ * applies the outcome; the edge's prefilter (`mayConcern` in src/adapters/edge.ts) keeps the requests this
+ * would let through untouched from reaching it. Never throws.
  */
 export async function handleRequest(ctx: CoreContext, request: RefkitRequest): Promise<Outcome> {
 	const { mountPath, cookieName } = ctx.options;

@@ -1,5 +1,5 @@
-import type { Outcome } from "../http/request.js";
 import type { ResolvedOptions } from "../options.js";
+import type { Outcome } from "./request.js";
 
 /** The outcomes that core's request handling returns most often. */
 

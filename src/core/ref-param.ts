@@ -1,9 +1,9 @@
-import type { Outcome } from "../http/request.js";
 import type { CoreContext } from "./context.js";
 import { isValidIdentifier } from "./identifiers.js";
 import { visitorLink } from "./link-lookup.js";
 import { redirectTo } from "./outcomes.js";
 import { report } from "./report.js";
+import type { Outcome } from "./request.js";
 import { MAX_LENGTH } from "./safe-redirect.js";
 import { visitorDeadline } from "./visitor-wait.js";
 

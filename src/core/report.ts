@@ -1,7 +1,7 @@
 import { isRefkitError } from "../errors.js";
-import type { RefkitRequest } from "../http/request.js";
 import type { ErrorContext } from "../options.js";
 import type { CoreContext } from "./context.js";
+import type { RefkitRequest } from "./request.js";
 import type { SkippedHit } from "./skips.js";
 
 /**

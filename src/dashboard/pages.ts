@@ -41,6 +41,7 @@ function percent(rate: number): string {
 	return `${(rate * 100).toFixed(rate > 0 && rate < 0.1 ? 2 : 1)}%`;
 }
 
+/** The notice of what a form did, and the error of what it could not do. */
 export function messages(notice: string | null, error: string | null): Html {
 	return html`${notice ? html`<p class="notice" role="status">${notice}</p>` : ""}${error ? html`<p class="error" role="alert">${error}</p>` : ""}`;
 }
@@ -120,7 +121,8 @@ export interface LinksView {
 	form: { identifier: string; userId: string; target: string };
 }
 
-function pager(
+/** Newer and older pages of a listing, keeping its filters. */
+export function pager(
 	page: PageContext,
 	path: string,
 	filters: Record<string, string>,
@@ -159,14 +161,16 @@ ${pager(page, "/links", { search: view.search, status: view.status }, view.page,
 <button type="submit">Create link</button></form>`;
 }
 
-function hitRows(page: PageContext, hits: HitWithLink[], showLink: boolean): Html {
+/** The table of hits; `showLink` adds the link of each. */
+export function hitRows(page: PageContext, hits: HitWithLink[], showLink: boolean): Html {
 	return html`<table><thead><tr><th>Time (UTC)</th>${showLink ? html`<th>Link</th>` : ""}<th>User</th><th>Visitor</th><th>Source</th><th>IP</th><th>User-Agent</th><th>Referer</th><th>Next</th><th>Confirmed</th></tr></thead><tbody>${hits.map(
 		(hit) =>
 			html`<tr><td class="nowrap">${formatTime(hit.createdAt)}</td>${showLink ? html`<td><a href="${page.base}/links/${hit.identifier}"><code>${hit.identifier}</code></a></td>` : ""}<td>${hit.userId ?? html`<span class="muted">anonymous</span>`}${hit.authenticated ? html` <span class="tag">logged in</span>` : ""}</td><td>${hit.visitorId === null ? "" : html`<code title="${hit.visitorId}">${hit.visitorId.slice(0, 8)}</code>`}</td><td>${hit.source}</td><td class="nowrap">${hit.ip ?? ""}</td><td class="clip" title="${hit.userAgent ?? ""}">${hit.userAgent ?? ""}</td><td class="clip" title="${hit.referer ?? ""}">${hit.referer ?? ""}</td><td class="wrap">${hit.next ?? ""}</td><td class="nowrap">${formatTime(hit.confirmedAt)}</td></tr>`,
 	)}</tbody></table>`;
 }
 
-function conversionRows(page: PageContext, conversions: Conversion[], back: string): Html {
+/** The table of conversions, each with its reversal form that comes `back` here. */
+export function conversionRows(page: PageContext, conversions: Conversion[], back: string): Html {
 	return html`<table><thead><tr><th>Time (UTC)</th><th>Goal</th><th>Referred user</th><th>Referrer</th><th class="num">Value</th><th>Status</th><th>Delivered</th><th><span class="muted">Action</span></th></tr></thead><tbody>${conversions.map(
 		(c) =>
 			html`<tr id="conversion-${c.id}"><td class="nowrap">${formatTime(c.createdAt)}</td><td><span class="tag">${c.goal}</span></td><td>${c.referredUserId}</td><td>${c.referrerUserId ?? html`<span class="muted">nobody</span>`}</td><td class="num">${c.value === null ? "" : formatNumber(c.value)}</td><td>${
@@ -206,58 +210,6 @@ ${statsBlock(view.stats)}
 <div class="panel">${view.hits.length === 0 ? html`<p class="muted">No hits yet.</p>` : hitRows(page, view.hits, false)}</div>
 <h2>Latest conversions <a class="muted" href="${page.base}/conversions${query({ link: link.identifier })}">all →</a></h2>
 <div class="panel">${view.conversions.length === 0 ? html`<p class="muted">No conversions yet.</p>` : conversionRows(page, view.conversions, back)}</div>`;
-}
-
-export interface HitsView {
-	hits: HitWithLink[];
-	filters: { link: string; authenticated: string; from: string; to: string; search: string };
-	page: number;
-	hasNext: boolean;
-	error: string | null;
-}
-
-export function hitsPage(page: PageContext, view: HitsView): Html {
-	const f = view.filters;
-	const selected = (value: string) => (f.authenticated === value ? raw(" selected") : "");
-	return html`<h1>Hits</h1>
-<p class="sub">Every recorded visit, newest first. Hits are recorded by visitors, never by hand.</p>
-${messages(null, view.error)}
-<form class="filters" method="get" action="${page.base}/hits" role="search">
-<label>Link <input name="link" value="${f.link}" pattern="[A-Za-z0-9_]{1,50}" maxlength="50"></label>
-<label>Visitor <select name="authenticated"><option value="">Anyone</option><option value="yes"${selected("yes")}>Logged in</option><option value="no"${selected("no")}>Anonymous</option></select></label>
-<label>From <input type="date" name="from" value="${f.from}"></label>
-<label>To <input type="date" name="to" value="${f.to}"></label>
-<label>Search <input type="search" name="search" value="${f.search}" placeholder="user, IP, agent, referer"></label>
-<button type="submit" class="secondary">Filter</button>
-<a href="${page.base}/hits.csv${query(f)}">Download CSV</a></form>
-<div class="panel">${view.hits.length === 0 ? html`<p class="muted">No hits match.</p>` : hitRows(page, view.hits, true)}
-${pager(page, "/hits", f, view.page, view.hasNext)}</div>`;
-}
-
-export interface ConversionsView {
-	conversions: Conversion[];
-	filters: { goal: string; status: string; link: string };
-	page: number;
-	hasNext: boolean;
-	notice: string | null;
-	error: string | null;
-}
-
-export function conversionsPage(page: PageContext, view: ConversionsView): Html {
-	const f = view.filters;
-	const selected = (value: string) => (f.status === value ? raw(" selected") : "");
-	const back = `/conversions${query({ ...f, page: view.page > 1 ? view.page : null })}`;
-	return html`<h1>Conversions</h1>
-<p class="sub">Referrals confirmed by <code>refkit.confirm()</code>, newest first. Reversing one keeps it, marked.</p>
-${messages(view.notice, view.error)}
-<form class="filters" method="get" action="${page.base}/conversions" role="search">
-<label>Goal <input name="goal" value="${f.goal}" maxlength="64"></label>
-<label>Status <select name="status"><option value="">Any</option><option value="active"${selected("active")}>Active</option><option value="reversed"${selected("reversed")}>Reversed</option></select></label>
-<label>Link <input name="link" value="${f.link}" pattern="[A-Za-z0-9_]{1,50}" maxlength="50"></label>
-<button type="submit" class="secondary">Filter</button>
-<a href="${page.base}/conversions.csv${query(f)}">Download CSV</a></form>
-<div class="panel">${view.conversions.length === 0 ? html`<p class="muted">No conversions match.</p>` : conversionRows(page, view.conversions, back)}
-${pager(page, "/conversions", f, view.page, view.hasNext)}</div>`;
 }
 
 /** The 403 page: who the dashboard is for, and the ways on (log in, or back to the site). */

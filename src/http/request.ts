@@ -1,30 +1,4 @@
-/** A user id as the application knows it, or nothing when the visitor is anonymous. */
-export type MaybeUserId = string | number | null | undefined;
-
-/**
- * What refkit needs to know about an HTTP request, in a framework-free shape. Adapters build one of these
- * from their framework's request; core never sees the framework.
- */
-export interface RefkitRequest {
-	/** The HTTP method, upper case. */
-	method: string;
-	/** The request target: the path and query string as received, e.g. `/ref/abc?next=%2Fpricing`. */
-	url: string;
-	/** Reads one header by its lower-case name. */
-	header(name: string): string | undefined;
-	/** The address of the peer that opened the connection (the socket's remote address). */
-	remoteAddress: string | undefined;
-	/**
-	 * Asks the application who is logged in. Core calls it only when it needs to know (on `/ref/...` and
-	 * when a visitor cookie is present), so requests that do not concern refkit pay nothing for it.
-	 */
-	getUserId(): MaybeUserId | Promise<MaybeUserId>;
-	/**
-	 * Whether the visitor agreed to be tracked. When it says no, a followed link still redirects, but no hit
-	 * and no cookie are stored (an existing visitor cookie is deleted). Absent: consent is not asked.
-	 */
-	hasConsent?(): boolean | Promise<boolean>;
-}
+import type { RefkitRequest } from "../core/request.js";
 
 /** What an adapter's `consent` option is given: the framework's own request, as for `getUserId`. */
 export type ConsentCheck<Request> = (request: Request) => boolean | Promise<boolean>;
@@ -36,19 +10,34 @@ export type ConsentCheck<Request> = (request: Request) => boolean | Promise<bool
  */
 export const REDIRECT_CACHE_CONTROL = "private, no-store";
 
-/** A redirect refkit wants the adapter to send, with `Cache-Control: private, no-store`. */
-export interface Redirect {
-	status: 302;
-	/** A same-site path, already safe and header-valid. */
-	location: string;
+/** The largest form body the edge reads: the dashboard's forms are a few short fields. */
+export const MAX_FORM_BYTES = 64 * 1024;
+
+/**
+ * A request to the dashboard: the method, URL and headers of a {@link RefkitRequest}, read the same way,
+ * and the form of a POST.
+ */
+export interface DashboardRequest extends Pick<RefkitRequest, "method" | "url" | "header"> {
+	/** The `application/x-www-form-urlencoded` body of a POST. */
+	form(): Promise<URLSearchParams>;
+}
+
+/** What the dashboard answers: a body of HTML, or CSV lines produced as they are read from the database. */
+export interface DashboardResponse {
+	status: number;
+	headers: Record<string, string | string[]>;
+	body: string | AsyncIterable<string>;
 }
 
 /**
- * What core decided about a request. Adapters append each of `setCookies` as a `Set-Cookie` header, then
- * either send `redirect` (with `Cache-Control: private, no-store`) or, when it is `null`, hand the request
- * on to the application.
+ * The one request shape of the edge: what each runtime's translator (`nodeRequest` in node.ts,
+ * `webRequest` in fetch.ts) builds, read by the referral handler as a {@link RefkitRequest} and by the
+ * dashboard as a {@link DashboardRequest}.
  */
-export interface Outcome {
-	redirect: Redirect | null;
-	setCookies: string[];
-}
+export type EdgeRequest = RefkitRequest & DashboardRequest;
+
+/** Who the visitor is, as a {@link RefkitRequest} asks it, bound to one framework request. */
+export type Visitor = Pick<RefkitRequest, "getUserId" | "hasConsent">;
+
+/** The visitor of a dashboard request: nobody asks who it is there, `authorize` judges the request. */
+export const UNASKED: Visitor = Object.freeze({ getUserId: () => null });

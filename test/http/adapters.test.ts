@@ -1,7 +1,7 @@
 import Fastify from "fastify";
 import { describe, expect, test } from "vitest";
 import { refkitPlugin } from "../../src/adapters/fastify.js";
-import { refkitHandler } from "../../src/http/web.js";
+import { refkitHandler } from "../../src/adapters/web.js";
 import { createTestRefkit, DATABASES } from "../setup/databases.js";
 import { BROWSER_AGENT, deletesCookie, responseCookie } from "../setup/http.js";
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, test } from "vitest";
-import { dashboardHandler } from "../../src/http/web.js";
+import { dashboardHandler } from "../../src/adapters/web.js";
 import type { Refkit } from "../../src/index.js";
 import { createTestRefkit, DATABASES, freshDatabaseUrl } from "../setup/databases.js";
 import { anonymousHitRow, insertRows, visit, visitorCookie } from "../setup/direct.js";

@@ -14,7 +14,7 @@ import {
 	refkitDashboard as honoDashboard,
 	refkitMiddleware as honoMiddleware,
 } from "../../src/adapters/hono.js";
-import { dashboardHandler, refkitHandler } from "../../src/http/web.js";
+import { dashboardHandler, refkitHandler } from "../../src/adapters/web.js";
 import type { Refkit } from "../../src/index.js";
 
 /** Every adapter; the HTTP behaviour suite runs through each. */

@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { CONVERSION_COLUMNS, csvLines, HIT_COLUMNS } from "../../dashboard/csv.js";
+import { CONVERSION_COLUMNS, csvLines, HIT_COLUMNS } from "../../csv.js";
 import type { Conversion, HitWithLink, Refkit } from "../../index.js";
 import {
 	examples,

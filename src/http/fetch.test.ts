@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { redirectResponse } from "./web.js";
+import { redirectResponse } from "./fetch.js";
 
 test("redirectResponse() carries the location and every cookie, however many", () => {
 	const redirect = { status: 302, location: "/welcome" } as const;

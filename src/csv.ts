@@ -1,4 +1,4 @@
-import type { Conversion, HitWithLink } from "../types.js";
+import type { Conversion, HitWithLink } from "./types.js";
 
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. A text that a spreadsheet
@@ -15,11 +15,14 @@ export function csvField(value: string | number | boolean | Date | null): string
 	return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** The columns of a CSV: each one's name, and how to read its field from a row. */
+export type CsvColumns<T> = readonly (readonly [
+	string,
+	(row: T) => string | number | boolean | Date | null,
+])[];
+
 /** Lines of CSV, the header first, produced as the rows arrive: nothing is held in memory but one row. */
-export async function* csvLines<T>(
-	columns: readonly (readonly [string, (row: T) => string | number | boolean | Date | null])[],
-	rows: AsyncIterable<T>,
-): AsyncGenerator<string> {
+export async function* csvLines<T>(columns: CsvColumns<T>, rows: AsyncIterable<T>): AsyncGenerator<string> {
 	yield `${columns.map(([name]) => csvField(name)).join(",")}\r\n`;
 	for await (const row of rows) yield `${columns.map(([, get]) => csvField(get(row))).join(",")}\r\n`;
 }
