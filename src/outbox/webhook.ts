@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { invalid } from "../core/arguments.js";
-import { describeLocation, describeWebhookUrl } from "../core/redact.js";
 import { MIN_SECRET_LENGTH } from "../options.js";
+import { describeLocation, describeWebhookUrl } from "../redact.js";
 import type { Delivery } from "../types.js";
 
 /**

@@ -1,6 +1,6 @@
 import { Kysely } from "kysely";
-import { redactCredentials } from "../core/redact.js";
 import { RefkitError } from "../errors.js";
+import { redactCredentials } from "../redact.js";
 import type { OpenedDatabase } from "./dialect.js";
 import { DIALECTS } from "./dialects.js";
 import type { Database } from "./schema.js";
