@@ -98,9 +98,6 @@ export function withCookies(response: Response, cookies: readonly string[]): Res
 	return target;
 }
 
-/**
- * refkit for any fetch-based runtime: Next.js route handlers and middleware, Bun, Deno, Cloudflare Workers,
-
 /** A body as a Web stream that pulls one CSV line at a time, so a large export never sits in memory. */
 function webBody(body: string | AsyncIterable<string>): BodyInit {
 	if (typeof body === "string") return body;
