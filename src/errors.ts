@@ -15,6 +15,23 @@ export type RefkitErrorCode =
 	| "LINK_NOT_FOUND"
 	/** No conversion has this id. */
 	| "CONVERSION_NOT_FOUND"
+	/** No sale has this external id. */
+	| "SALE_NOT_FOUND"
+	/** No commission has this id. */
+	| "COMMISSION_NOT_FOUND"
+	/** No payout (or payout run) has this id. */
+	| "PAYOUT_NOT_FOUND"
+	/** A sale's currency is not its program's. */
+	| "CURRENCY_MISMATCH"
+	/** A refund would take back more than what is left of its sale. */
+	| "REFUND_EXCEEDS_SALE"
+	/** A ledger method was called, but `createRefkit()` was given no `programs`. */
+	| "NO_PROGRAMS"
+	/**
+	 * The commission or payout is not in a state the operation applies to: releasing a commission that is not
+	 * held, marking a failed payout paid...
+	 */
+	| "INVALID_STATE"
 	/** The database driver for the configured database (better-sqlite3 or pg) is not installed. */
 	| "MISSING_DRIVER"
 	/** refkit's tables do not exist yet: run `refkit.migrate()` or `refkit migrate`. */

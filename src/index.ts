@@ -12,7 +12,12 @@ export type { DashboardOptions, DashboardRequest, DashboardResponse } from "./da
 export { isRefkitError, RefkitError, type RefkitErrorCode } from "./errors.js";
 export type { ConsentCheck } from "./http/request.js";
 export { DEFAULTS, type ErrorContext, type RefkitOptions, type ResolvedOptions } from "./options.js";
-export type { DeliverOptions, DeliverResult, DeliveryHandler } from "./outbox/deliver.js";
+export type {
+	DeliverOptions,
+	DeliverResult,
+	DeliveryHandler,
+	LedgerDeliveryHandler,
+} from "./outbox/deliver.js";
 export {
 	type VerifyWebhookSignatureInput,
 	verifyWebhookSignature,
@@ -22,17 +27,47 @@ export {
 	type WebhookSenderOptions,
 	webhookSender,
 } from "./outbox/webhook.js";
+export { isCurrency, minorDigits, percentOf, takenBack, toMajor } from "./programs/money.js";
+export type { ReviewCandidate, ReviewDecision, ReviewOptions } from "./programs/options.js";
+export { PAYOUT_COLUMNS } from "./programs/payouts.js";
+export type {
+	Balance,
+	Commission,
+	CommissionStatus,
+	GoalRule,
+	LedgerEvent,
+	LedgerEventType,
+	NamedRule,
+	Payout,
+	PayoutRun,
+	Program,
+	ProgramOptions,
+	RecordSaleResult,
+	Refund,
+	RefundSaleResult,
+	RewardRule,
+	Sale,
+	SaleRule,
+} from "./programs/types.js";
 export {
+	type ClosePayoutResult,
 	type CreateLinkInput,
+	type CreatePayoutsInput,
 	createRefkit,
+	type ExportCommissionsInput,
 	type ExportConversionsInput,
 	type ExportHitsInput,
+	type ListCommissionsInput,
 	type ListConversionsInput,
 	type ListHitsInput,
 	type ListLinksInput,
+	type ListPayoutsInput,
+	type ListSalesInput,
 	type PruneInput,
 	type PruneResult,
+	type RecordSaleInput,
 	type Refkit,
+	type RefundSaleInput,
 	type StatsInput,
 } from "./refkit.js";
 export type { DatabaseOption } from "./store/open.js";
@@ -45,6 +80,7 @@ export type {
 	Hit,
 	HitSource,
 	HitWithLink,
+	LedgerDelivery,
 	MigrationResult,
 	ReferralLink,
 	RewardTransaction,

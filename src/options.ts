@@ -4,6 +4,8 @@ import { COOKIE_NAME, type CookieAttributes } from "./core/cookies.js";
 import type { IpStorage, TrustProxy } from "./core/ip.js";
 import { safeRedirectPath } from "./core/safe-redirect.js";
 import { explainSkips, type SkippedHit } from "./core/skips.js";
+import { type ResolvedPrograms, type ReviewOptions, resolvePrograms } from "./programs/options.js";
+import type { ProgramOptions } from "./programs/types.js";
 import type { DatabaseOption } from "./store/open.js";
 
 /** Where a failure happened that refkit handled without troubling the visitor. */
@@ -97,6 +99,16 @@ export interface RefkitOptions {
 	 * a test browser that records nothing says so; elsewhere nobody.
 	 */
 	onSkip?: ((skip: SkippedHit) => void) | false;
+	/**
+	 * Referral programs: what referrals earn (goal and sale rules), in which currency, how long commissions
+	 * wait before they are payable, and the smallest payout. See docs/programs.md. Default: none, and
+	 * `confirm()` records conversions only.
+	 */
+	programs?: readonly ProgramOptions[] | undefined;
+	/** The program of links that name none. Default: the first of `programs`. */
+	defaultProgram?: string | undefined;
+	/** What holds a commission for review instead of approving it; every check off by default. */
+	review?: ReviewOptions | undefined;
 }
 
 /** The options after validation, with every default filled in. Frozen. */
@@ -127,6 +139,8 @@ export interface ResolvedOptions {
 	readonly onError: (error: unknown, context: ErrorContext) => void;
 	/** The `onSkip` given, the development default, or `null` for nobody. */
 	readonly onSkip: ((skip: SkippedHit) => void) | null;
+	/** The programs by id, the default one, and the review's checks. */
+	readonly programs: ResolvedPrograms;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -160,6 +174,9 @@ export const MIN_SECRET_LENGTH = 32;
 const DEVELOPMENT_SECRET = "refkit-development-secret-do-not-use-in-production";
 const KNOWN = new Set([
 	"database",
+	"programs",
+	"defaultProgram",
+	"review",
 	"secret",
 	"cookie",
 	"urlParam",
@@ -381,5 +398,6 @@ export function resolveOptions(options: RefkitOptions): ResolvedOptions {
 		skipBots,
 		onError,
 		onSkip,
+		programs: resolvePrograms(options.programs, options.defaultProgram, options.review),
 	});
 }

@@ -43,7 +43,50 @@ import {
 	type DeliverResult,
 	type DeliveryHandler,
 	deliverConversions,
+	deliverEvents,
+	type LedgerDeliveryHandler,
 } from "./outbox/deliver.js";
+import {
+	approveDue,
+	balances,
+	type ExportCommissionsInput,
+	exportCommissions,
+	getCommission,
+	type ListCommissionsInput,
+	listCommissions,
+	rejectCommission,
+	releaseCommission,
+} from "./programs/commissions.js";
+import { savePrograms } from "./programs/ledger.js";
+import {
+	type ClosePayoutResult,
+	type CreatePayoutsInput,
+	createPayouts,
+	exportPayouts,
+	failPayout,
+	getPayout,
+	type ListPayoutsInput,
+	listPayouts,
+	markPayoutPaid,
+} from "./programs/payouts.js";
+import {
+	getSale,
+	type ListSalesInput,
+	listSales,
+	type RecordSaleInput,
+	type RefundSaleInput,
+	recordSale,
+	refundSale,
+} from "./programs/sales.js";
+import type {
+	Balance,
+	Commission,
+	Payout,
+	PayoutRun,
+	RecordSaleResult,
+	RefundSaleResult,
+	Sale,
+} from "./programs/types.js";
 import { kyselyStore } from "./store/kysely-store.js";
 import { openDatabase } from "./store/open.js";
 import type {
@@ -58,14 +101,22 @@ import type {
 } from "./types.js";
 
 export type {
+	ClosePayoutResult,
 	CreateLinkInput,
+	CreatePayoutsInput,
+	ExportCommissionsInput,
 	ExportConversionsInput,
 	ExportHitsInput,
+	ListCommissionsInput,
 	ListConversionsInput,
 	ListHitsInput,
 	ListLinksInput,
+	ListPayoutsInput,
+	ListSalesInput,
 	PruneInput,
 	PruneResult,
+	RecordSaleInput,
+	RefundSaleInput,
 	StatsInput,
 };
 
@@ -216,6 +267,75 @@ export interface Refkit {
 	 * `onError`, by this instance since it was created.
 	 */
 	counters(): RefkitCounters;
+	/**
+	 * Records a payment by a referred user, exactly once per `externalId` (the invoice or order id) however
+	 * many calls race: it credits the referrer of the user's first conversion with what the sale rules of
+	 * that referral's program earn. Outcomes are values (`recorded`, `duplicate`, `outside-duration`,
+	 * `not-referred`, `self-referral`). Throws `INVALID_ARGUMENT` for a fractional or negative amount,
+	 * `CURRENCY_MISMATCH` for a currency other than the program's, `NO_PROGRAMS` without `programs`.
+	 *
+	 * @example
+	 * const result = await refkit.recordSale({ externalId: invoice.id, userId: user.id, amount: 4900, currency: "USD" });
+	 * if (result.status === "recorded") console.log(`${result.commissions.length} commissions`);
+	 */
+	recordSale(input: RecordSaleInput): Promise<RecordSaleResult>;
+	/**
+	 * Records a refund of a sale (all that is left when `amount` is omitted), exactly once per `refundId`,
+	 * and takes back the proportional part of the sale's commissions: voided where no payout claimed them,
+	 * clawed back (a negative commission the next payout nets) where one did. Throws `SALE_NOT_FOUND`, or
+	 * `REFUND_EXCEEDS_SALE` when refunds would pass the sale.
+	 */
+	refundSale(input: RefundSaleInput): Promise<RefundSaleResult>;
+	/** The sale with this external id, or `null`. */
+	getSale(externalId: string): Promise<Sale | null>;
+	/** Sales, newest first, of a referred user or credited to a referrer. */
+	listSales(input?: ListSalesInput): Promise<Sale[]>;
+	/** Commissions, newest first, by beneficiary, status (as of now), program, source or payout. */
+	listCommissions(input?: ListCommissionsInput): Promise<Commission[]>;
+	/** Every commission that matches, newest first, read in batches as the caller iterates. */
+	exportCommissions(input?: ExportCommissionsInput): AsyncIterable<Commission>;
+	/** The commission with this id, or `null`. */
+	getCommission(id: string): Promise<Commission | null>;
+	/** Releases a held commission (it becomes payable when its holding period ends). Throws `INVALID_STATE` unless held. */
+	releaseCommission(id: string): Promise<Commission>;
+	/** Rejects a held commission: it is voided with the reason. Throws `INVALID_STATE` unless held. */
+	rejectCommission(id: string, options: { reason: string }): Promise<Commission>;
+	/**
+	 * Balances by currency, as of now: `pending`, `held`, `approved` (payable; clawbacks can make it negative)
+	 * and `paid`, for one user, or for every beneficiary when `userId` is omitted.
+	 */
+	balances(userId?: string): Promise<Balance[]>;
+	/**
+	 * Writes down the approval of pending commissions whose holding period is over, with their
+	 * `commission.approved` events. `createPayouts()` and `deliverEvents()` do it first; they already read as
+	 * approved. Returns how many.
+	 */
+	approveCommissions(): Promise<number>;
+	/**
+	 * A payout run: for each beneficiary and currency, the approved commissions payable by `asOf` (default
+	 * now) netted into one payout when the net reaches the program's minimum; smaller or negative nets are
+	 * carried forward. Runs may race: no commission is ever in two payouts. Its payouts:
+	 * `listPayouts({ runId })`, or `exportPayouts(runId)` as CSV.
+	 */
+	createPayouts(input?: CreatePayoutsInput): Promise<PayoutRun>;
+	/** Payouts, newest first, by beneficiary, status or run. */
+	listPayouts(input?: ListPayoutsInput): Promise<Payout[]>;
+	/** The payout with this id, or `null`. */
+	getPayout(id: string): Promise<Payout | null>;
+	/** Marks a payout paid with the transfer's reference: its commissions are `paid`, for ever. Twice is a value. */
+	markPayoutPaid(id: string, options: { reference: string }): Promise<ClosePayoutResult>;
+	/** Marks a payout failed: its commissions are payable again at the next run. Throws `INVALID_STATE` if paid. */
+	failPayout(id: string, options: { reason: string }): Promise<ClosePayoutResult>;
+	/**
+	 * A payout run (by run id) or one payout as CSV lines, header first, for a bank's or a provider's
+	 * mass-payment upload. Throws `PAYOUT_NOT_FOUND`.
+	 */
+	exportPayouts(id: string): Promise<AsyncIterable<string>>;
+	/**
+	 * Delivers the ledger's events that are due (`commission.*`, `payout.*`, `sale.*`) to `handler`, at least
+	 * once each, oldest first, like {@link Refkit.deliverConversions}. `webhookSender()` posts them.
+	 */
+	deliverEvents(handler: LedgerDeliveryHandler, options?: DeliverOptions): Promise<DeliverResult>;
 	/** Closes the database connection refkit opened (not an application's own Kysely instance). */
 	close(): Promise<void>;
 }
@@ -263,7 +383,12 @@ export function createRefkit(options: RefkitOptions): Refkit {
 			}
 		},
 
-		migrate: () => store.migrate(),
+		async migrate() {
+			const results = await store.migrate();
+			// The programs' terms, for the CLI and the dashboard.
+			await savePrograms(ctx);
+			return results;
+		},
 
 		createLink: (input?: CreateLinkInput) => createLink(ctx, input),
 		linkFor: (userId: string | number) => linkFor(ctx, userId),
@@ -292,6 +417,26 @@ export function createRefkit(options: RefkitOptions): Refkit {
 			deliverConversions(ctx, handler, options),
 		applyCode: (userId: string, code: string, options: ApplyCodeOptions) =>
 			applyCode(ctx, userId, code, options),
+
+		recordSale: (input: RecordSaleInput) => recordSale(ctx, input),
+		refundSale: (input: RefundSaleInput) => refundSale(ctx, input),
+		getSale: (externalId: string) => getSale(ctx, externalId),
+		listSales: (input?: ListSalesInput) => listSales(ctx, input),
+		listCommissions: (input?: ListCommissionsInput) => listCommissions(ctx, input),
+		exportCommissions: (input?: ExportCommissionsInput) => exportCommissions(ctx, input),
+		getCommission: (id: string) => getCommission(ctx, id),
+		releaseCommission: (id: string) => releaseCommission(ctx, id),
+		rejectCommission: (id: string, options: { reason: string }) => rejectCommission(ctx, id, options),
+		balances: (userId?: string) => balances(ctx, userId),
+		approveCommissions: () => approveDue(ctx),
+		createPayouts: (input?: CreatePayoutsInput) => createPayouts(ctx, input),
+		listPayouts: (input?: ListPayoutsInput) => listPayouts(ctx, input),
+		getPayout: (id: string) => getPayout(ctx, id),
+		markPayoutPaid: (id: string, options: { reference: string }) => markPayoutPaid(ctx, id, options),
+		failPayout: (id: string, options: { reason: string }) => failPayout(ctx, id, options),
+		exportPayouts: (id: string) => exportPayouts(ctx, id),
+		deliverEvents: (handler: LedgerDeliveryHandler, options?: DeliverOptions) =>
+			deliverEvents(ctx, handler, options),
 
 		on: <E extends RefkitEventName>(event: E, listener: RefkitListener<E>) => ctx.events.on(event, listener),
 		counters: () => structuredClone(ctx.counters),

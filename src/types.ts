@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { LedgerEvent, LedgerEventType } from "./programs/types.js";
 
 /** A referral link: what a user shares as `/ref/<identifier>`. */
 export interface ReferralLink {
@@ -11,6 +12,8 @@ export interface ReferralLink {
 	disabled: boolean;
 	/** Where the link sends visitors when they give no safe `next`: a same-site path, or `null`. */
 	target: string | null;
+	/** The referral program its referrals earn under; `null` for the default program. */
+	program: string | null;
 	createdAt: Date;
 	updatedAt: Date;
 }
@@ -100,6 +103,16 @@ export interface MigrationResult {
 	migrationName: string;
 	direction: "Up" | "Down";
 	status: "Success" | "Error" | "NotExecuted";
+}
+
+/** One ledger event handed to a `deliverEvents()` handler. */
+export interface LedgerDelivery {
+	type: LedgerEventType;
+	/** The event's id: the same on every retry, so a receiver can ignore repeats. */
+	idempotencyKey: string;
+	/** 1 on the first attempt, 2 on the first retry, and so on. */
+	attempt: number;
+	event: LedgerEvent;
 }
 
 /** One event the outbox hands to a delivery handler (see `refkit.deliverConversions()`). */

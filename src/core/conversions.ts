@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { RefkitError } from "../errors.js";
+import { goalCommissions, reverseGoalCommissions } from "../programs/goals.js";
+import { savePrograms } from "../programs/ledger.js";
+import type { Commission } from "../programs/types.js";
 import type { CandidateHit, HitStore } from "../store/store.js";
 import type { Conversion, RewardTransaction } from "../types.js";
 import { assertTime, assertUserId, invalid, isUuid } from "./arguments.js";
@@ -30,8 +33,11 @@ export type Reward = (tx: RewardTransaction, conversion: Conversion) => unknown;
 
 /** What `refkit.confirm()` found. Every expected outcome is a value; only programmer errors and outages throw. */
 export type ConfirmResult =
-	/** A new conversion; `referrerUserId` is the owner of the credited link (`null` for a link of nobody's). */
-	| { status: "converted"; conversion: Conversion; referrerUserId: string | null }
+	/**
+	 * A new conversion; `referrerUserId` is the owner of the credited link (`null` for a link of nobody's);
+	 * `commissions`, what the goal's rule in the link's program earned (none without `programs`).
+	 */
+	| { status: "converted"; conversion: Conversion; referrerUserId: string | null; commissions: Commission[] }
 	/**
 	 * The user had already reached this goal (or an erased user of the same id had; `conversion` then shows
 	 * the pseudonym): nothing changed, no reward ran.
@@ -90,6 +96,7 @@ export async function confirm(
 ): Promise<ConfirmResult> {
 	const { userId, goal, value, at } = checkInput(input, reward, ctx.now);
 	const { attribution, attributionWindow } = ctx.options;
+	await savePrograms(ctx);
 	const result = await ctx.store.transaction(async (store, tx): Promise<ConfirmResult> => {
 		// An erased user's conversions stand under their pseudonym: an account with the same id reached the goal.
 		// Under each secret still listed, so that rotating the secret does not forget who was erased.
@@ -132,12 +139,13 @@ export async function confirm(
 			return { status: "already-converted", conversion: winner };
 		}
 		await store.confirmHit(credited.id, at);
+		const commissions = await goalCommissions(ctx, store, conversion);
 		if (reward !== undefined) {
 			const started = Date.now();
 			await reward(tx, conversion);
 			warnIfSlow(ctx, Date.now() - started, goal);
 		}
-		return { status: "converted", conversion, referrerUserId: conversion.referrerUserId };
+		return { status: "converted", conversion, referrerUserId: conversion.referrerUserId, commissions };
 	});
 	if (result.status === "converted") ctx.events.emit("conversion", result.conversion);
 	return result;
@@ -186,7 +194,12 @@ export async function reverseConversion(
 		invalid('reverseConversion() needs a reason of 1 to 1000 characters, such as "refund".');
 	}
 	const at = assertTime(options.at, "reverseConversion()'s at", ctx.now);
-	const reversed = await ctx.store.reverseConversion(id, reason, at);
+	const reversed = await ctx.store.transaction(async (store) => {
+		const row = await store.reverseConversion(id, reason, at);
+		// Its commissions go with it: voided where unpaid, clawed back where a payout claimed them.
+		if (row !== null) await reverseGoalCommissions(ctx, store, row, reason, at);
+		return row;
+	});
 	if (reversed !== null) {
 		ctx.events.emit("reversal", reversed);
 		return { status: "reversed", conversion: reversed };

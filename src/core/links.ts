@@ -26,6 +26,11 @@ export interface CreateLinkInput {
 	userId?: string | null | undefined;
 	/** Where the link sends visitors who give no `next`: a same-site path such as `/pricing`. */
 	target?: string | null | undefined;
+	/**
+	 * The referral program its referrals earn under (option `programs`); default the default program. A
+	 * campaign's link can name one with its own terms.
+	 */
+	program?: string | null | undefined;
 }
 
 /** Filters of {@link Refkit.listLinks}. */
@@ -71,8 +76,20 @@ export async function createLink(ctx: CoreContext, input: CreateLinkInput = {}):
 			);
 		}
 	}
+	const program = input.program ?? null;
+	if (program !== null) {
+		const { byId } = ctx.options.programs;
+		if (
+			typeof program !== "string" ||
+			(byId.size > 0 ? !byId.has(program) : !/^[A-Za-z0-9_.-]{1,64}$/.test(program))
+		) {
+			invalid(
+				`program must name a program of options.programs (${[...byId.keys()].join(", ") || "none configured"}); got ${JSON.stringify(String(program).slice(0, 70))}.`,
+			);
+		}
+	}
 	const insert = async (identifier: string) => {
-		const link = await ctx.store.insertLink({ identifier, userId, target }, ctx.now());
+		const link = await ctx.store.insertLink({ identifier, userId, target, program }, ctx.now());
 		ctx.links.forget(identifier); // "unknown" may be cached
 		return link;
 	};

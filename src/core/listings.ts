@@ -106,7 +106,7 @@ function conversionFilters(input: ExportConversionsInput | undefined, method: st
  * Every row of a newest-first listing, read `batchSize` at a time: each batch continues after the last row
  * of the one before (keyset pagination), so rows added or removed meanwhile neither repeat nor shift.
  */
-function keysetExport<T extends RowPosition>(
+export function keysetExport<T extends RowPosition>(
 	batch: (after: RowPosition | undefined, limit: number) => Promise<T[]>,
 ): AsyncIterable<T> {
 	return {

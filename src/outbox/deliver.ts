@@ -1,7 +1,8 @@
 import { invalid } from "../core/arguments.js";
 import type { CoreContext } from "../core/context.js";
 import { report } from "../core/report.js";
-import type { Delivery } from "../types.js";
+import { approveDue } from "../programs/commissions.js";
+import type { Conversion, Delivery, LedgerDelivery } from "../types.js";
 
 /**
  * The outbox's delivery pass: hands due conversions and reversals to a handler (such as `webhookSender()`,
@@ -49,51 +50,108 @@ export function retryDelay(attempt: number, base: number, max: number): number {
 	return Math.min(max, base * 2 ** Math.min(attempt - 1, 30));
 }
 
+/** The delivery options checked, with their defaults, for `method`. */
+function deliverySettings(method: string, handler: unknown, options: DeliverOptions) {
+	if (typeof handler !== "function") {
+		invalid(
+			`${method} needs a handler, (delivery) => Promise<void>, such as webhookSender({ url, secret }).`,
+		);
+	}
+	if (typeof options !== "object" || options === null) invalid(`${method}'s options must be an object.`);
+	const base = duration("retryDelay", options.retryDelay, 30_000, 1);
+	return {
+		batchSize: duration("batchSize", options.batchSize, 50, 1),
+		base,
+		max: duration("maxRetryDelay", options.maxRetryDelay, 60 * 60_000, base),
+		lease: duration("lease", options.lease, 5 * 60_000, 1),
+	};
+}
+
+/**
+ * One pass of an outbox: takes what was due when the pass began, a batch at a time, hands each to `send`,
+ * and marks it delivered after `send` resolves, or schedules its retry with backoff when it throws.
+ */
+async function deliverPass<T extends { attempt: number }>(
+	ctx: CoreContext,
+	settings: ReturnType<typeof deliverySettings>,
+	outbox: {
+		take(passStart: Date, leaseUntil: Date, limit: number): Promise<T[]>;
+		send(item: T): Promise<unknown>;
+		delivered(item: T, at: Date): Promise<void>;
+		failed(item: T, error: string, retryAt: Date): Promise<void>;
+	},
+): Promise<DeliverResult> {
+	const { batchSize, base, max, lease } = settings;
+	const result: DeliverResult = { delivered: 0, failed: 0 };
+	// Only what was due when the pass began: a failure is retried later, never again in the same pass.
+	const passStart = ctx.now();
+	for (;;) {
+		const due = await outbox.take(passStart, new Date(ctx.now().getTime() + lease), batchSize);
+		for (const item of due) {
+			try {
+				await outbox.send(item);
+			} catch (error) {
+				result.failed++;
+				report(ctx, error, { operation: "deliver" });
+				const message = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+				await outbox.failed(
+					item,
+					message,
+					new Date(ctx.now().getTime() + retryDelay(item.attempt, base, max)),
+				);
+				continue;
+			}
+			await outbox.delivered(item, ctx.now());
+			result.delivered++;
+		}
+		if (due.length < batchSize) return result;
+	}
+}
+
 /**
  * One outbox pass: hands every conversion or reversal that was due when the pass began to `handler`, one at
  * a time, oldest first. An event is marked delivered only after the handler resolves, so each is delivered at
  * least once; receivers deduplicate on `idempotencyKey`.
  */
-export async function deliverConversions(
+export function deliverConversions(
 	ctx: CoreContext,
 	handler: DeliveryHandler,
 	options: DeliverOptions = {},
 ): Promise<DeliverResult> {
-	if (typeof handler !== "function") {
-		invalid(
-			"deliverConversions() needs a handler, (delivery) => Promise<void>, such as webhookSender({ url, secret }).",
-		);
-	}
-	if (typeof options !== "object" || options === null) {
-		invalid("deliverConversions()'s options must be an object.");
-	}
-	const batchSize = duration("batchSize", options.batchSize, 50, 1);
-	const base = duration("retryDelay", options.retryDelay, 30_000, 1);
-	const max = duration("maxRetryDelay", options.maxRetryDelay, 60 * 60_000, base);
-	const lease = duration("lease", options.lease, 5 * 60_000, 1);
-
-	const result: DeliverResult = { delivered: 0, failed: 0 };
-	// Only what was due when the pass began: a failure is retried later, never again in the same pass.
-	const passStart = ctx.now();
-	for (;;) {
-		const leaseUntil = new Date(ctx.now().getTime() + lease);
-		const due = await ctx.store.takeDueDeliveries(passStart, leaseUntil, batchSize);
-		for (const { conversion, attempt } of due) {
-			const type = conversion.deliveredAt === null ? "conversion" : "reversal";
+	const settings = deliverySettings("deliverConversions()", handler, options);
+	const typeOf = (conversion: Conversion) => (conversion.deliveredAt === null ? "conversion" : "reversal");
+	return deliverPass(ctx, settings, {
+		take: (from, until, limit) => ctx.store.takeDueDeliveries(from, until, limit),
+		send: async ({ conversion, attempt }) => {
+			const type = typeOf(conversion);
 			const idempotencyKey = type === "conversion" ? conversion.id : `${conversion.id}:reversal`;
-			try {
-				await handler({ type, idempotencyKey, attempt, conversion });
-			} catch (error) {
-				result.failed++;
-				report(ctx, error, { operation: "deliver" });
-				const message = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
-				const retryAt = new Date(ctx.now().getTime() + retryDelay(attempt, base, max));
-				await ctx.store.markDeliveryFailed(conversion.id, message, retryAt);
-				continue;
-			}
-			await ctx.store.markDelivered(conversion.id, type, ctx.now());
-			result.delivered++;
-		}
-		if (due.length < batchSize) return result;
-	}
+			await handler({ type, idempotencyKey, attempt, conversion });
+		},
+		delivered: ({ conversion }, at) => ctx.store.markDelivered(conversion.id, typeOf(conversion), at),
+		failed: ({ conversion }, error, retryAt) => ctx.store.markDeliveryFailed(conversion.id, error, retryAt),
+	});
+}
+
+/** The handler of `deliverEvents()`: resolving marks the event delivered; throwing schedules a retry. */
+export type LedgerDeliveryHandler = (delivery: LedgerDelivery) => unknown;
+
+/**
+ * One pass of the ledger's outbox (commissions, payouts, sales): like {@link deliverConversions}, each event at
+ * least once, oldest first; receivers deduplicate on `idempotencyKey`, the event's id. Commissions whose
+ * holding period is over are approved first, so that their `commission.approved` events go out in the pass.
+ */
+export async function deliverEvents(
+	ctx: CoreContext,
+	handler: LedgerDeliveryHandler,
+	options: DeliverOptions = {},
+): Promise<DeliverResult> {
+	const settings = deliverySettings("deliverEvents()", handler, options);
+	if (ctx.options.programs.default !== null) await approveDue(ctx);
+	return deliverPass(ctx, settings, {
+		take: (from, until, limit) => ctx.store.takeDueEvents(from, until, limit),
+		send: ({ event, attempt }) =>
+			Promise.resolve(handler({ type: event.type, idempotencyKey: event.id, attempt, event })),
+		delivered: ({ event }, at) => ctx.store.markEventDelivered(event.id, at),
+		failed: ({ event }, error, retryAt) => ctx.store.markEventFailed(event.id, error, retryAt),
+	});
 }

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { invalid } from "../core/arguments.js";
 import { MIN_SECRET_LENGTH } from "../options.js";
 import { describeLocation, describeWebhookUrl } from "../redact.js";
-import type { Delivery } from "../types.js";
+import type { Delivery, LedgerDelivery } from "../types.js";
 
 /**
  * A delivery handler for the outbox that POSTs each {@link Delivery} to a URL as signed JSON, and the check
@@ -187,7 +187,9 @@ async function readExcerpt(response: Response): Promise<string> {
  * });
  * await refkit.deliverConversions(send);
  */
-export function webhookSender(options: WebhookSenderOptions): (delivery: Delivery) => Promise<void> {
+export function webhookSender(
+	options: WebhookSenderOptions,
+): (delivery: Delivery | LedgerDelivery) => Promise<void> {
 	if (typeof options !== "object" || options === null) {
 		invalid("webhookSender() needs an options object: { url, secret }.");
 	}
@@ -212,9 +214,14 @@ export function webhookSender(options: WebhookSenderOptions): (delivery: Deliver
 	const target = url.href;
 	const where = describeWebhookUrl(url);
 
-	return async function deliverWebhook(delivery: Delivery): Promise<void> {
-		const { type, idempotencyKey, attempt, conversion } = delivery;
-		const body = JSON.stringify({ type, idempotencyKey, attempt, conversion });
+	return async function deliverWebhook(delivery: Delivery | LedgerDelivery): Promise<void> {
+		const { type, idempotencyKey, attempt } = delivery;
+		// A conversion's body as before; a ledger event's row under `data`.
+		const body = JSON.stringify(
+			"conversion" in delivery
+				? { type, idempotencyKey, attempt, conversion: delivery.conversion }
+				: { type, idempotencyKey, attempt, createdAt: delivery.event.createdAt, data: delivery.event.data },
+		);
 		const timestamp = Math.floor(Date.now() / 1000);
 		let response: Response;
 		try {

@@ -80,6 +80,11 @@ export interface Dialect {
 	 */
 	lockName(tx: Kysely<Database>, key: number, name: string): Promise<void>;
 	/**
+	 * Likewise for several names at once, taken in one statement in a fixed order (sorted by their hash), so
+	 * that two transactions taking overlapping sets never wait for each other in a circle.
+	 */
+	lockNames(tx: Kysely<Database>, key: number, names: readonly string[]): Promise<void>;
+	/**
 	 * Likewise for the locks (`key`, `first`) to (`key`, `last`), taken in that order; writers take the same
 	 * locks shared, in the same order, in the triggers of migration 0005.
 	 */

@@ -7,9 +7,12 @@ import type { OpenedDatabase } from "./dialect.js";
 import { dialectNamed } from "./dialects.js";
 import { GroupCommit, MAX_QUEUED_HITS } from "./group-commit.js";
 import { hitStore, insertHits } from "./hits.js";
+import { ledgerStore } from "./ledger.js";
 import { linkStore } from "./links.js";
 import { migrateToLatest } from "./migrate.js";
+import { payoutStore } from "./payouts.js";
 import { privacyStore } from "./privacy.js";
+import { saleStore } from "./sales.js";
 import type { NewHit, RefkitStore, TransactionStore } from "./store.js";
 import { summaryStore } from "./summaries.js";
 
@@ -21,6 +24,9 @@ function transactionStore(tx: StoreContext): TransactionStore {
 		...hitStore(tx),
 		...conversionStore(tx),
 		...privacyStore(tx),
+		...ledgerStore(tx),
+		...saleStore(tx),
+		...payoutStore(tx),
 	};
 }
 
@@ -52,6 +58,9 @@ export function kyselyStore(opened: OpenedDatabase, onHitsFailing?: (error: unkn
 		...deliveryStore(ctx),
 		...summaryStore(ctx),
 		...privacyStore(ctx),
+		...ledgerStore(ctx),
+		...saleStore(ctx),
+		...payoutStore(ctx),
 
 		migrate: () =>
 			ctx.run("migrate the database", () => migrateToLatest(opened.db as Kysely<unknown>, dialect)),

@@ -30,6 +30,7 @@ export function linkStore(ctx: StoreContext): LinkStore {
 							identifier: link.identifier,
 							user_id: link.userId,
 							target: link.target,
+							program: link.program ?? null,
 							disabled: dialect.bool(false),
 							created_at: toDbTime(now),
 							updated_at: toDbTime(now),

@@ -17,3 +17,9 @@ export const USER_LINK_LOCK = 0x72666c6b;
 
 /** Applying a user's one code (see `HitStore.insertCodeHit`), with a hash of the user id. */
 export const USER_CODE_LOCK = 0x72666364;
+
+/**
+ * A beneficiary's part of the ledger (see src/store/ledger.ts), with a hash of the user id: every transaction
+ * that writes a beneficiary's commissions takes it first, all its names in one statement.
+ */
+export const LEDGER_LOCK = 0x72666c67;

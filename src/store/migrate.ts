@@ -17,6 +17,7 @@ import { m0005StatsPartialDays } from "./migrations/0005-stats-partial-days.js";
 import { m0006StatsWeeks } from "./migrations/0006-stats-weeks.js";
 import { m0007PartialHitIndexes } from "./migrations/0007-partial-hit-indexes.js";
 import { m0008BrowserIds } from "./migrations/0008-browser-ids.js";
+import { m0009Programs } from "./migrations/0009-programs.js";
 
 /** refkit keeps its own migration bookkeeping, so a host application's Kysely migrations are never touched. */
 export const MIGRATION_TABLE = "refkit_migration";
@@ -33,6 +34,7 @@ function provider(dialect: DialectName): MigrationProvider {
 			"0006-stats-weeks": m0006StatsWeeks(dialect),
 			"0007-partial-hit-indexes": m0007PartialHitIndexes(dialect),
 			"0008-browser-ids": m0008BrowserIds(),
+			"0009-programs": m0009Programs(dialect),
 		}),
 	};
 }

@@ -37,6 +37,7 @@ export function toLink(row: Selectable<LinkTable>): ReferralLink {
 		userId: row.user_id,
 		disabled: Boolean(row.disabled),
 		target: row.target,
+		program: row.program ?? null,
 		createdAt: fromDbTime(row.created_at),
 		updatedAt: fromDbTime(row.updated_at),
 	};

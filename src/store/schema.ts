@@ -14,6 +14,8 @@ export interface LinkTable {
 	user_id: string | null;
 	disabled: Bool;
 	target: string | null;
+	/** Migration 0009: the program its referrals earn under; `null` for the default program. */
+	program: ColumnType<string | null, string | null | undefined, string | null>;
 	created_at: Timestamp;
 	updated_at: Timestamp;
 }
@@ -95,10 +97,115 @@ export interface StatsWeekTable {
 	converted: Uint8Array;
 }
 
+/** Amounts: PostgreSQL's `bigint` reads back as a string; `rows.ts` turns it into a number. */
+type Money = ColumnType<number | string, number, number>;
+
+/** Migration 0009: a program's terms as the application last declared them. */
+export interface ProgramTable {
+	id: string;
+	currency: string;
+	hold_days: number;
+	minimum_payout: Money;
+	is_default: Bool;
+	terms: string;
+	updated_at: Timestamp;
+}
+
+export interface SaleTable {
+	id: string;
+	external_id: string;
+	user_id: string;
+	referrer_user_id: string;
+	conversion_id: string;
+	program: string;
+	amount: Money;
+	currency: string;
+	refunded: Money;
+	sequence: number;
+	created_at: Timestamp;
+	recorded_at: Timestamp;
+}
+
+export interface RefundTable {
+	id: string;
+	external_id: string;
+	sale_id: string;
+	amount: Money;
+	reason: string;
+	created_at: Timestamp;
+}
+
+export interface CommissionTable {
+	id: string;
+	program: string;
+	rule: string;
+	terms: string;
+	beneficiary_user_id: string;
+	role: string;
+	source_type: string;
+	source_id: string;
+	referral_id: string | null;
+	amount: Money;
+	currency: string;
+	status: string;
+	payable_at: Timestamp;
+	held_reason: string | null;
+	void_reason: string | null;
+	clawback_of: string | null;
+	replaces: string | null;
+	payout_id: string | null;
+	created_at: Timestamp;
+	updated_at: Timestamp;
+}
+
+export interface BalanceTable {
+	beneficiary_user_id: string;
+	currency: string;
+	pending: Money;
+	held: Money;
+	approved: Money;
+	paid: Money;
+}
+
+export interface PayoutTable {
+	id: string;
+	run_id: string;
+	beneficiary_user_id: string;
+	currency: string;
+	amount: Money;
+	commissions: number;
+	cutoff: Timestamp;
+	status: string;
+	reference: string | null;
+	failure_reason: string | null;
+	created_at: Timestamp;
+	paid_at: NullableTimestamp;
+	failed_at: NullableTimestamp;
+}
+
+export interface EventTable {
+	id: string;
+	type: string;
+	data: string;
+	created_at: Timestamp;
+	position: number;
+	delivered_at: NullableTimestamp;
+	next_delivery_at: NullableTimestamp;
+	delivery_attempts: ColumnType<number, number | undefined, number>;
+	last_delivery_error: string | null;
+}
+
 export interface Database {
 	refkit_link: LinkTable;
 	refkit_hit: HitTable;
 	refkit_conversion: ConversionTable;
 	refkit_stats_day: StatsDayTable;
 	refkit_stats_week: StatsWeekTable;
+	refkit_program: ProgramTable;
+	refkit_sale: SaleTable;
+	refkit_refund: RefundTable;
+	refkit_commission: CommissionTable;
+	refkit_balance: BalanceTable;
+	refkit_payout: PayoutTable;
+	refkit_event: EventTable;
 }

@@ -8,12 +8,15 @@ import type {
 	RewardTransaction,
 	UserExport,
 } from "../types.js";
+import type { LedgerStore, PayoutStore, SaleStore } from "./ledger-roles.js";
+import type { Page } from "./page.js";
 
 /** A link to insert. */
 export interface NewLink {
 	identifier: string;
 	userId: string | null;
 	target: string | null;
+	program?: string | null;
 }
 
 /**
@@ -33,18 +36,7 @@ export interface LinkQuery {
 }
 
 /** Where a row sits in a newest-first listing: keyset pagination continues after it. */
-export interface RowPosition {
-	createdAt: Date;
-	id: string;
-}
-
-/** A page of a newest-first listing: `limit` rows after skipping `offset`, or after the row `after`. */
-export interface Page {
-	limit: number;
-	offset: number;
-	/** Only rows older than this one (by `created_at`, then `id`): the next batch of an export. */
-	after?: RowPosition | undefined;
-}
+export type { Page, RowPosition } from "./page.js";
 
 export interface HitFilters {
 	identifier?: string | undefined;
@@ -365,7 +357,14 @@ export interface PrivacyStore {
  * What a transaction's work may call, bound to the transaction: the roles whose writes belong together. Not
  * the summaries (they keep no lock while they read) nor the deliveries (a lease is its own commit).
  */
-export interface TransactionStore extends LinkStore, HitStore, ConversionStore, PrivacyStore {
+export interface TransactionStore
+	extends LinkStore,
+		HitStore,
+		ConversionStore,
+		PrivacyStore,
+		LedgerStore,
+		SaleStore,
+		PayoutStore {
 	readonly dialect: DialectName;
 }
 
@@ -376,7 +375,10 @@ export interface RefkitStore
 		ConversionStore,
 		DeliveryStore,
 		SummaryStore,
-		PrivacyStore {
+		PrivacyStore,
+		LedgerStore,
+		SaleStore,
+		PayoutStore {
 	readonly dialect: DialectName;
 	migrate(): Promise<MigrationResult[]>;
 	/**

@@ -210,6 +210,12 @@ export const postgres: Dialect = {
 	lockName: async (tx, key, name) => {
 		await sql`select pg_advisory_xact_lock(${key}, hashtext(${name}))`.execute(tx);
 	},
+	lockNames: async (tx, key, names) => {
+		if (names.length === 0) return;
+		await sql`select pg_advisory_xact_lock(${key}, l.h) from (select distinct hashtext(n) as h from unnest(${[...names]}::text[]) as n order by h) as l`.execute(
+			tx,
+		);
+	},
 	lockRange: async (tx, key, first, last) => {
 		await sql`select pg_advisory_xact_lock(${key}, d) from generate_series(${first}::int, ${last}::int) as d`.execute(
 			tx,

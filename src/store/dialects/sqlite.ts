@@ -156,6 +156,7 @@ export const sqlite: Dialect = {
 		}),
 	// BEGIN IMMEDIATE takes the one write lock: transactions that write take turns already.
 	lockName: async () => {},
+	lockNames: async () => {},
 	lockRange: async () => {},
 
 	beginMigrations: async (connection) => {

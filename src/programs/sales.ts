@@ -1,0 +1,270 @@
+import { randomUUID } from "node:crypto";
+import { assertTime, assertUserId, filtersObject, invalid, optionalUserId, page } from "../core/arguments.js";
+import type { CoreContext } from "../core/context.js";
+import { RefkitError } from "../errors.js";
+import type { NewEvent, Referral } from "../store/ledger-roles.js";
+import type { TransactionStore } from "../store/store.js";
+import {
+	type Earned,
+	programNamed,
+	requirePrograms,
+	savePrograms,
+	type TakenBack,
+	takeBack,
+	writeCommissions,
+} from "./ledger.js";
+import {
+	assertAmount,
+	assertCurrency,
+	basisPoints,
+	currencyMismatch,
+	percentOf,
+	takenBack,
+} from "./money.js";
+import type { RecordSaleResult, RefundSaleResult, Sale, SaleRule } from "./types.js";
+
+/** What `refkit.recordSale()` is told: a payment by a user, identified by the billing system's id. */
+export interface RecordSaleInput {
+	/** The billing system's id of the payment (an invoice, an order): a sale is recorded once per id. */
+	externalId: string;
+	/** The user who paid. */
+	userId: string;
+	/** Whole minor units (cents): 1999 for 19.99 USD. */
+	amount: number;
+	/** ISO 4217, and the program's. */
+	currency: string;
+	/** When the payment was made; default now. */
+	at?: Date | undefined;
+}
+
+/** What `refkit.refundSale()` is told. */
+export interface RefundSaleInput {
+	/** The sale's external id. */
+	externalId: string;
+	/** The refund's own id in the billing system: a refund is recorded once per id. */
+	refundId: string;
+	/** Minor units; default what is left of the sale (a full refund). */
+	amount?: number | undefined;
+	reason: string;
+	at?: Date | undefined;
+}
+
+const EXTERNAL_ID = 255;
+
+function externalId(value: unknown, name: string): string {
+	if (typeof value !== "string" || value.trim() === "" || value.length > EXTERNAL_ID) {
+		invalid(
+			`${name} must be the billing system's id, a non-empty string of at most ${EXTERNAL_ID} characters.`,
+		);
+	}
+	return value;
+}
+
+function addMonths(date: Date, months: number): Date {
+	const result = new Date(date.getTime());
+	const day = result.getUTCDate();
+	result.setUTCDate(1);
+	result.setUTCMonth(result.getUTCMonth() + months);
+	const last = new Date(Date.UTC(result.getUTCFullYear(), result.getUTCMonth() + 1, 0)).getUTCDate();
+	result.setUTCDate(Math.min(day, last));
+	return result;
+}
+
+/** What a sale rule pays for this sale, and why not when it pays nothing. */
+async function applySaleRule(
+	store: TransactionStore,
+	rule: SaleRule & { name: string },
+	referral: Referral,
+	sale: { id: string; amount: number; sequence: number; at: Date },
+): Promise<{ amount: number; terms: Record<string, unknown> } | "outside-duration" | null> {
+	if (
+		rule.months !== undefined &&
+		sale.at.getTime() >= addMonths(referral.createdAt, rule.months).getTime()
+	) {
+		return "outside-duration";
+	}
+	if (rule.maxSales !== undefined && sale.sequence > rule.maxSales) return null;
+	if (rule.minimumSale !== undefined && sale.amount < rule.minimumSale) return null;
+	const points = rule.percent === undefined ? null : basisPoints(rule.percent);
+	let amount = points === null ? (rule.amount ?? 0) : percentOf(sale.amount, points);
+	if (rule.capPerReferral !== undefined) {
+		const earned = await store.earnedByReferral(referral.conversionId, rule.name);
+		amount = Math.min(amount, Math.max(0, rule.capPerReferral - earned));
+	}
+	const { name: _name, ...declared } = rule;
+	return { amount, terms: { ...declared, saleAmount: sale.amount, saleSequence: sale.sequence } };
+}
+
+/**
+ * Records a sale exactly once per external id, and the commissions its referral's program's sale rules earn.
+ * The unique external id decides between racing calls; a repeat answers the first sale.
+ */
+export async function recordSale(ctx: CoreContext, input: RecordSaleInput): Promise<RecordSaleResult> {
+	requirePrograms(ctx, "recordSale()");
+	if (typeof input !== "object" || input === null)
+		invalid("recordSale() needs { externalId, userId, amount, currency }.");
+	const id = externalId(input.externalId, "recordSale()'s externalId");
+	const userId = assertUserId(input.userId, "recordSale()");
+	const amount = assertAmount(input.amount, "recordSale()'s amount");
+	const currency = assertCurrency(input.currency, "recordSale()'s currency");
+	const at = assertTime(input.at, "recordSale()'s at", ctx.now);
+	await savePrograms(ctx);
+	const now = ctx.now();
+	return ctx.store.transaction(async (store): Promise<RecordSaleResult> => {
+		const first = await store.findSale(id);
+		if (first !== null) return { status: "duplicate", sale: first };
+		const referral = await store.referralOf(userId);
+		if (referral === null) return { status: "not-referred" };
+		if (referral.referrerUserId === userId) return { status: "self-referral" };
+		const program = programNamed(ctx, referral.program);
+		if (currency !== program.currency) throw currencyMismatch(currency, program);
+		// The referrer's ledger, and with it this referral's sales, one transaction at a time.
+		await store.lockBeneficiaries([referral.referrerUserId]);
+		const sequence = await store.nextSaleSequence(referral.conversionId);
+		const sale = await store.insertSale(
+			{
+				id: randomUUID(),
+				externalId: id,
+				userId,
+				referrerUserId: referral.referrerUserId,
+				referralId: referral.conversionId,
+				program: program.id,
+				amount,
+				currency,
+				sequence,
+				createdAt: at,
+			},
+			now,
+		);
+		if (sale === null) {
+			const winner = await store.findSale(id);
+			if (winner === null) throw new Error("refkit: a sale conflicted but cannot be read back.");
+			return { status: "duplicate", sale: winner };
+		}
+		const earned: Earned[] = [];
+		let outside = 0;
+		const saleRules = program.rules.filter((rule): rule is SaleRule & { name: string } => rule.on === "sale");
+		for (const rule of saleRules) {
+			const applied = await applySaleRule(store, rule, referral, { id: sale.id, amount, sequence, at });
+			if (applied === "outside-duration") outside++;
+			else if (applied !== null) {
+				earned.push({
+					program,
+					rule: rule.name,
+					terms: applied.terms,
+					userId: referral.referrerUserId,
+					role: "referrer",
+					sourceType: "sale",
+					sourceId: sale.id,
+					referralId: referral.conversionId,
+					amount: applied.amount,
+					referredUserId: userId,
+					referrerUserId: referral.referrerUserId,
+					hitId: referral.hitId,
+				});
+			}
+		}
+		const events: NewEvent[] = [{ type: "sale.recorded", data: sale }];
+		const commissions = await writeCommissions(ctx, store, earned, at, events);
+		await store.insertEvents(events, now);
+		if (saleRules.length > 0 && outside === saleRules.length) return { status: "outside-duration", sale };
+		return { status: "recorded", sale, commissions };
+	});
+}
+
+/**
+ * Records a refund exactly once per refund id, never more than what is left of the sale, and takes back the
+ * proportional part of the sale's commissions (see `takenBack()` for the rounding).
+ */
+export async function refundSale(ctx: CoreContext, input: RefundSaleInput): Promise<RefundSaleResult> {
+	if (typeof input !== "object" || input === null)
+		invalid("refundSale() needs { externalId, refundId, reason }.");
+	const saleId = externalId(input.externalId, "refundSale()'s externalId");
+	const refundId = externalId(input.refundId, "refundSale()'s refundId");
+	const amount =
+		input.amount === undefined ? undefined : assertAmount(input.amount, "refundSale()'s amount", 1);
+	const { reason } = input;
+	if (typeof reason !== "string" || reason.trim() === "" || reason.length > 1000) {
+		invalid('refundSale() needs a reason of 1 to 1000 characters, such as "requested by customer".');
+	}
+	const at = assertTime(input.at, "refundSale()'s at", ctx.now);
+	const now = ctx.now();
+	return ctx.store.transaction(async (store): Promise<RefundSaleResult> => {
+		const sale = await store.findSale(saleId);
+		if (sale === null)
+			throw new RefkitError(
+				"SALE_NOT_FOUND",
+				`refkit: no sale has the external id ${JSON.stringify(saleId)}.`,
+			);
+		const previous = await store.findRefund(refundId);
+		if (previous !== null) return { status: "duplicate", sale, refund: previous };
+		await store.lockBeneficiaries([sale.referrerUserId]);
+		const before = (await store.findSale(saleId)) ?? sale;
+		const left = before.amount - before.refunded;
+		const refunding = amount ?? left;
+		if (refunding <= 0 || refunding > left) {
+			throw new RefkitError(
+				"REFUND_EXCEEDS_SALE",
+				`refkit: sale ${JSON.stringify(saleId)} of ${before.amount} ${before.currency} has ${left} left to refund; a refund of ${refunding} would exceed it.`,
+			);
+		}
+		const refund = await store.insertRefund({
+			id: randomUUID(),
+			externalId: refundId,
+			saleId: sale.id,
+			amount: refunding,
+			reason,
+			createdAt: at,
+		});
+		if (refund === null) {
+			const winner = await store.findRefund(refundId);
+			if (winner === null) throw new Error("refkit: a refund conflicted but cannot be read back.");
+			return { status: "duplicate", sale: before, refund: winner };
+		}
+		const after = await store.addRefunded(sale.id, refunding);
+		if (after === null) throw new Error("refkit: a sale's refunds passed its amount under the lock.");
+		const taken: TakenBack = { voided: [], replacements: [], clawbacks: [] };
+		const events: NewEvent[] = [{ type: "sale.refunded", data: refund }];
+		for (const commission of await store.liveCommissionsOf(sale.id)) {
+			const first = await store.firstCommissionOf(sale.id, commission.rule);
+			const base = first?.amount ?? commission.amount;
+			const part =
+				takenBack(base, after.refunded, after.amount) - takenBack(base, before.refunded, before.amount);
+			await takeBack(
+				store,
+				commission,
+				Math.min(part, commission.amount),
+				`refund ${refundId}: ${reason}`,
+				at,
+				taken,
+				events,
+			);
+		}
+		await store.insertEvents(events, now);
+		return { status: "refunded", sale: after, refund, ...taken };
+	});
+}
+
+/** Filters of `refkit.listSales()`. Newest first. */
+export interface ListSalesInput {
+	/** Only this (referred) user's sales. */
+	userId?: string | undefined;
+	/** Only the sales credited to this referrer. */
+	referrerUserId?: string | undefined;
+	limit?: number | undefined;
+	offset?: number | undefined;
+}
+
+export function listSales(ctx: CoreContext, input: ListSalesInput = {}): Promise<Sale[]> {
+	const filters = filtersObject(input, "listSales()");
+	return ctx.store.listSales({
+		userId: optionalUserId(filters.userId, "listSales()'s userId"),
+		referrerUserId: optionalUserId(filters.referrerUserId, "listSales()'s referrerUserId"),
+		...page(input),
+	});
+}
+
+/** The sale with this external id, or `null`. */
+export function getSale(ctx: CoreContext, id: string): Promise<Sale | null> {
+	return ctx.store.findSale(externalId(id, "getSale()'s externalId"));
+}
