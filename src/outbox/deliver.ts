@@ -113,7 +113,7 @@ async function deliverPass<T extends { attempt: number }>(
  * a time, oldest first. An event is marked delivered only after the handler resolves, so each is delivered at
  * least once; receivers deduplicate on `idempotencyKey`.
  */
-export function deliverConversions(
+export async function deliverConversions(
 	ctx: CoreContext,
 	handler: DeliveryHandler,
 	options: DeliverOptions = {},

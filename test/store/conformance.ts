@@ -115,6 +115,7 @@ export function storeConformance(name: string, makeStore: () => Promise<RefkitSt
 					userId: "u1",
 					disabled: false,
 					target: "/welcome",
+					program: null,
 					createdAt: at(0),
 					updatedAt: at(0),
 				});
