@@ -47,7 +47,10 @@ function commissionFilters(input: ExportCommissionsInput | undefined, method: st
 	};
 }
 
-export function listCommissions(ctx: CoreContext, input: ListCommissionsInput = {}): Promise<Commission[]> {
+export async function listCommissions(
+	ctx: CoreContext,
+	input: ListCommissionsInput = {},
+): Promise<Commission[]> {
 	return ctx.store.listCommissions(
 		{ ...commissionFilters(input, "listCommissions()"), ...page(input) },
 		ctx.now(),

@@ -231,7 +231,7 @@ function payoutFilters(input: Omit<ListPayoutsInput, "limit" | "offset"> | undef
 	return { userId: optionalUserId(filters.userId, `${method}'s userId`), status, runId };
 }
 
-export function listPayouts(ctx: CoreContext, input: ListPayoutsInput = {}): Promise<Payout[]> {
+export async function listPayouts(ctx: CoreContext, input: ListPayoutsInput = {}): Promise<Payout[]> {
 	return ctx.store.listPayouts({ ...payoutFilters(input, "listPayouts()"), ...page(input) });
 }
 

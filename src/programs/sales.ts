@@ -255,7 +255,7 @@ export interface ListSalesInput {
 	offset?: number | undefined;
 }
 
-export function listSales(ctx: CoreContext, input: ListSalesInput = {}): Promise<Sale[]> {
+export async function listSales(ctx: CoreContext, input: ListSalesInput = {}): Promise<Sale[]> {
 	const filters = filtersObject(input, "listSales()");
 	return ctx.store.listSales({
 		userId: optionalUserId(filters.userId, "listSales()'s userId"),
@@ -265,6 +265,6 @@ export function listSales(ctx: CoreContext, input: ListSalesInput = {}): Promise
 }
 
 /** The sale with this external id, or `null`. */
-export function getSale(ctx: CoreContext, id: string): Promise<Sale | null> {
+export async function getSale(ctx: CoreContext, id: string): Promise<Sale | null> {
 	return ctx.store.findSale(externalId(id, "getSale()'s externalId"));
 }

@@ -90,6 +90,16 @@ function statusFilter(status: CommissionStatus, now: Date) {
 	return sql<boolean>`status = ${status}`;
 }
 
+/**
+ * Orders events of the same millisecond in the order this process wrote them: within one operation (a
+ * commission created, then approved) and between operations that follow each other.
+ */
+let lastPosition = 0;
+function nextPosition(): number {
+	lastPosition = (lastPosition + 1) % 2 ** 31;
+	return lastPosition;
+}
+
 export function ledgerStore(ctx: StoreContext): LedgerStore {
 	const { db } = ctx;
 	return {
@@ -361,9 +371,9 @@ export function ledgerStore(ctx: StoreContext): LedgerStore {
 					await db
 						.insertInto("refkit_event")
 						.values(
-							events.slice(i, i + 1000).map((event, j) => ({
+							events.slice(i, i + 1000).map((event) => ({
 								id: randomUUID(),
-								position: i + j,
+								position: nextPosition(),
 								type: event.type,
 								data: JSON.stringify(event.data),
 								created_at: at,

@@ -199,7 +199,7 @@ export function m0009Programs(dialect: DialectName): Migration {
 				.addColumn("type", "text", (col) => col.notNull())
 				.addColumn("data", "text", (col) => col.notNull())
 				.addColumn("created_at", time, (col) => col.notNull())
-				/** Its place among the events written together: what orders events of the same time. */
+				/** What orders the events of one millisecond: the order the process wrote them. */
 				.addColumn("position", "integer", (col) => col.notNull())
 				.addColumn("delivered_at", time)
 				.addColumn("next_delivery_at", time)
