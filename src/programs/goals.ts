@@ -63,7 +63,7 @@ export async function reverseGoalCommissions(
 	const live = await store.liveCommissionsOf(conversion.id);
 	const events: NewEvent[] = [];
 	for (const commission of live) {
-		await takeBack(store, commission, commission.amount, `reversed: ${reason}`, at, taken, events);
+		await takeBack(store, commission, commission.amount, `reversed: ${reason}`, at, taken, events, ctx.now());
 	}
 	await store.insertEvents(events, ctx.now());
 	return taken;

@@ -161,7 +161,7 @@ export async function writeCommissions(
 			createdAt: at,
 		});
 	}
-	const commissions = await store.insertCommissions(rows);
+	const commissions = await store.insertCommissions(rows, ctx.now());
 	for (const commission of commissions) events.push({ type: "commission.created", data: commission });
 	return commissions;
 }
@@ -187,6 +187,7 @@ export async function takeBack(
 	at: Date,
 	into: TakenBack,
 	events: NewEvent[],
+	now: Date,
 ): Promise<void> {
 	if (part <= 0) return;
 	const [voided] = await store.moveCommissions([commission.id], {
@@ -194,7 +195,7 @@ export async function takeBack(
 		to: "voided",
 		unclaimed: true,
 		voidReason: reason,
-		now: at,
+		now,
 	});
 	const base = {
 		program: commission.program,
@@ -216,18 +217,21 @@ export async function takeBack(
 		// Its status as read (a pending row past its hold reads, and is kept, as approved).
 		const status =
 			commission.status === "held" || commission.status === "approved" ? commission.status : "pending";
-		const [replacement] = await store.insertCommissions([
-			{
-				...base,
-				id: randomUUID(),
-				amount: left,
-				status,
-				payableAt: commission.payableAt,
-				heldReason: commission.status === "held" ? commission.heldReason : null,
-				clawbackOf: null,
-				replaces: commission.id,
-			},
-		]);
+		const [replacement] = await store.insertCommissions(
+			[
+				{
+					...base,
+					id: randomUUID(),
+					amount: left,
+					status,
+					payableAt: commission.payableAt,
+					heldReason: commission.status === "held" ? commission.heldReason : null,
+					clawbackOf: null,
+					replaces: commission.id,
+				},
+			],
+			now,
+		);
 		if (replacement !== undefined) {
 			into.replacements.push(replacement);
 			events.push({ type: "commission.created", data: replacement });
@@ -235,18 +239,21 @@ export async function takeBack(
 		return;
 	}
 	// A payout claimed it: it stays as it is, and the next payout nets the clawback.
-	const [clawback] = await store.insertCommissions([
-		{
-			...base,
-			id: randomUUID(),
-			amount: -part,
-			status: "approved",
-			payableAt: at,
-			heldReason: null,
-			clawbackOf: commission.id,
-			replaces: null,
-		},
-	]);
+	const [clawback] = await store.insertCommissions(
+		[
+			{
+				...base,
+				id: randomUUID(),
+				amount: -part,
+				status: "approved",
+				payableAt: at,
+				heldReason: null,
+				clawbackOf: commission.id,
+				replaces: null,
+			},
+		],
+		now,
+	);
 	if (clawback !== undefined) {
 		into.clawbacks.push(clawback);
 		events.push({ type: "commission.clawed_back", data: clawback });

@@ -199,6 +199,10 @@ export async function refundSale(ctx: CoreContext, input: RefundSaleInput): Prom
 		const previous = await store.findRefund(refundId);
 		if (previous !== null) return { status: "duplicate", sale, refund: previous };
 		await store.lockBeneficiaries([sale.referrerUserId]);
+		// Again under the lock: the same refund, racing, may have committed meanwhile (and emptied the sale).
+		const raced = await store.findRefund(refundId);
+		if (raced !== null)
+			return { status: "duplicate", sale: (await store.findSale(saleId)) ?? sale, refund: raced };
 		const before = (await store.findSale(saleId)) ?? sale;
 		const left = before.amount - before.refunded;
 		const refunding = amount ?? left;
@@ -238,6 +242,7 @@ export async function refundSale(ctx: CoreContext, input: RefundSaleInput): Prom
 				at,
 				taken,
 				events,
+				now,
 			);
 		}
 		await store.insertEvents(events, now);

@@ -83,9 +83,9 @@ export interface LedgerStore {
 	lockBeneficiaries(userIds: readonly string[]): Promise<void>;
 	savePrograms(programs: readonly Program[], now: Date): Promise<void>;
 	savedPrograms(): Promise<SavedProgram[]>;
-	/** Appends commissions, and adds them to their beneficiaries' balances. */
-	insertCommissions(rows: readonly NewCommission[]): Promise<Commission[]>;
-	/** Moves the commissions that match, updating the balances; returns them as they are now. */
+	/** Appends commissions, and adds them to their beneficiaries' balances; returns them as read at `now`. */
+	insertCommissions(rows: readonly NewCommission[], now: Date): Promise<Commission[]>;
+	/** Moves the commissions that match, updating the balances; returns them as read at `move.now`. */
 	moveCommissions(
 		which: readonly string[] | { payoutId: string },
 		move: CommissionMove,

@@ -146,7 +146,7 @@ export function ledgerStore(ctx: StoreContext): LedgerStore {
 				}));
 			}),
 
-		insertCommissions: (rows) =>
+		insertCommissions: (rows, now) =>
 			ctx.run("record commissions", async () => {
 				if (rows.length === 0) return [];
 				const inserted = await db
@@ -154,12 +154,13 @@ export function ledgerStore(ctx: StoreContext): LedgerStore {
 					.values(rows.map((row: NewCommission) => commissionRow(row)))
 					.returningAll()
 					.execute();
-				const commissions = inserted.map((row) => toCommission(row));
+				// The balances by the stored status; the caller gets them as read now (a pending row due is approved).
+				const stored = inserted.map((row) => toCommission(row));
 				await moveBalances(
 					db,
-					commissions.map((c) => ({ ...c, from: null, to: bucketOf(c.status) })),
+					stored.map((c) => ({ ...c, from: null, to: bucketOf(c.status) })),
 				);
-				return commissions;
+				return inserted.map((row) => toCommission(row, now));
 			}),
 
 		moveCommissions: (which, move) =>
@@ -183,9 +184,10 @@ export function ledgerStore(ctx: StoreContext): LedgerStore {
 					if (move.unclaimed) update = update.where("payout_id", "is", null);
 					if (move.payableBy !== undefined)
 						update = update.where("payable_at", "<=", toDbTime(move.payableBy));
-					const rows = (await update.returningAll().execute()).map((row) => toCommission(row));
+					const returned = await update.returningAll().execute();
+					const rows = returned.map((row) => toCommission(row));
 					await moveBalances(db, balanceMoves(rows, from, move.to));
-					moved.push(...rows);
+					moved.push(...returned.map((row) => toCommission(row, move.now)));
 				}
 				return moved;
 			}),
