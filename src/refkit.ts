@@ -221,8 +221,9 @@ export interface Refkit {
 	prune(input: PruneInput): Promise<PruneResult>;
 	/**
 	 * Everything refkit holds about a person, for a data access request: the links they own, their hits (with
-	 * the visitor ids they claimed), the still-anonymous hits of those visitor ids, and the conversions in
-	 * which they are the referred user or the referrer; each list oldest first. `JSON.stringify` writes it
+	 * the visitor ids they claimed), the still-anonymous hits of those visitor ids, the conversions in
+	 * which they are the referred user or the referrer, and (referral programs) their commissions, sales
+	 * and payouts; each list oldest first. `JSON.stringify` writes it
 	 * whole. An unknown user gets empty lists. Throws `INVALID_ARGUMENT` for an empty user id.
 	 *
 	 * @example
@@ -235,7 +236,8 @@ export interface Refkit {
 	 * of their visitor ids) are deleted, except hits a conversion credits, which lose their user, visitor id,
 	 * IP, User-Agent, Referer and `next`; their links get no owner (and keep working); their conversions stay,
 	 * as the referred user under a pseudonym (`erased:` and 32 hex digits, an HMAC of the user id under
-	 * `secret`), as the referrer with `null`. The pseudonym keeps (referred user, goal) unique: a new account
+	 * `secret`), as the referrer with `null`. The ledger (commissions, sales, payouts) is kept as it is: it is the
+	 * application's financial record, which the law usually requires it to keep. The pseudonym keeps (referred user, goal) unique: a new account
 	 * with the same id is `already-converted` for the goals the erased one reached. Erasing again finds
 	 * nothing (zeros); `exportUser()` then returns empty lists. Throws `INVALID_ARGUMENT` for an empty user id.
 	 *

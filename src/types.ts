@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { LedgerEvent, LedgerEventType } from "./programs/types.js";
+import type { Commission, LedgerEvent, LedgerEventType, Payout, Sale } from "./programs/types.js";
 
 /** A referral link: what a user shares as `/ref/<identifier>`. */
 export interface ReferralLink {
@@ -220,6 +220,12 @@ export interface UserExport {
 	conversionsAsReferred: Conversion[];
 	/** The conversions credited to them as the referrer. */
 	conversionsAsReferrer: Conversion[];
+	/** The commissions owed or paid to them (referral programs), oldest first. */
+	commissions: Commission[];
+	/** Their payments recorded as sales, and the sales credited to them as the referrer, oldest first. */
+	sales: Sale[];
+	/** The payouts made to them, oldest first. */
+	payouts: Payout[];
 }
 
 /**

@@ -277,6 +277,9 @@ describe.each(DATABASES)("exportUser and eraseUser on %s", (kind) => {
 			hitsAsVisitor: [],
 			conversionsAsReferred: [],
 			conversionsAsReferrer: [],
+			commissions: [],
+			sales: [],
+			payouts: [],
 		} satisfies UserExport);
 	});
 

@@ -119,7 +119,24 @@ export async function prune(ctx: CoreContext, input: PruneInput): Promise<PruneR
 export async function exportUser(ctx: CoreContext, userId: unknown): Promise<UserExport> {
 	const id = assertUserId(userId, "exportUser()");
 	const exportedAt = ctx.now();
-	return { userId: id, exportedAt, ...(await ctx.store.readPersonData(id)) };
+	const person = await ctx.store.readPersonData(id);
+	// The ledger's rows about them, read a page at a time (newest first), then oldest first like the rest.
+	const all = async <T>(page: (offset: number) => Promise<T[]>): Promise<T[]> => {
+		const rows: T[] = [];
+		for (let offset = 0; ; offset += 1000) {
+			const batch = await page(offset);
+			rows.push(...batch);
+			if (batch.length < 1000) return rows.reverse();
+		}
+	};
+	const commissions = await all((offset) =>
+		ctx.store.listCommissions({ userId: id, limit: 1000, offset }, exportedAt),
+	);
+	const bought = await all((offset) => ctx.store.listSales({ userId: id, limit: 1000, offset }));
+	const credited = await all((offset) => ctx.store.listSales({ referrerUserId: id, limit: 1000, offset }));
+	const payouts = await all((offset) => ctx.store.listPayouts({ userId: id, limit: 1000, offset }));
+	const sales = [...bought, ...credited].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+	return { userId: id, exportedAt, ...person, commissions, sales, payouts };
 }
 
 /**

@@ -174,7 +174,7 @@ export interface DueDelivery {
 }
 
 /** Everything stored about one person, each list oldest first (by `created_at`, then `id`). */
-export type PersonData = Omit<UserExport, "userId" | "exportedAt">;
+export type PersonData = Omit<UserExport, "userId" | "exportedAt" | "commissions" | "sales" | "payouts">;
 
 /** What erasing a person's hits did: hits deleted, and hits a conversion credits, anonymised instead. */
 export interface ErasedHits {

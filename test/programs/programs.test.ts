@@ -455,6 +455,21 @@ describe.each(DATABASES)("referral programs on %s", (kind) => {
 		expect(frank.status === "converted" && frank.commissions.map((c) => c.status)).toEqual(["held", "held"]);
 	});
 
+	test("exportUser() includes the person's commissions, sales and payouts; eraseUser() keeps the ledger", async () => {
+		const refkit = await refkitWithPrograms(kind);
+		await referredSignup(refkit, "alice", "bob");
+		await refkit.recordSale({ externalId: "o1", userId: "bob", amount: 10000, currency: "USD" });
+		await refkit.createPayouts();
+		const alice = await refkit.exportUser("alice");
+		expect(alice.commissions.map((c) => c.amount)).toEqual([500, 2000]);
+		expect(alice.sales.map((s) => s.externalId)).toEqual(["o1"]);
+		expect(alice.payouts.map((p) => p.amount)).toEqual([2500]);
+		const bob = await refkit.exportUser("bob");
+		expect([bob.commissions.map((c) => c.amount), bob.sales.length, bob.payouts]).toEqual([[500], 1, []]);
+		await refkit.eraseUser("bob");
+		expect((await refkit.exportUser("bob")).commissions).toHaveLength(1);
+	});
+
 	test("events: every ledger change is delivered at least once, in order", async () => {
 		const reported: unknown[] = [];
 		const refkit = await refkitWithPrograms(kind, [program()], { onError: (error) => reported.push(error) });
