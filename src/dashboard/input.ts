@@ -71,11 +71,17 @@ export function days(value: string | null): number {
 export function dayStart(value: string, name: string, plusDay = false): Date | undefined {
 	if (value === "") return undefined;
 	const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-	const date = match
-		? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + (plusDay ? 1 : 0)))
-		: null;
-	if (date === null || Number.isNaN(date.getTime()))
+	const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+	const date = new Date(Date.UTC(year, month - 1, day));
+	// Date.UTC rolls 2026-02-30 over to March: a day that does not exist is refused, not moved.
+	if (
+		match === null ||
+		date.getUTCFullYear() !== year ||
+		date.getUTCMonth() !== month - 1 ||
+		date.getUTCDate() !== day
+	)
 		throw badInput(`"${name}" must be a date such as 2026-11-23.`);
+	if (plusDay) date.setUTCDate(day + 1);
 	return date;
 }
 

@@ -236,6 +236,7 @@ describe.each(MATRIX)("the dashboard on %s with %s", (adapter, kind) => {
 			["/links?status=maybe", 400],
 			["/?days=7", 400],
 			["/hits?from=yesterday", 400],
+			["/hits?from=2026-02-30", 400],
 			["/hits?link=no%20such", 400],
 			["/hits?authenticated=perhaps", 400],
 			["/conversions?status=lost", 400],
