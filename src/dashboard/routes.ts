@@ -16,6 +16,7 @@ import {
 } from "./input.js";
 import { LISTING_ROUTES } from "./listing.js";
 import { type LinksView, linkPage, linksPage, overviewPage } from "./pages.js";
+import { PROGRAM_ROUTES } from "./programs.js";
 import { type Route, type RouteContext, redirect } from "./respond.js";
 
 async function overview(ctx: RouteContext): Promise<DashboardResponse> {
@@ -124,6 +125,7 @@ const ROUTES: readonly Route[] = [
 	{ method: "POST", path: "/links/:identifier/disable", handle: (ctx) => toggle(ctx, "disable") },
 	{ method: "POST", path: "/links/:identifier/enable", handle: (ctx) => toggle(ctx, "enable") },
 	{ method: "POST", path: "/conversions/:id/reverse", handle: reverse },
+	...PROGRAM_ROUTES,
 ];
 
 const COMPILED = ROUTES.map((route) => ({
