@@ -1,6 +1,7 @@
 import { isValidIdentifier } from "../core/identifiers.js";
 import { isRefkitError } from "../errors.js";
 import type { DashboardResponse } from "../http/request.js";
+import { COMMISSION_ROUTES } from "./commissions.js";
 import {
 	backTo,
 	badInput,
@@ -126,6 +127,7 @@ const ROUTES: readonly Route[] = [
 	{ method: "POST", path: "/links/:identifier/enable", handle: (ctx) => toggle(ctx, "enable") },
 	{ method: "POST", path: "/conversions/:id/reverse", handle: reverse },
 	...PROGRAM_ROUTES,
+	...COMMISSION_ROUTES,
 ];
 
 const COMPILED = ROUTES.map((route) => ({
