@@ -19,6 +19,7 @@ import { LISTING_ROUTES } from "./listing.js";
 import { type LinksView, linkPage, linksPage, overviewPage } from "./pages.js";
 import { PROGRAM_ROUTES } from "./programs.js";
 import { type Route, type RouteContext, redirect } from "./respond.js";
+import { REVIEW_ROUTES } from "./review.js";
 
 async function overview(ctx: RouteContext): Promise<DashboardResponse> {
 	const period = days(ctx.query.get("days"));
@@ -128,6 +129,7 @@ const ROUTES: readonly Route[] = [
 	{ method: "POST", path: "/conversions/:id/reverse", handle: reverse },
 	...PROGRAM_ROUTES,
 	...COMMISSION_ROUTES,
+	...REVIEW_ROUTES,
 ];
 
 const COMPILED = ROUTES.map((route) => ({
