@@ -87,7 +87,7 @@ export function layout(input: {
 	const item = (section: Section, href: string, label: string) =>
 		html`<a href="${input.base}${href}"${input.section === section ? raw(' aria-current="page"') : ""}>${label}</a>`;
 	const ledger = input.programs
-		? html`${item("programs", "/programs", "Programs")}${item("commissions", "/commissions", "Commissions")}${item("review", "/review", "Review")}`
+		? html`${item("programs", "/programs", "Programs")}${item("commissions", "/commissions", "Commissions")}${item("review", "/review", "Review")}${item("payouts", "/payouts", "Payouts")}`
 		: "";
 	return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -17,6 +17,7 @@ import {
 } from "./input.js";
 import { LISTING_ROUTES } from "./listing.js";
 import { type LinksView, linkPage, linksPage, overviewPage } from "./pages.js";
+import { PAYOUT_ROUTES } from "./payouts.js";
 import { PROGRAM_ROUTES } from "./programs.js";
 import { type Route, type RouteContext, redirect } from "./respond.js";
 import { REVIEW_ROUTES } from "./review.js";
@@ -130,6 +131,7 @@ const ROUTES: readonly Route[] = [
 	...PROGRAM_ROUTES,
 	...COMMISSION_ROUTES,
 	...REVIEW_ROUTES,
+	...PAYOUT_ROUTES,
 ];
 
 const COMPILED = ROUTES.map((route) => ({
