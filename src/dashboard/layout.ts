@@ -37,7 +37,7 @@ th { color: var(--muted); font-weight: 600; font-size: .8rem; text-transform: up
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.wrap { max-width: 18rem; overflow-wrap: anywhere; }
 td.clip { max-width: 13rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-td.nowrap, td code { white-space: nowrap; }
+td.nowrap, td code, .nowrap { white-space: nowrap; } td.details { min-width: 12rem; }
 tbody tr:hover { background: #f8fafc; }
 .muted { color: var(--muted); }
 .tag { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .78rem; background: var(--brand-soft); color: var(--brand); }
@@ -53,6 +53,7 @@ button { background: var(--brand); border-color: var(--brand); color: #fff; curs
 button.secondary { background: #fff; color: var(--brand); }
 button.danger { background: #fff; color: var(--bad); border-color: #f5b5b5; }
 form.inline { display: inline-flex; gap: .35rem; margin: 0; }
+.actions form.inline { display: flex; margin: 0 0 .3rem; } .actions input { width: 10rem; } .actions button { white-space: nowrap; }
 .notice { background: #e3f9e5; border: 1px solid #a8e6b0; padding: .6rem .9rem; border-radius: 8px; margin-bottom: 1rem; }
 .error { background: #fde8e8; border: 1px solid #f5b5b5; padding: .6rem .9rem; border-radius: 8px; margin-bottom: 1rem; }
 .pager { display: flex; gap: 1rem; margin-top: .75rem; align-items: center; }

@@ -32,9 +32,9 @@ function outcome(payout: Payout): Html {
 }
 
 function payoutRows(page: PageContext, payouts: readonly Payout[], back: string): Html {
-	return html`<table><thead><tr><th>Created (UTC)</th><th>Payout</th><th>Run</th><th>Beneficiary</th><th class="num">Amount</th><th class="num">Commissions</th><th>Status</th><th>Reference or reason</th><th><span class="muted">Action</span></th></tr></thead><tbody>${payouts.map(
+	return html`<table><thead><tr><th>Created (UTC)</th><th>Payout</th><th>Beneficiary</th><th class="num">Amount</th><th>Status</th><th><span class="muted">Action</span></th></tr></thead><tbody>${payouts.map(
 		(p) =>
-			html`<tr id="payout-${p.id}" data-status="${p.status}"><td class="nowrap">${formatTime(p.createdAt)}</td><td><a href="${page.base}/payouts/${p.id}">${shortId(p.id)}</a> <a href="${page.base}/payouts/${p.id}.csv" class="muted">CSV</a></td><td><a href="${page.base}/payouts${query({ run: p.runId })}">${shortId(p.runId)}</a></td><td class="wrap"><a href="${page.base}/payouts${query({ user: p.userId })}">${p.userId}</a></td><td class="num">${amount(p.amount, p.currency)}</td><td class="num">${formatNumber(p.commissions)}</td><td>${payoutStatus(p.status)}</td><td class="wrap">${outcome(p)}</td><td>${closeForms(page, p, back)}</td></tr>`,
+			html`<tr id="payout-${p.id}" data-status="${p.status}"><td class="nowrap">${formatTime(p.createdAt)}</td><td class="nowrap"><a href="${page.base}/payouts/${p.id}">${shortId(p.id)}</a> · <a href="${page.base}/payouts/${p.id}.csv">CSV</a><div class="muted">run <a href="${page.base}/payouts${query({ run: p.runId })}">${shortId(p.runId)}</a></div></td><td class="wrap"><a href="${page.base}/payouts${query({ user: p.userId })}">${p.userId}</a></td><td class="num">${amount(p.amount, p.currency)}<div class="muted">${formatNumber(p.commissions)} ${p.commissions === 1 ? "commission" : "commissions"}</div></td><td class="wrap">${payoutStatus(p.status)} ${outcome(p)}</td><td class="actions">${closeForms(page, p, back)}</td></tr>`,
 	)}</tbody></table>`;
 }
 
@@ -72,7 +72,7 @@ ${select("status", "Status", f.status, [
 	["paid", "Paid"],
 	["failed", "Failed"],
 ])}
-<label>Run <input name="run" value="${f.run}" maxlength="36" pattern="[0-9a-fA-F\\-]{36}" placeholder="run id"></label>
+<label>Run <input name="run" value="${f.run}" size="36" maxlength="36" pattern="[0-9a-fA-F\\-]{36}" placeholder="run id"></label>
 <label>Beneficiary <input name="user" value="${f.user}" maxlength="255"></label>
 <button type="submit" class="secondary">Filter</button>${
 		f.run === ""
@@ -113,7 +113,7 @@ ${p.status === "paid" ? html`<dt>Paid</dt><dd>${formatTime(p.paidAt)} UTC, refer
 ${p.status === "failed" ? html`<dt>Failed</dt><dd>${formatTime(p.failedAt)} UTC: ${p.failureReason ?? ""}</dd>` : ""}
 </dl>
 <p><a href="${page.base}/payouts/${p.id}.csv">Download this payout as CSV</a></p>
-${p.status === "created" ? html`<p>${closeForms(page, p, back)}</p>` : ""}</div>
+${p.status === "created" ? html`<div class="actions">${closeForms(page, p, back)}</div>` : ""}</div>
 <h2>Its commissions</h2>
 <div class="panel">${listed}
 ${pager(page, back, {}, view.page, view.hasNext)}</div>`;
