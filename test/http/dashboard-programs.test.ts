@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { Commission, Refkit, RefkitOptions } from "../../src/index.js";
+import type { RefkitOptions } from "../../src/index.js";
 import { adminSession, get, post } from "../setup/dashboard.js";
 import { createTestRefkit, DATABASES } from "../setup/databases.js";
 import {
@@ -10,6 +10,7 @@ import {
 	startApp,
 	USER_HEADER,
 } from "../setup/http.js";
+import { PROGRAMS, refer, seedLedger as seed } from "../setup/ledger.js";
 
 /**
  * The dashboard's ledger pages (programs, commissions, review, payouts) through HTTP, on each database: what
@@ -17,55 +18,6 @@ import {
  */
 
 const MARKUP = `<script>alert("x")</script>`;
-
-/** Two programs, and a review that holds the commissions of referred users whose id starts with `sus`. */
-const PROGRAMS: Partial<RefkitOptions> = {
-	programs: [
-		{
-			id: "main",
-			currency: "USD",
-			holdDays: 0,
-			minimumPayout: 1000,
-			rules: [
-				{ on: "goal", goal: "signup", referrer: 500, referred: 300 },
-				{ on: "sale", percent: 20, months: 12, capPerReferral: 50_000 },
-			],
-		},
-		{ id: "partners", currency: "EUR", holdDays: 30, rules: [{ on: "sale", amount: 250, minimumSale: 500 }] },
-	],
-	defaultProgram: "main",
-	review: {
-		hook: (candidate) =>
-			candidate.referredUserId.startsWith("sus") ? { hold: "Signed up from a flagged network" } : "approve",
-	},
-};
-
-async function refer(refkit: Refkit, userId: string, link: string): Promise<void> {
-	const applied = await refkit.applyCode(userId, link, { signedUpAt: new Date() });
-	if (applied.status !== "applied") throw new Error(`${userId}: ${applied.status}`);
-	// A hit is credited only when it was made before the conversion.
-	await new Promise((resolve) => setTimeout(resolve, 5));
-	const converted = await refkit.confirm({ userId, goal: "signup" });
-	if (converted.status !== "converted") throw new Error(`${userId}: ${converted.status}`);
-}
-
-/**
- * Alice refers Bob (both earn at signup; Bob's 50.00 sale earns her 10.00) and sus_carol (both held); Eve
- * refers Dan under `partners` (his 10.00 EUR sale earns her 2.50 EUR, pending 30 days). USD: Alice 15.00
- * payable and 5.00 held, Bob 3.00 payable, sus_carol 3.00 held.
- */
-async function seed(refkit: Refkit) {
-	await refkit.createLink({ identifier: "alice_link", userId: "alice" });
-	await refkit.createLink({ identifier: "eve_link", userId: "eve", program: "partners" });
-	await refer(refkit, "bob", "alice_link");
-	await refer(refkit, "sus_carol", "alice_link");
-	await refer(refkit, "dan", "eve_link");
-	await refkit.recordSale({ externalId: "inv-bob-1", userId: "bob", amount: 5000, currency: "USD" });
-	await refkit.recordSale({ externalId: "inv-dan-1", userId: "dan", amount: 1000, currency: "EUR" });
-	const held = await refkit.listCommissions({ status: "held" });
-	const of = (userId: string) => held.find((c) => c.userId === userId) as Commission;
-	return { heldAlice: of("alice"), heldCarol: of("sus_carol") };
-}
 
 /** The `data-minor` of every amount in a table row whose id is `row-id`. */
 function amountsOf(html: string, rowId: string): number[] {
@@ -151,7 +103,9 @@ describe.each(DATABASES)("the dashboard's ledger pages on %s", (kind) => {
 		expect(partners).toContain(
 			'<span class="amount" data-minor="250" data-currency="EUR" title="250 minor units of EUR">2.50 EUR</span>',
 		);
-		expect(partners).toMatch(/<span class="tag">pending<\/span><\/td><td class="wrap">payable from \d{4}-/);
+		expect(partners).toMatch(
+			/<span class="tag">pending<\/span><\/td><td class="wrap details">payable from \d{4}-/,
+		);
 
 		const none = await (await get(base, "/commissions?user=alice&status=voided")).text();
 		expect(none).toContain("No commissions match.");
