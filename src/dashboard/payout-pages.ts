@@ -75,7 +75,7 @@ ${select("status", "Status", f.status, [
 <label>Run <input name="run" value="${f.run}" size="36" maxlength="36" pattern="[0-9a-fA-F\\-]{36}" placeholder="run id"></label>
 <label>Beneficiary <input name="user" value="${f.user}" maxlength="255"></label>
 <button type="submit" class="secondary">Filter</button>${
-		f.run === ""
+		f.run === "" || view.payouts.length === 0
 			? ""
 			: html`
 <a href="${page.base}/payouts/${f.run}.csv">Download the run as CSV</a>`

@@ -215,6 +215,10 @@ describe.each(DATABASES)("the dashboard's ledger pages on %s", (kind) => {
 		expect(early.status).toBe(303);
 		expect(location(early)).toMatch(/\/payouts\?run=[0-9a-f-]{36}&done=run&made=0&carried=0$/);
 		expect(await refkit.listPayouts()).toEqual([]);
+		// A run that made nothing has no CSV to offer.
+		const empty = await (await get(base, (location(early) ?? "").slice(DASHBOARD_PATH.length))).text();
+		expect(empty).toContain("The payout run made no payouts.");
+		expect(empty).not.toContain("Download the run as CSV");
 
 		// Now: Alice's 15.00 USD reaches the 10.00 minimum, Bob's 3.00 does not; held ones wait.
 		const run = await post(base, "/payouts", form({ cutoff: "" }), session);
