@@ -76,6 +76,7 @@ const TITLES: Record<Failure["status"], string> = {
 	400: "Bad request",
 	403: "Form expired",
 	404: "Not found",
+	409: "Conflict",
 	503: "Unavailable",
 };
 
@@ -116,10 +117,11 @@ export function createDashboard(
 			);
 		}
 		const page: PageContext = { base, csrf: csrfToken(csrfSecret, secret) };
+		const programs = refkit.options.programs.default !== null;
 		const show = (status: number, title: string, section: Section | null, body: Html) =>
 			htmlResponse(
 				status,
-				layout({ base, title, section, body }),
+				layout({ base, title, section, body, programs }),
 				setCookie.length ? { "set-cookie": setCookie } : {},
 			);
 		/** The one error page. */

@@ -11,6 +11,12 @@ export const DONE: Record<string, string> = {
 	disabled: "The link was disabled: following it now records nothing.",
 	enabled: "The link was enabled.",
 	reversed: "The conversion was reversed.",
+	released: "The commission was released: it becomes payable when its holding period ends.",
+	rejected: "The commission was rejected: it is voided, with your reason.",
+	paid: "The payout was marked paid: its commissions are paid.",
+	"already-paid": "The payout had already been marked paid: nothing changed.",
+	failed: "The payout was marked failed: its commissions are payable again at the next run.",
+	"already-failed": "The payout had already been marked failed: nothing changed.",
 };
 
 /**
@@ -19,7 +25,7 @@ export const DONE: Record<string, string> = {
  */
 export class Failure extends Error {
 	constructor(
-		readonly status: 400 | 403 | 404 | 503,
+		readonly status: 400 | 403 | 404 | 409 | 503,
 		readonly heading: string,
 		message: string,
 		readonly section: Section | null = null,
@@ -48,6 +54,11 @@ export function failureOf(error: unknown): Failure | null {
 	if (error.code === "LINK_NOT_FOUND") return new Failure(404, "No such link", plainMessage(error), "links");
 	if (error.code === "CONVERSION_NOT_FOUND")
 		return new Failure(404, "No such conversion", plainMessage(error), "conversions");
+	if (error.code === "COMMISSION_NOT_FOUND")
+		return new Failure(404, "No such commission", plainMessage(error), "commissions");
+	if (error.code === "PAYOUT_NOT_FOUND")
+		return new Failure(404, "No such payout", plainMessage(error), "payouts");
+	if (error.code === "INVALID_STATE") return new Failure(409, "That cannot be done now", plainMessage(error));
 	if (error.code === "INVALID_ARGUMENT" || error.code === "INVALID_IDENTIFIER")
 		return badInput(plainMessage(error));
 	return null;
@@ -71,11 +82,17 @@ export function days(value: string | null): number {
 export function dayStart(value: string, name: string, plusDay = false): Date | undefined {
 	if (value === "") return undefined;
 	const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-	const date = match
-		? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + (plusDay ? 1 : 0)))
-		: null;
-	if (date === null || Number.isNaN(date.getTime()))
+	const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+	const date = new Date(Date.UTC(year, month - 1, day));
+	// Date.UTC rolls 2026-02-30 over to March: a day that does not exist is refused, not moved.
+	if (
+		match === null ||
+		date.getUTCFullYear() !== year ||
+		date.getUTCMonth() !== month - 1 ||
+		date.getUTCDate() !== day
+	)
 		throw badInput(`"${name}" must be a date such as 2026-11-23.`);
+	if (plusDay) date.setUTCDate(day + 1);
 	return date;
 }
 
@@ -109,4 +126,11 @@ export function backTo(base: string, value: string | null, fallback: string): st
 
 export function withDone(location: string, done: string): string {
 	return `${location}${location.includes("?") ? "&" : "?"}done=${done}`;
+}
+
+/** The query of a form's `back` path (see {@link backTo}): to show that page again, with what the form could not do. */
+export function backQuery(value: string | null): URLSearchParams {
+	const path = backTo("", value, "/");
+	const q = path.indexOf("?");
+	return new URLSearchParams(q < 0 ? "" : path.slice(q + 1));
 }

@@ -13,7 +13,7 @@ header nav { display: flex; gap: .25rem; flex-wrap: wrap; }
 header nav a { color: #cbd2d9; padding: .3rem .7rem; border-radius: 6px; }
 header nav a[aria-current="page"] { background: #3e4c59; color: #fff; }
 main { max-width: 72rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; }
-h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 2rem 0 .75rem; }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 2rem 0 .75rem; } h3 { font-size: 1rem; margin: 0 0 .5rem; }
 .sub { color: var(--muted); margin: 0 0 1.25rem; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: .75rem; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: .8rem 1rem; }
@@ -37,11 +37,15 @@ th { color: var(--muted); font-weight: 600; font-size: .8rem; text-transform: up
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.wrap { max-width: 18rem; overflow-wrap: anywhere; }
 td.clip { max-width: 13rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-td.nowrap, td code { white-space: nowrap; }
+td.nowrap, td code, .nowrap { white-space: nowrap; } td.details { min-width: 12rem; }
 tbody tr:hover { background: #f8fafc; }
 .muted { color: var(--muted); }
 .tag { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .78rem; background: var(--brand-soft); color: var(--brand); }
 .tag.off { background: #fde8e8; color: var(--bad); } .tag.ok { background: #e3f9e5; color: var(--good); }
+.tag.warn { background: var(--warn-soft); color: #8d5a00; }
+.amount { white-space: nowrap; font-variant-numeric: tabular-nums; } .amount.negative { color: var(--bad); }
+ul.rules { margin: .25rem 0 0; padding-left: 1.2rem; } dl.terms { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0; }
+dl.terms dt { color: var(--muted); } dl.terms dd { margin: 0; }
 form.filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin-bottom: .75rem; }
 label { display: grid; gap: .15rem; font-size: .8rem; color: var(--muted); }
 input, select, button { font: inherit; padding: .35rem .55rem; border: 1px solid #bcccdc; border-radius: 6px; background: #fff; color: var(--ink); }
@@ -49,6 +53,7 @@ button { background: var(--brand); border-color: var(--brand); color: #fff; curs
 button.secondary { background: #fff; color: var(--brand); }
 button.danger { background: #fff; color: var(--bad); border-color: #f5b5b5; }
 form.inline { display: inline-flex; gap: .35rem; margin: 0; }
+.actions form.inline { display: flex; margin: 0 0 .3rem; } .actions input { width: 10rem; } .actions button { white-space: nowrap; }
 .notice { background: #e3f9e5; border: 1px solid #a8e6b0; padding: .6rem .9rem; border-radius: 8px; margin-bottom: 1rem; }
 .error { background: #fde8e8; border: 1px solid #f5b5b5; padding: .6rem .9rem; border-radius: 8px; margin-bottom: 1rem; }
 .pager { display: flex; gap: 1rem; margin-top: .75rem; align-items: center; }
@@ -59,17 +64,37 @@ details summary { cursor: pointer; color: var(--brand); margin-top: .5rem; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85em; background: #eef2f7; padding: .05rem .35rem; border-radius: 4px; }
 `);
 
-export type Section = "overview" | "links" | "hits" | "conversions";
+export type Section =
+	| "overview"
+	| "links"
+	| "hits"
+	| "conversions"
+	| "programs"
+	| "commissions"
+	| "review"
+	| "payouts";
 
-/** A whole dashboard page. */
-export function layout(input: { base: string; title: string; section: Section | null; body: Html }): Html {
+/**
+ * A whole dashboard page. `programs` says whether the application declares referral programs: only then does
+ * the navigation lead to the ledger's pages (programs, commissions, review, payouts).
+ */
+export function layout(input: {
+	base: string;
+	title: string;
+	section: Section | null;
+	body: Html;
+	programs?: boolean;
+}): Html {
 	const item = (section: Section, href: string, label: string) =>
 		html`<a href="${input.base}${href}"${input.section === section ? raw(' aria-current="page"') : ""}>${label}</a>`;
+	const ledger = input.programs
+		? html`${item("programs", "/programs", "Programs")}${item("commissions", "/commissions", "Commissions")}${item("review", "/review", "Review")}${item("payouts", "/payouts", "Payouts")}`
+		: "";
 	return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><link rel="icon" href="data:,"><title>${input.title} · refkit</title><style>${STYLE}</style></head>
 <body><header><div class="bar"><a class="brand" href="${input.base}/">refkit</a>
-<nav aria-label="Dashboard">${item("overview", "/", "Overview")}${item("links", "/links", "Links")}${item("hits", "/hits", "Hits")}${item("conversions", "/conversions", "Conversions")}</nav></div></header>
+<nav aria-label="Dashboard">${item("overview", "/", "Overview")}${item("links", "/links", "Links")}${item("hits", "/hits", "Hits")}${item("conversions", "/conversions", "Conversions")}${ledger}</nav></div></header>
 <main>${input.body}</main></body></html>`;
 }
 

@@ -26,11 +26,11 @@ interface Field {
 type Filters = Record<string, string>;
 
 /**
- * A listing of the dashboard, parametrised: a filtered, paged table of hits or of conversions at `/<name>`,
- * and all of its rows as CSV at `/<name>.csv`.
+ * A listing of the dashboard, parametrised: a filtered, paged table of hits, conversions or commissions at
+ * `/<name>`, and all of its rows as CSV at `/<name>.csv`.
  */
-interface Listing<Row, Query> {
-	name: "hits" | "conversions";
+export interface Listing<Row, Query> {
+	name: "hits" | "conversions" | "commissions";
 	title: string;
 	intro: Html;
 	fields: readonly Field[];
@@ -169,7 +169,7 @@ ${pager(page, `/${name}`, f, view.page, view.hasNext)}</div>`;
 }
 
 /** The routes of a listing: its pages, and its CSV. */
-function listingRoutes<Row, Query>(listing: Listing<Row, Query>) {
+export function listingRoutes<Row, Query>(listing: Listing<Row, Query>) {
 	const answer = async (ctx: RouteContext, csv: boolean): Promise<DashboardResponse> => {
 		const filters = readFilters(listing as Listing<unknown, unknown>, ctx.query);
 		const query = listing.query(filters);

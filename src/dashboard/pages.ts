@@ -12,7 +12,7 @@ export interface PageContext {
 }
 
 /** A hidden CSRF field for a POST form. */
-function csrfField(page: PageContext): Html {
+export function csrfField(page: PageContext): Html {
 	return html`<input type="hidden" name="_csrf" value="${page.csrf}">`;
 }
 

@@ -1,6 +1,7 @@
 import { isValidIdentifier } from "../core/identifiers.js";
 import { isRefkitError } from "../errors.js";
 import type { DashboardResponse } from "../http/request.js";
+import { COMMISSION_ROUTES } from "./commissions.js";
 import {
 	backTo,
 	badInput,
@@ -16,7 +17,10 @@ import {
 } from "./input.js";
 import { LISTING_ROUTES } from "./listing.js";
 import { type LinksView, linkPage, linksPage, overviewPage } from "./pages.js";
+import { PAYOUT_ROUTES } from "./payouts.js";
+import { PROGRAM_ROUTES } from "./programs.js";
 import { type Route, type RouteContext, redirect } from "./respond.js";
+import { REVIEW_ROUTES } from "./review.js";
 
 async function overview(ctx: RouteContext): Promise<DashboardResponse> {
 	const period = days(ctx.query.get("days"));
@@ -124,6 +128,10 @@ const ROUTES: readonly Route[] = [
 	{ method: "POST", path: "/links/:identifier/disable", handle: (ctx) => toggle(ctx, "disable") },
 	{ method: "POST", path: "/links/:identifier/enable", handle: (ctx) => toggle(ctx, "enable") },
 	{ method: "POST", path: "/conversions/:id/reverse", handle: reverse },
+	...PROGRAM_ROUTES,
+	...COMMISSION_ROUTES,
+	...REVIEW_ROUTES,
+	...PAYOUT_ROUTES,
 ];
 
 const COMPILED = ROUTES.map((route) => ({

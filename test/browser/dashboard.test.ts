@@ -1,12 +1,14 @@
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { describe, expect, test } from "vitest";
-import { demoLogin, openPage, useChromium } from "../setup/browser.js";
-import { DATABASES, freshDatabaseUrl } from "../setup/databases.js";
+import { demoLogin, openPage, PERSON_AGENT, useChromium } from "../setup/browser.js";
+import { createTestRefkit, DATABASES, freshDatabaseUrl } from "../setup/databases.js";
 import { startDemo } from "../setup/demo.js";
+import { ADMIN, DASHBOARD_PATH, startApp, USER_HEADER } from "../setup/http.js";
+import { PROGRAMS, seedLedger } from "../setup/ledger.js";
 import { seedShowcase } from "../setup/seed.js";
 
 /** `UPDATE_SCREENSHOTS=1 npm test` refreshes docs/dashboard.md's screenshots in docs/; otherwise they go to a temp dir. */
@@ -161,6 +163,85 @@ describe.each(DATABASES)("the dashboard in Chromium, on %s", (kind) => {
 		const ticks = await page.locator("figure.chart svg text.tick").allTextContents();
 		for (const tick of ticks) expect(tick).toMatch(/^[\d,]+$/);
 		await page.screenshot({ path: join(SCREENSHOTS, "dashboard-phone.png"), fullPage: false });
+		expect(errors).toEqual([]);
+		await page.context().close();
+	});
+});
+
+describe.each(DATABASES)("the dashboard's ledger pages in Chromium, on %s", (kind) => {
+	test("the admin reads the programs, reviews held commissions, runs a payout, downloads it and marks it paid", async () => {
+		const refkit = await createTestRefkit(kind, PROGRAMS);
+		await seedLedger(refkit);
+		const base = `${await startApp("express", refkit)}${DASHBOARD_PATH}`;
+		// The test app's dashboard lets in the user its header names: the admin, on every request of this profile.
+		const { page, errors } = await openPage(browser(), {
+			userAgent: PERSON_AGENT,
+			extraHTTPHeaders: { [USER_HEADER]: ADMIN },
+		});
+		const nav = page.getByRole("navigation", { name: "Dashboard" });
+
+		// Programs: the terms in words, and what is owed per currency.
+		await page.goto(`${base}/`);
+		await nav.getByRole("link", { name: "Programs" }).click();
+		await page.getByRole("heading", { name: "Programs", level: 1 }).waitFor();
+		const usd = page.locator("tbody tr", { has: page.locator('th:text-is("USD")') });
+		await expect(usd.locator("td").nth(2).textContent()).resolves.toBe("18.00 USD");
+		await expect(page.getByText("20 % of each sale to the referrer").isVisible()).resolves.toBe(true);
+		await page.screenshot({ path: join(SCREENSHOTS, "dashboard-programs.png"), fullPage: true });
+
+		// Commissions: the held ones.
+		await nav.getByRole("link", { name: "Commissions" }).click();
+		await page.getByLabel("Status").selectOption("held");
+		await page.getByRole("button", { name: "Filter" }).click();
+		await page.waitForURL(/status=held/);
+		expect(await page.locator("main table tbody tr").count()).toBe(2);
+
+		// Review: reject sus_carol's, release Alice's.
+		await nav.getByRole("link", { name: "Review" }).click();
+		await page.screenshot({ path: join(SCREENSHOTS, "dashboard-review.png"), fullPage: true });
+		const carol = page
+			.locator("main table tbody tr", { hasText: "sus_carol" })
+			.filter({ hasText: "referred" });
+		await carol.getByPlaceholder("Reason").fill("same household");
+		await carol.getByRole("button", { name: "Reject" }).click();
+		await expect(page.getByRole("status").textContent()).resolves.toContain("rejected");
+		await page.getByRole("button", { name: "Release" }).click();
+		await expect(page.getByRole("status").textContent()).resolves.toContain("released");
+		await page.getByText("No commission is waiting for review.").waitFor();
+
+		// Payouts: a run now pays Alice 20.00; its CSV downloads; it is marked paid.
+		await nav.getByRole("link", { name: "Payouts" }).click();
+		await page.getByRole("button", { name: "Create a payout run" }).click();
+		await expect(page.getByRole("status").textContent()).resolves.toContain("made 1 payout");
+		const row = page.locator("main table tbody tr").first();
+		await expect(row.locator(".amount").textContent()).resolves.toBe("20.00 USD");
+		await page.screenshot({ path: join(SCREENSHOTS, "dashboard-payouts.png"), fullPage: true });
+		const [download] = await Promise.all([
+			page.waitForEvent("download"),
+			page.getByRole("link", { name: "Download the run as CSV" }).click(),
+		]);
+		expect(download.suggestedFilename()).toMatch(/^refkit-payouts-[0-9a-f]{8}-\d{4}-\d\d-\d\d\.csv$/);
+		const csv = readFileSync(await download.path(), "utf8")
+			.trimEnd()
+			.split("\r\n");
+		expect(csv).toHaveLength(2);
+		expect(csv[1]).toMatch(/^[0-9a-f-]{36},alice,USD,2000,20\.00,3,created,/);
+		await row.getByPlaceholder("Transfer reference").fill("SEPA-0001");
+		await row.getByRole("button", { name: "Mark paid" }).click();
+		await expect(page.getByRole("status").textContent()).resolves.toContain("marked paid");
+		await expect(page.locator("main table tbody tr").first().locator(".tag").textContent()).resolves.toBe(
+			"paid",
+		);
+		expect((await refkit.balances("alice"))[0]).toMatchObject({ paid: 2000, approved: 0, held: 0 });
+
+		// On a phone's width, wide tables scroll in their panel; the page itself fits the screen.
+		await page.setViewportSize({ width: 390, height: 844 });
+		for (const path of ["/programs", "/commissions", "/review", "/payouts"]) {
+			await page.goto(`${base}${path}`);
+			const width = await page.evaluate(() => document.documentElement.scrollWidth);
+			expect(width, path).toBeLessThanOrEqual(390);
+		}
+
 		expect(errors).toEqual([]);
 		await page.context().close();
 	});

@@ -2,59 +2,13 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import { dashboardHandler } from "../../src/adapters/web.js";
 import type { Refkit } from "../../src/index.js";
+import { adminSession, get, post } from "../setup/dashboard.js";
 import { createTestRefkit, DATABASES, freshDatabaseUrl } from "../setup/databases.js";
 import { anonymousHitRow, insertRows, visit, visitorCookie } from "../setup/direct.js";
-import {
-	ADAPTERS,
-	ADMIN,
-	BROWSER_AGENT,
-	DASHBOARD_PATH,
-	location,
-	responseCookie,
-	startApp,
-	USER_HEADER,
-} from "../setup/http.js";
+import { ADAPTERS, BROWSER_AGENT, DASHBOARD_PATH, location, startApp, USER_HEADER } from "../setup/http.js";
 
 const MATRIX = ADAPTERS.flatMap((adapter) => DATABASES.map((kind) => [adapter, kind] as const));
 const MARKUP = `<script>alert("x")</script>`;
-
-/** A dashboard session for the admin: its CSRF cookie and the token its forms carry. */
-async function adminSession(base: string): Promise<{ cookie: string; token: string }> {
-	const response = await get(base, "/links");
-	expect(response.status).toBe(200);
-	const csrf = responseCookie(response, "refkit_csrf");
-	const token = /name="_csrf" value="([^"]+)"/.exec(await response.text())?.[1];
-	expect(csrf?.attributes).toMatch(/HttpOnly/);
-	expect(csrf?.attributes).toMatch(/SameSite=Strict/);
-	return { cookie: `refkit_csrf=${csrf?.value}`, token: token ?? "" };
-}
-
-function get(base: string, path: string, user: string | null = ADMIN, cookie?: string): Promise<Response> {
-	const headers: Record<string, string> = { "user-agent": BROWSER_AGENT };
-	if (user) headers[USER_HEADER] = user;
-	if (cookie) headers.cookie = cookie;
-	return fetch(`${base}${DASHBOARD_PATH}${path}`, { headers, redirect: "manual" });
-}
-
-function post(
-	base: string,
-	path: string,
-	fields: Record<string, string>,
-	init: { cookie?: string; headers?: Record<string, string> } = {},
-): Promise<Response> {
-	return fetch(`${base}${DASHBOARD_PATH}${path}`, {
-		method: "POST",
-		headers: {
-			"user-agent": BROWSER_AGENT,
-			"content-type": "application/x-www-form-urlencoded",
-			[USER_HEADER]: ADMIN,
-			...(init.cookie ? { cookie: init.cookie } : {}),
-			...init.headers,
-		},
-		body: new URLSearchParams(fields),
-		redirect: "manual",
-	});
-}
 
 /** Alice's link, a visit claimed by Bob, and Bob's signup: something for every page to show. */
 async function seed(refkit: Refkit) {
@@ -282,6 +236,7 @@ describe.each(MATRIX)("the dashboard on %s with %s", (adapter, kind) => {
 			["/links?status=maybe", 400],
 			["/?days=7", 400],
 			["/hits?from=yesterday", 400],
+			["/hits?from=2026-02-30", 400],
 			["/hits?link=no%20such", 400],
 			["/hits?authenticated=perhaps", 400],
 			["/conversions?status=lost", 400],
