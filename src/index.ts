@@ -38,6 +38,7 @@ export type {
 	GoalRule,
 	LedgerEvent,
 	LedgerEventType,
+	Liability,
 	NamedRule,
 	Payout,
 	PayoutRun,

@@ -53,6 +53,7 @@ import {
 	exportCommissions,
 	getCommission,
 	type ListCommissionsInput,
+	liabilities,
 	listCommissions,
 	rejectCommission,
 	releaseCommission,
@@ -81,6 +82,7 @@ import {
 import type {
 	Balance,
 	Commission,
+	Liability,
 	Payout,
 	PayoutRun,
 	RecordSaleResult,
@@ -308,6 +310,14 @@ export interface Refkit {
 	 */
 	balances(userId?: string): Promise<Balance[]>;
 	/**
+	 * What the ledger owes, per currency: every beneficiary's balance summed by state (one query over the
+	 * balances, however many beneficiaries), and how many are owed anything or owe a negative balance.
+	 *
+	 * @example
+	 * for (const owed of await refkit.liabilities()) console.log(owed.currency, owed.approved, "payable");
+	 */
+	liabilities(): Promise<Liability[]>;
+	/**
 	 * Writes down the approval of pending commissions whose holding period is over, with their
 	 * `commission.approved` events. `createPayouts()` and `deliverEvents()` do it first; they already read as
 	 * approved. Returns how many.
@@ -430,6 +440,7 @@ export function createRefkit(options: RefkitOptions): Refkit {
 		releaseCommission: (id: string) => releaseCommission(ctx, id),
 		rejectCommission: (id: string, options: { reason: string }) => rejectCommission(ctx, id, options),
 		balances: (userId?: string) => balances(ctx, userId),
+		liabilities: () => liabilities(ctx),
 		approveCommissions: () => approveDue(ctx),
 		createPayouts: (input?: CreatePayoutsInput) => createPayouts(ctx, input),
 		listPayouts: (input?: ListPayoutsInput) => listPayouts(ctx, input),

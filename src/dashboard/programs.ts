@@ -1,6 +1,6 @@
 import type { DashboardResponse } from "../http/request.js";
 import type { ReviewOptions } from "../programs/options.js";
-import type { Balance, GoalRule, NamedRule, Program, SaleRule } from "../programs/types.js";
+import type { GoalRule, Liability, NamedRule, Program, SaleRule } from "../programs/types.js";
 import { amount, Totals, total } from "./amounts.js";
 import { type Html, html } from "./html.js";
 import { formatNumber } from "./layout.js";
@@ -9,7 +9,7 @@ import type { Route, RouteContext } from "./respond.js";
 
 /**
  * The programs page: each program's terms as the application declares them, in plain words, and what the
- * ledger owes, per currency (summed over `refkit.balances()`).
+ * ledger owes, per currency (`refkit.liabilities()`).
  */
 
 type Kind = "pending" | "held" | "approved" | "paid" | "negative";
@@ -23,19 +23,17 @@ export interface Liabilities {
 	negative: Map<string, number>;
 }
 
-export function liabilities(balances: Iterable<Balance>): Liabilities {
+export function liabilities(rows: Iterable<Liability>): Liabilities {
 	const totals = new Totals<Kind>();
 	const beneficiaries = new Map<string, number>();
 	const negative = new Map<string, number>();
-	for (const balance of balances) {
-		const { currency } = balance;
+	for (const row of rows) {
+		const { currency } = row;
 		for (const kind of ["pending", "held", "approved", "paid"] as const)
-			totals.add(currency, kind, balance[kind]);
-		beneficiaries.set(currency, (beneficiaries.get(currency) ?? 0) + 1);
-		if (balance.approved < 0) {
-			totals.add(currency, "negative", balance.approved);
-			negative.set(currency, (negative.get(currency) ?? 0) + 1);
-		}
+			totals.add(currency, kind, row[kind]);
+		totals.add(currency, "negative", row.negative.amount);
+		beneficiaries.set(currency, row.beneficiaries);
+		if (row.negative.beneficiaries > 0) negative.set(currency, row.negative.beneficiaries);
 	}
 	return { totals, beneficiaries, negative };
 }
@@ -149,7 +147,7 @@ ${
 
 async function programs(ctx: RouteContext): Promise<DashboardResponse> {
 	const declared = ctx.refkit.options.programs;
-	const owed = liabilities(await ctx.refkit.balances());
+	const owed = liabilities(await ctx.refkit.liabilities());
 	const list = [...declared.byId.values()].sort(
 		(a, b) => Number(b.isDefault) - Number(a.isDefault) || a.id.localeCompare(b.id),
 	);

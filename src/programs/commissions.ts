@@ -3,7 +3,7 @@ import type { CoreContext } from "../core/context.js";
 import { keysetExport } from "../core/listings.js";
 import { RefkitError } from "../errors.js";
 import type { NewEvent } from "../store/ledger-roles.js";
-import type { Balance, Commission, CommissionStatus } from "./types.js";
+import type { Balance, Commission, CommissionStatus, Liability } from "./types.js";
 
 /** Reading the ledger (commissions, balances) and an admin's review of held commissions; approving due ones. */
 
@@ -83,6 +83,11 @@ export async function balances(ctx: CoreContext, userId?: string): Promise<Balan
 		return all;
 	}
 	return ctx.store.balances(optionalUserId(userId, "balances()'s userId"), ctx.now());
+}
+
+/** What the ledger owes, per currency: every balance summed by the database. */
+export function liabilities(ctx: CoreContext): Promise<Liability[]> {
+	return ctx.store.liabilities(ctx.now());
 }
 
 /** Every beneficiary's balances, 1000 at a time. */

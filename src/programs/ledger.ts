@@ -92,7 +92,8 @@ async function review(
 			new Date(at.getTime() - HOUR),
 		);
 		if (recent >= review.maxPerHour) {
-			return `The referrer earned more than ${review.maxPerHour} commissions in an hour.`;
+			const limit = review.maxPerHour;
+			return `The referrer earned more than ${limit} commission${limit === 1 ? "" : "s"} in an hour.`;
 		}
 	}
 	if (review.hook !== undefined) {

@@ -252,6 +252,8 @@ export const PAYOUT_COLUMNS: CsvColumns<Payout> = [
 	["reference", (p) => p.reference],
 	["cutoff", (p) => p.cutoff],
 	["created_at", (p) => p.createdAt],
+	["paid_at", (p) => p.paidAt],
+	["failure_reason", (p) => p.failureReason],
 	["run_id", (p) => p.runId],
 ];
 

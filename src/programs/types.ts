@@ -145,6 +145,20 @@ export interface Balance {
 	paid: number;
 }
 
+/** What the ledger owes in one currency, over every beneficiary: the sums of their balances by state. */
+export interface Liability {
+	currency: string;
+	pending: number;
+	held: number;
+	/** Payable, clawbacks netted (beneficiaries whose payable balance is negative included). */
+	approved: number;
+	paid: number;
+	/** Beneficiaries with a balance in this currency. */
+	beneficiaries: number;
+	/** Those whose payable balance is negative (clawbacks beyond what was left), and its sum. */
+	negative: { beneficiaries: number; amount: number };
+}
+
 /** A payout: one beneficiary's approved commissions in one currency, netted, to be transferred. */
 export interface Payout {
 	id: string;

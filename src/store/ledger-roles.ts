@@ -4,6 +4,7 @@ import type {
 	CommissionStatus,
 	LedgerEvent,
 	LedgerEventType,
+	Liability,
 	Payout,
 	Program,
 	Refund,
@@ -107,6 +108,8 @@ export interface LedgerStore {
 		now: Date,
 		page?: { after?: { userId: string; currency: string } | undefined; limit: number },
 	): Promise<Balance[]>;
+	/** Sums of every balance by currency, at `now`. */
+	liabilities(now: Date): Promise<Liability[]>;
 	/** Up to `limit` pending commissions whose holding period is over by `now`. */
 	dueCommissions(now: Date, limit: number): Promise<Array<{ id: string; userId: string }>>;
 	insertEvents(events: readonly NewEvent[], now: Date): Promise<void>;

@@ -351,6 +351,50 @@ export function ledgerStore(ctx: StoreContext): LedgerStore {
 				});
 			}),
 
+		liabilities: (now) =>
+			ctx.run("sum the balances", async () => {
+				// Pending commissions past their hold are payable, though not yet moved: per beneficiary, since a
+				// negative payable balance is told apart.
+				const due = db
+					.selectFrom("refkit_commission")
+					.select(["beneficiary_user_id", "currency"])
+					.select((eb) => eb.fn.sum<string | number>("amount").as("due"))
+					.where("status", "=", "pending")
+					.where("payable_at", "<=", toDbTime(now))
+					.groupBy(["beneficiary_user_id", "currency"])
+					.as("d");
+				const payable = sql<number>`(b.approved + coalesce(d.due, 0))`;
+				const rows = await db
+					.selectFrom("refkit_balance as b")
+					.leftJoin(due, (join) =>
+						join
+							.onRef("d.beneficiary_user_id", "=", "b.beneficiary_user_id")
+							.onRef("d.currency", "=", "b.currency"),
+					)
+					.select("b.currency")
+					.select((eb) => [
+						eb.fn.countAll<string | number>().as("beneficiaries"),
+						sql<string | number>`sum(b.pending - coalesce(d.due, 0))`.as("pending"),
+						eb.fn.sum<string | number>("b.held").as("held"),
+						sql<string | number>`sum(${payable})`.as("approved"),
+						eb.fn.sum<string | number>("b.paid").as("paid"),
+						sql<string | number>`sum(case when ${payable} < 0 then 1 else 0 end)`.as("negatives"),
+						sql<string | number>`sum(case when ${payable} < 0 then ${payable} else 0 end)`.as("negative"),
+					])
+					.groupBy("b.currency")
+					.orderBy("b.currency")
+					.execute();
+				return rows.map((row) => ({
+					currency: row.currency,
+					pending: money(row.pending),
+					held: money(row.held),
+					approved: money(row.approved),
+					paid: money(row.paid),
+					beneficiaries: Number(row.beneficiaries),
+					negative: { beneficiaries: Number(row.negatives), amount: money(row.negative) },
+				}));
+			}),
+
 		dueCommissions: (now, limit) =>
 			ctx.run("find payable commissions", async () => {
 				const rows = await db

@@ -243,7 +243,7 @@ describe.each(DATABASES)("the dashboard's ledger pages on %s", (kind) => {
 			);
 			const lines = (await csv.text()).trimEnd().split("\r\n");
 			expect(lines[0]).toBe(
-				"payout_id,user_id,currency,amount_minor,amount,commissions,status,reference,cutoff,created_at,run_id",
+				"payout_id,user_id,currency,amount_minor,amount,commissions,status,reference,cutoff,created_at,paid_at,failure_reason,run_id",
 			);
 			expect(lines).toHaveLength(2);
 			expect(lines[1]).toMatch(new RegExp(`^${payout.id},alice,USD,1500,15\\.00,2,created,,`));

@@ -292,6 +292,17 @@ describe.each(DATABASES)("referral programs on %s", (kind) => {
 		expect(await refkit.balances("alice")).toEqual([
 			{ userId: "alice", currency: "USD", pending: 0, held: 0, approved: -2000, paid: 2500 },
 		]);
+		expect(await refkit.liabilities()).toEqual([
+			{
+				currency: "USD",
+				pending: 0,
+				held: 0,
+				approved: -1500,
+				paid: 2500,
+				beneficiaries: 2,
+				negative: { beneficiaries: 1, amount: -2000 },
+			},
+		]);
 		const next = await refkit.createPayouts();
 		expect(next).toMatchObject({ payouts: 0, carriedForward: 2 });
 		// New earnings first pay back the clawback: 2000 + 2000 - 2000 reaches the minimum again.
@@ -333,7 +344,7 @@ describe.each(DATABASES)("referral programs on %s", (kind) => {
 		const csv = [];
 		for await (const line of await refkit.exportPayouts(again.runId)) csv.push(line);
 		expect(csv[0]).toBe(
-			"payout_id,user_id,currency,amount_minor,amount,commissions,status,reference,cutoff,created_at,run_id\r\n",
+			"payout_id,user_id,currency,amount_minor,amount,commissions,status,reference,cutoff,created_at,paid_at,failure_reason,run_id\r\n",
 		);
 		expect(csv[1]).toMatch(/^[0-9a-f-]{36},alice,USD,2500,25\.00,2,paid,tr_2,/);
 	});
@@ -350,6 +361,7 @@ describe.each(DATABASES)("referral programs on %s", (kind) => {
 			{ userId: "alice", currency: "USD", pending: 500, held: 0, approved: 0, paid: 0 },
 		]);
 		expect((await refkit.createPayouts()).payouts).toBe(0);
+		expect((await refkit.liabilities())[0]).toMatchObject({ pending: 1000, approved: 0, beneficiaries: 2 });
 	});
 
 	test("a reversed conversion voids its unpaid commissions, and claws back a paid one", async () => {
