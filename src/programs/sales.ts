@@ -199,6 +199,10 @@ export async function refundSale(ctx: CoreContext, input: RefundSaleInput): Prom
 		const previous = await store.findRefund(refundId);
 		if (previous !== null) return { status: "duplicate", sale, refund: previous };
 		await store.lockBeneficiaries([sale.referrerUserId]);
+		// Again under the lock: a repeat that raced the first must answer it, not find the sale refunded.
+		const raced = await store.findRefund(refundId);
+		if (raced !== null)
+			return { status: "duplicate", sale: (await store.findSale(saleId)) ?? sale, refund: raced };
 		const before = (await store.findSale(saleId)) ?? sale;
 		const left = before.amount - before.refunded;
 		const refunding = amount ?? left;
