@@ -8,6 +8,7 @@ export type { ApplyCodeOptions, ApplyCodeResult } from "./core/referral-codes.js
 export type { MaybeUserId, Outcome, Redirect, RefkitRequest } from "./core/request.js";
 export { safeRedirectPath } from "./core/safe-redirect.js";
 export type { SkippedHit } from "./core/skips.js";
+export type { CsvColumns } from "./csv.js";
 export type { DashboardOptions, DashboardRequest, DashboardResponse } from "./dashboard/dashboard.js";
 export { isRefkitError, RefkitError, type RefkitErrorCode } from "./errors.js";
 export type { ConsentCheck } from "./http/request.js";
@@ -28,7 +29,12 @@ export {
 	webhookSender,
 } from "./outbox/webhook.js";
 export { isCurrency, minorDigits, percentOf, takenBack, toMajor } from "./programs/money.js";
-export type { ReviewCandidate, ReviewDecision, ReviewOptions } from "./programs/options.js";
+export type {
+	ResolvedPrograms,
+	ReviewCandidate,
+	ReviewDecision,
+	ReviewOptions,
+} from "./programs/options.js";
 export { PAYOUT_COLUMNS } from "./programs/payouts.js";
 export type {
 	Balance,

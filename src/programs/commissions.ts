@@ -23,6 +23,7 @@ export interface ListCommissionsInput {
 	offset?: number | undefined;
 }
 
+/** Filters of `refkit.exportCommissions()`: those of `listCommissions()`, without paging. */
 export type ExportCommissionsInput = Omit<ListCommissionsInput, "limit" | "offset">;
 
 const STATUSES: readonly CommissionStatus[] = ["pending", "held", "approved", "paid", "voided"];

@@ -11,21 +11,37 @@ export const MAX_AMOUNT = 1e15;
 
 let currencies: Set<string> | undefined;
 
-/** Whether `code` is an ISO 4217 currency code this Node knows (`USD`, `EUR`, `JPY`...). */
+/**
+ * Whether `code` is an ISO 4217 currency code this Node knows (`USD`, `EUR`, `JPY`...).
+ *
+ * @example
+ * isCurrency("EUR"); // true
+ * isCurrency("usd"); // false: codes are in capitals
+ */
 export function isCurrency(code: unknown): code is string {
 	if (typeof code !== "string" || !/^[A-Z]{3}$/.test(code)) return false;
 	currencies ??= new Set(Intl.supportedValuesOf("currency"));
 	return currencies.has(code);
 }
 
-/** How many decimals a currency's minor unit has: 2 for USD, 0 for JPY, 3 for KWD. */
+/**
+ * How many decimals a currency's minor unit has: 2 for USD, 0 for JPY, 3 for KWD.
+ *
+ * @example
+ * minorDigits("JPY"); // 0: 500 JPY is 500 minor units
+ */
 export function minorDigits(currency: string): number {
 	return (
 		new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2
 	);
 }
 
-/** An amount in minor units as a decimal string in major units: 1234 USD is `12.34`, -5 is `-0.05`. */
+/**
+ * An amount in minor units as a decimal string in major units: 1234 USD is `12.34`, -5 is `-0.05`.
+ *
+ * @example
+ * `${toMajor(balance.approved, balance.currency)} ${balance.currency}`; // "12.34 USD"
+ */
 export function toMajor(amount: number, currency: string): string {
 	const digits = minorDigits(currency);
 	if (digits === 0) return String(amount);
@@ -67,6 +83,9 @@ export function basisPoints(percent: unknown): number | null {
 /**
  * `points` basis points of `amount`, rounded down to the minor unit: the one rounding rule. Exact for any
  * safe amount (computed in BigInt).
+ *
+ * @example
+ * percentOf(999, 2000); // 199: 20 % of 9.99 is 1.998, rounded down to 1.99
  */
 export function percentOf(amount: number, points: number): number {
 	return Number((BigInt(amount) * BigInt(points)) / 10_000n);
@@ -76,6 +95,10 @@ export function percentOf(amount: number, points: number): number {
  * The part of a commission of `commission` that refunds totalling `refunded` of a sale of `sale` take back,
  * rounded down: computed on the cumulative refunded amount, so that partial refunds adding up to the whole
  * sale take back exactly the whole commission, however they are split.
+ *
+ * @example
+ * // A commission of 124 on a sale of 999, refunded 333 at a time: 41, then 41, then 42.
+ * takenBack(124, 666, 999) - takenBack(124, 333, 999); // 41, what the second refund takes back
  */
 export function takenBack(commission: number, refunded: number, sale: number): number {
 	if (sale <= 0) return commission;
