@@ -29,6 +29,42 @@ function section(html: string, title: string): string {
 	return html.slice(start, end < 0 ? undefined : end);
 }
 
+/** The cells of a table's body rows, tags stripped. */
+function rows(html: string, id: string): string[][] {
+	const start = html.indexOf(`<table id="${id}">`);
+	if (start < 0) return [];
+	const body = html.slice(start, html.indexOf("</table>", start));
+	return [...body.matchAll(/<tr>(.*?)<\/tr>/g)]
+		.slice(1)
+		.map((row) => [...(row[1] ?? "").matchAll(/<td>(.*?)<\/td>/g)].map((cell) => cell[1] ?? ""));
+}
+
+/** A user's earnings by status, as their page shows them: { Pending: ["5.00 USD", "payable: ..."], ... }. */
+function earnings(html: string): Record<string, [amount: string, note: string]> {
+	section(html, "Your earnings");
+	return Object.fromEntries(
+		rows(html, "earnings").map(([status = "", amount = "", note = ""]) => [status, [amount, note]]),
+	);
+}
+
+/** Alice logs in, Bob follows her link and signs up: their session cookies. */
+async function aliceRefersBob(base: string): Promise<{ alice: string; bob: string }> {
+	const alice = `demo_user=${responseCookie(await login(base, "alice"), "demo_user")?.value}`;
+	const identifier = /\/ref\/([A-Za-z0-9_]{8})/.exec(
+		await (await request(`${base}/`, { cookie: alice })).text(),
+	)?.[1];
+	const followed = await request(`${base}/ref/${identifier}`);
+	const visitor = `refkit_visitor=${responseCookie(followed, "refkit_visitor")?.value}`;
+	const bob = `demo_user=${responseCookie(await login(base, "bob", visitor), "demo_user")?.value}`;
+	return { alice, bob };
+}
+
+async function page(base: string, cookie: string): Promise<string> {
+	return (await request(`${base}/`, { cookie })).text();
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
 describe.each(DATABASES)("the demo on %s", (kind) => {
 	test("log in, share the link, and see a friend's visit, signup and first purchase credited once", async () => {
 		const { base, output } = await startDemo(await freshDatabaseUrl(kind));
@@ -126,10 +162,88 @@ describe.each(DATABASES)("the demo on %s", (kind) => {
 		expect(responseCookie(logout, "demo_user")?.value).toBe("");
 	});
 
+	test("its program: 5.00 USD to each side of a signup through a link, 20% of every purchase, pending 14 days", async () => {
+		const { base, output } = await startDemo(await freshDatabaseUrl(kind));
+		const { alice, bob } = await aliceRefersBob(base);
+		const signedUp = Date.now();
+
+		// Both sides of the signup earn 5.00 USD, pending for the 14-day hold, and the page says until when.
+		const aliceEarnings = earnings(await page(base, alice));
+		expect(aliceEarnings.Pending?.[0]).toBe("5.00 USD");
+		expect(aliceEarnings.Held?.[0]).toBe("0.00 USD");
+		expect(aliceEarnings.Payable).toEqual(["0.00 USD", expect.stringContaining("once it reaches 20.00 USD")]);
+		expect(aliceEarnings.Paid?.[0]).toBe("0.00 USD");
+		const payable = /^payable: 5\.00 USD on (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)$/.exec(
+			aliceEarnings.Pending?.[1] ?? "",
+		);
+		const payableAt = payable?.[1] ?? "";
+		expect(payableAt, aliceEarnings.Pending?.[1]).not.toBe("");
+		expect(Math.abs(Date.parse(`${payableAt.replace(" ", "T")}Z`) - (signedUp + 14 * DAY))).toBeLessThan(
+			60_000,
+		);
+		expect(rows(await page(base, alice), "commissions").map((cells) => cells.slice(1))).toEqual([
+			["bob's signup", "5.00 USD", `pending until ${payableAt}`],
+		]);
+		const bobEarnings = earnings(await page(base, bob));
+		expect(bobEarnings.Pending?.[0]).toBe("5.00 USD");
+		expect(rows(await page(base, bob), "commissions")[0]?.slice(1, 3)).toEqual([
+			"your signup through a friend's link",
+			"5.00 USD",
+		]);
+
+		// Each purchase is a sale with its own order id: 20% of it to Alice, rounded down to the cent.
+		await purchase(base, bob, "25.50");
+		await purchase(base, bob, "9.99");
+		const after = await page(base, alice);
+		expect(earnings(after).Pending?.[0]).toBe("12.09 USD"); // 5.00 + 5.10 + 1.99 (20% of 9.99 is 1.998)
+		expect(rows(after, "commissions").map((cells) => cells.slice(1, 3))).toEqual([
+			["20% of bob's purchase of 9.99 USD", "1.99 USD"],
+			["20% of bob's purchase of 25.50 USD", "5.10 USD"],
+			["bob's signup", "5.00 USD"],
+		]);
+		// Bob, who referred nobody, earned nothing more; Alice's own purchase credits nobody.
+		expect(earnings(await page(base, bob)).Pending?.[0]).toBe("5.00 USD");
+		await purchase(base, alice, "50");
+		expect(earnings(await page(base, alice)).Pending?.[0]).toBe("12.09 USD");
+
+		// The ledger's outbox tells the console, each sale under an order id of its own.
+		await expect
+			.poll(() => output().match(/sale\.recorded: bob's purchase/g)?.length ?? 0, { timeout: 10_000 })
+			.toBe(2);
+		const orders = [...output().matchAll(/\(order (demo-order-[0-9a-f-]+)\)/g)].map((match) => match[1]);
+		expect(new Set(orders).size).toBe(2);
+		expect(output()).toContain("commission.created: 5.10 USD to alice (referrer, rule sale, pending)");
+	});
+
+	test("with REFKIT_DEMO_HOLD_DAYS=0, earnings are payable at once", async () => {
+		const { base, output } = await startDemo(await freshDatabaseUrl(kind), { REFKIT_DEMO_HOLD_DAYS: "0" });
+		expect(output()).toContain("commissions are payable after 0 days (REFKIT_DEMO_HOLD_DAYS)");
+		const { alice, bob } = await aliceRefersBob(base);
+		await purchase(base, bob, "100");
+		const html = await page(base, alice);
+		const aliceEarnings = earnings(html);
+		expect(aliceEarnings.Pending).toEqual(["0.00 USD", ""]);
+		expect(aliceEarnings.Payable).toEqual([
+			"25.00 USD",
+			"paid out by the next payout run once it reaches 20.00 USD",
+		]);
+		expect(rows(html, "commissions").map((cells) => cells.slice(1))).toEqual([
+			["20% of bob's purchase of 100.00 USD", "20.00 USD", "payable"],
+			["bob's signup", "5.00 USD", "payable"],
+		]);
+		expect(earnings(await page(base, bob)).Payable?.[0]).toBe("5.00 USD");
+	});
+
 	test("a bad name is refused and escapes nothing into the page", async () => {
 		const { base } = await startDemo(await freshDatabaseUrl(kind));
 		const response = await login(base, "<script>alert(1)</script>");
 		expect(response.status).toBe(400);
 		expect(await response.text()).not.toContain("<script>");
 	});
+});
+
+test("a REFKIT_DEMO_HOLD_DAYS that is not a number of days stops the demo with a message", async () => {
+	await expect(
+		startDemo(await freshDatabaseUrl("sqlite"), { REFKIT_DEMO_HOLD_DAYS: "two weeks" }),
+	).rejects.toThrow(/REFKIT_DEMO_HOLD_DAYS must be a whole number of days from 0 to 3650/);
 });

@@ -1,19 +1,19 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import express, { type Request } from "express";
 import type { Refkit } from "refkit";
 import { refkitDashboard, refkitMiddleware } from "refkit/express";
+import { earningsSection } from "./earnings.js";
+import { escapeHtml, table, when } from "./html.js";
+import { toCents } from "./program.js";
 
 /**
- * The demo application: log in by name, get your referral link, share it. A real application has its own
- * sessions; the demo's is a signed `demo_user` cookie so that it needs nothing else.
+ * The demo application: log in by name, get your referral link, share it, and watch what it earns under the
+ * demo's referral program (program.ts). A real application has its own sessions; the demo's is a signed
+ * `demo_user` cookie so that it needs nothing else.
  */
 
 const SESSION_COOKIE = "demo_user";
 const USERNAME = /^[A-Za-z0-9_.-]{1,40}$/;
-
-function escapeHtml(value: string): string {
-	return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
 
 function sessionValue(username: string, secret: string): string {
 	const signature = createHmac("sha256", secret).update(`demo-session:${username}`).digest("base64url");
@@ -83,18 +83,6 @@ if (button && navigator.clipboard) {
     button.textContent = "Copied";
   });
 }`;
-
-function when(date: Date): string {
-	return date.toISOString().replace("T", " ").slice(0, 19);
-}
-
-/** An HTML table of cells that are already escaped, or a muted line when there are no rows. */
-function table(headings: string[], rows: string[][], empty: string): string {
-	if (rows.length === 0) return `<p class="muted">${empty}</p>`;
-	const head = headings.map((heading) => `<th>${heading}</th>`).join("");
-	const body = rows.map((cells) => `<tr>${cells.map((cell) => `<td>${cell}</td>`).join("")}</tr>`).join("");
-	return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
-}
 
 function page(title: string, body: string): string {
 	return `<!doctype html>
@@ -168,6 +156,7 @@ then log in there as someone else: the visit is credited to you, and so are thei
 			]);
 		const purchased =
 			typeof req.query.purchase === "string" ? PURCHASE_MESSAGES[req.query.purchase] : undefined;
+		const earnings = await earningsSection(refkit, user, conversions);
 		res.send(
 			page(
 				"refkit demo",
@@ -183,11 +172,12 @@ ${skippedNote(refkit)}
 ${table(["When (UTC)", "User", "Delivered"], signups, "No signups yet.")}
 <h2>Purchases you referred</h2>
 ${table(["When (UTC)", "User", "Amount", "Delivered"], purchases, "No purchases yet.")}
+${earnings}
 <h2>Buy something</h2>
 ${purchased ? `<p class="notice">${escapeHtml(purchased)}</p>` : ""}
 <form method="post" action="/purchase"><label>Amount <input name="amount" required inputmode="decimal" pattern="[0-9]+(\\.[0-9]{1,2})?" value="25"></label>
 <button type="submit">Buy</button></form>
-<p class="muted">Your first purchase is credited to whoever referred you, once.</p>
+<p class="muted">Your first purchase is credited to whoever referred you, once; and each purchase is a sale, of which they earn a share.</p>
 ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a></p>` : `<p class="muted">Log in as <code>admin</code> to see the referral dashboard.</p>`}
 <form method="post" action="/logout"><button type="submit">Log out</button></form>
 <script>${COPY_SCRIPT}</script>`,
@@ -245,6 +235,14 @@ ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a>
 			return;
 		}
 		const result = await refkit.confirm({ userId: user, goal: "purchase", value: Number(amount) });
+		// Every purchase is also a sale, recorded once under its own order id (a billing system's invoice id in a
+		// real application), in cents: the referrer earns the program's share of each.
+		await refkit.recordSale({
+			externalId: `demo-order-${randomUUID()}`,
+			userId: user,
+			amount: toCents(amount),
+			currency: "USD",
+		});
 		res.redirect(303, `/?purchase=${result.status}`);
 	});
 

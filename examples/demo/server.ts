@@ -1,10 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { createRefkit } from "refkit";
 import { createDemoApp } from "./app.js";
+import { DEFAULT_HOLD_DAYS, demoProgram, describeEvent, holdDaysFrom } from "./program.js";
 
 /**
  * `npm start`: the demo on http://localhost:3000, with its data in demo.sqlite in the project folder. Reads
- * PORT, HOST (default 127.0.0.1), DEMO_DATABASE_URL (default demo.sqlite) and REFKIT_SECRET.
+ * PORT, HOST (default 127.0.0.1), DEMO_DATABASE_URL (default demo.sqlite), REFKIT_SECRET and
+ * REFKIT_DEMO_HOLD_DAYS (the days before a commission is payable, default 14; 0 makes it payable at once).
  */
 
 const DEVELOPMENT_SECRET = "refkit-demo-development-secret-change-me-0000";
@@ -27,7 +29,16 @@ if (!secret) {
 	secret = DEVELOPMENT_SECRET;
 }
 
-const refkit = createRefkit({ database, secret });
+const holdDays = holdDaysFrom(process.env.REFKIT_DEMO_HOLD_DAYS);
+if (typeof holdDays !== "number") {
+	console.error(`refkit demo: ${holdDays.error}`);
+	process.exit(1);
+}
+if (holdDays !== DEFAULT_HOLD_DAYS) {
+	console.log(`refkit demo: commissions are payable after ${holdDays} days (REFKIT_DEMO_HOLD_DAYS)`);
+}
+
+const refkit = createRefkit({ database, secret, programs: [demoProgram(holdDays)] });
 await refkit.migrate();
 const server = createDemoApp(refkit, secret).listen(port, host, (error?: NodeJS.ErrnoException) => {
 	// Express 5 hands listen errors (a port in use) to this callback instead of throwing them.
@@ -47,8 +58,9 @@ const server = createDemoApp(refkit, secret).listen(port, host, (error?: NodeJS.
 	console.log(`refkit demo listening on http://${where}:${actual} (database: ${shown})`);
 });
 
-// The outbox: every conversion is handed to a delivery handler at least once. A real application sends an
-// email, credits an account or posts a webhook (webhookSender) here; the demo says it on the console.
+// The outboxes: every conversion, and every event of the ledger (commissions, sales, payouts), is handed to a
+// delivery handler at least once. A real application sends an email, credits an account or posts a webhook
+// (webhookSender) here; the demo says it on the console.
 const outbox = setInterval(() => {
 	void refkit
 		.deliverConversions(async ({ type, conversion }) => {
@@ -56,6 +68,11 @@ const outbox = setInterval(() => {
 				`refkit demo: delivered the ${type} of ${conversion.referredUserId}'s ${conversion.goal}, credited to ${conversion.referrerUserId}`,
 			);
 		})
+		.then(() =>
+			refkit.deliverEvents(async ({ event }) => {
+				console.log(`refkit demo: ${describeEvent(event)}`);
+			}),
+		)
 		.catch((error: unknown) => console.error("refkit demo: delivering failed:", error));
 }, 1000);
 

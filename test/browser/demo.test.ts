@@ -44,6 +44,17 @@ describe.each(DATABASES)("the demo's story in Chromium, from the link, on %s", (
 		const purchases = alice.page.locator("h2:has-text('Purchases you referred') + table tbody tr td");
 		await expect(purchases.nth(1).textContent()).resolves.toBe("bob");
 		await expect(purchases.nth(2).textContent()).resolves.toBe("12.5");
+		// What the demo's program owes each of them, by status: the signup's 5.00 USD each, and 20% of the
+		// purchase to Alice, pending for the 14-day hold.
+		const owed = (page: typeof alice.page, status: string) =>
+			page
+				.locator(`#earnings tbody tr:has(td:first-child:text-is("${status}")) td:nth-child(2)`)
+				.textContent();
+		await expect(owed(alice.page, "Pending")).resolves.toBe("7.50 USD");
+		await expect(owed(alice.page, "Payable")).resolves.toBe("0.00 USD");
+		await alice.page.getByRole("cell", { name: "20% of bob's purchase of 12.50 USD" }).waitFor();
+		await bob.page.reload();
+		await expect(owed(bob.page, "Pending")).resolves.toBe("5.00 USD");
 		expect([...alice.errors, ...bob.errors]).toEqual([]);
 		await Promise.all([alice.page.context().close(), bob.page.context().close()]);
 	});

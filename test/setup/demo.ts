@@ -8,14 +8,27 @@ afterEach(() => {
 	for (const child of running.splice(0)) child.kill("SIGTERM");
 });
 
-/** Starts the demo exactly as `npm start` does (after the build), on a free port; returns its base URL. */
-export async function startDemo(databaseUrl: string): Promise<{ base: string; output: () => string }> {
+/**
+ * Starts the demo exactly as `npm start` does (after the build), on a free port, with `env` added to its
+ * environment (such as `REFKIT_DEMO_HOLD_DAYS`); returns its base URL.
+ */
+export async function startDemo(
+	databaseUrl: string,
+	env: Record<string, string> = {},
+): Promise<{ base: string; output: () => string }> {
 	const child = spawn(
 		fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url)),
 		["examples/demo/server.ts"],
 		{
 			cwd: ROOT,
-			env: { ...process.env, PORT: "0", DEMO_DATABASE_URL: databaseUrl, REFKIT_SECRET: "" },
+			env: {
+				...process.env,
+				PORT: "0",
+				DEMO_DATABASE_URL: databaseUrl,
+				REFKIT_SECRET: "",
+				REFKIT_DEMO_HOLD_DAYS: "", // the default hold, whatever the shell says
+				...env,
+			},
 		},
 	);
 	running.push(child);
