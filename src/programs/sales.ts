@@ -21,7 +21,7 @@ import {
 	percentOf,
 	takenBack,
 } from "./money.js";
-import type { RecordSaleResult, RefundSaleResult, Sale, SaleRule } from "./types.js";
+import type { RecordSaleResult, Refund, RefundSaleResult, Sale, SaleRule } from "./types.js";
 
 /** What `refkit.recordSale()` is told: a payment by a user, identified by the billing system's id. */
 export interface RecordSaleInput {
@@ -172,6 +172,16 @@ export async function recordSale(ctx: CoreContext, input: RecordSaleInput): Prom
 	});
 }
 
+/** A refund id seen before: the first refund, if it is this sale's; else a caller's mistake, refused. */
+function repeated(sale: Sale, refund: Refund): RefundSaleResult {
+	if (refund.saleId !== sale.id) {
+		invalid(
+			`refundSale()'s refundId ${JSON.stringify(refund.externalId)} was used for another sale's refund; give each refund its own id (the billing system's refund id).`,
+		);
+	}
+	return { status: "duplicate", sale, refund };
+}
+
 /**
  * Records a refund exactly once per refund id, never more than what is left of the sale, and takes back the
  * proportional part of the sale's commissions (see `takenBack()` for the rounding).
@@ -197,12 +207,11 @@ export async function refundSale(ctx: CoreContext, input: RefundSaleInput): Prom
 				`refkit: no sale has the external id ${JSON.stringify(saleId)}.`,
 			);
 		const previous = await store.findRefund(refundId);
-		if (previous !== null) return { status: "duplicate", sale, refund: previous };
+		if (previous !== null) return repeated(sale, previous);
 		await store.lockBeneficiaries([sale.referrerUserId]);
 		// Again under the lock: the same refund, racing, may have committed meanwhile (and emptied the sale).
 		const raced = await store.findRefund(refundId);
-		if (raced !== null)
-			return { status: "duplicate", sale: (await store.findSale(saleId)) ?? sale, refund: raced };
+		if (raced !== null) return repeated((await store.findSale(saleId)) ?? sale, raced);
 		const before = (await store.findSale(saleId)) ?? sale;
 		const left = before.amount - before.refunded;
 		const refunding = amount ?? left;

@@ -272,6 +272,21 @@ describe.each(DATABASES)("referral programs on %s", (kind) => {
 		);
 	});
 
+	test("a refund id names one refund of one sale: used for another sale, it is refused", async () => {
+		const refkit = await refkitWithPrograms(kind);
+		await referredSignup(refkit, "alice", "bob");
+		await refkit.recordSale({ externalId: "o1", userId: "bob", amount: 1000, currency: "USD" });
+		await refkit.recordSale({ externalId: "o2", userId: "bob", amount: 1000, currency: "USD" });
+		await refkit.refundSale({ externalId: "o1", refundId: "r1", amount: 100, reason: "part" });
+		expect(
+			await expectCode(
+				refkit.refundSale({ externalId: "o2", refundId: "r1", reason: "reused id" }),
+				"INVALID_ARGUMENT",
+			),
+		).toMatch(/"r1" was used for another sale's refund/);
+		expect((await refkit.getSale("o2"))?.refunded).toBe(0);
+	});
+
 	test("a refund after payout claws back, the next payout nets it, and a negative net is carried forward", async () => {
 		const refkit = await refkitWithPrograms(kind);
 		await referredSignup(refkit, "alice", "bob");
