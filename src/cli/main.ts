@@ -11,6 +11,7 @@ import { registerHits } from "./commands/hits.js";
 import { registerLinks } from "./commands/links.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerPrune } from "./commands/prune.js";
+import { registerSales } from "./commands/sales.js";
 import { registerStats } from "./commands/stats.js";
 import { registerUsers } from "./commands/users.js";
 import { errorLine, examples, type Io, PROCESS_IO } from "./shared.js";
@@ -22,7 +23,7 @@ const { version } = createRequire(import.meta.url)("../../package.json") as { ve
 export function buildProgram(io: Io = PROCESS_IO): Command {
 	const program = new Command("refkit")
 		.description(
-			"Manage refkit's referral links, hits and statistics, exports, retention and erasure, and referral programs' commissions and balances from the command line.",
+			"Manage refkit's referral links, hits and statistics, exports, retention and erasure, and referral programs' commissions, balances and sales from the command line.",
 		)
 		.version(version, "-V, --version", "print refkit's version")
 		.option("--database <url>", "a postgres:// URL or a SQLite file path (default: $DATABASE_URL)")
@@ -59,6 +60,7 @@ export function buildProgram(io: Io = PROCESS_IO): Command {
 	registerUsers(program, io);
 	registerCommissions(program, io);
 	registerBalances(program, io);
+	registerSales(program, io);
 	registerDemo(program, io);
 	return program;
 }
