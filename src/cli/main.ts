@@ -10,6 +10,7 @@ import { registerExport } from "./commands/export.js";
 import { registerHits } from "./commands/hits.js";
 import { registerLinks } from "./commands/links.js";
 import { registerMigrate } from "./commands/migrate.js";
+import { registerPayouts } from "./commands/payouts.js";
 import { registerPrune } from "./commands/prune.js";
 import { registerSales } from "./commands/sales.js";
 import { registerStats } from "./commands/stats.js";
@@ -23,7 +24,7 @@ const { version } = createRequire(import.meta.url)("../../package.json") as { ve
 export function buildProgram(io: Io = PROCESS_IO): Command {
 	const program = new Command("refkit")
 		.description(
-			"Manage refkit's referral links, hits and statistics, exports, retention and erasure, and referral programs' commissions, balances and sales from the command line.",
+			"Manage refkit's referral links, hits and statistics, exports, retention and erasure, and referral programs' commissions, sales and payouts from the command line.",
 		)
 		.version(version, "-V, --version", "print refkit's version")
 		.option("--database <url>", "a postgres:// URL or a SQLite file path (default: $DATABASE_URL)")
@@ -49,6 +50,7 @@ export function buildProgram(io: Io = PROCESS_IO): Command {
 				"$ refkit prune --older-than 180d --dry-run",
 				"$ refkit users export 42",
 				"$ refkit balances 42",
+				"$ refkit payouts create --as-of 2026-08-01",
 			),
 		);
 	registerMigrate(program, io);
@@ -61,6 +63,7 @@ export function buildProgram(io: Io = PROCESS_IO): Command {
 	registerCommissions(program, io);
 	registerBalances(program, io);
 	registerSales(program, io);
+	registerPayouts(program, io);
 	registerDemo(program, io);
 	return program;
 }
