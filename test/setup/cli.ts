@@ -70,3 +70,16 @@ beforeAll(() => {
 	// `npm test` builds first; a bare `vitest run` may not have.
 	if (!existsSync(CLI)) execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
 }, 120_000);
+
+/** The output of a run that succeeded and printed nothing on stderr. */
+export async function ok(result: Promise<CliResult>): Promise<string> {
+	const done = await result;
+	expect(done.stderr).toBe("");
+	expect(done.code).toBe(0);
+	return done.stdout;
+}
+
+/** The JSON printed by a run that succeeded (see {@link ok}). */
+export async function jsonOf<T>(result: Promise<CliResult>): Promise<T> {
+	return JSON.parse(await ok(result)) as T;
+}
