@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, test } from "vitest";
+import { describe, expect, type TestContext, test } from "vitest";
 import type {
 	Balance,
 	Commission,
@@ -42,10 +42,17 @@ interface Ledger {
 	run: (...args: string[]) => Promise<CliResult>;
 }
 
-/** A migrated database with the program `MAIN` (and `options`), the API on it, and the CLI on it. */
-async function ledger(kind: DatabaseKind, options: Partial<RefkitOptions> = {}): Promise<Ledger> {
+/**
+ * A migrated database with the program `MAIN` (and `options`), the API on it (closed when the test `context`
+ * ends: the tests run concurrently), and the CLI on it.
+ */
+async function ledger(
+	kind: DatabaseKind,
+	context: TestContext,
+	options: Partial<RefkitOptions> = {},
+): Promise<Ledger> {
 	const database = await freshDatabaseUrl(kind);
-	const refkit = await createTestRefkit(kind, { database, programs: [MAIN], ...options });
+	const refkit = await createTestRefkit(kind, { database, programs: [MAIN], ...options }, context);
 	return { refkit, run: (...args: string[]) => cli(["--database", database, ...args]) };
 }
 
@@ -127,8 +134,8 @@ describe.concurrent("refkit programs CLI without a database", () => {
 });
 
 describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
-	test("commissions list and sales list give every row, not one page, as tables and as JSON", async () => {
-		const { refkit, run } = await ledger(kind);
+	test("commissions list and sales list give every row, not one page, as tables and as JSON", async (context) => {
+		const { refkit, run } = await ledger(kind, context);
 		await refer(refkit, "alice", "bob");
 		await refer(refkit, "alice", "erin");
 		// More than a listing's page of 100.
@@ -200,8 +207,8 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		expect(await ok(run("sales", "list", "--referrer", "nobody"))).toBe("no sales\n");
 	}, 180_000);
 
-	test("commissions release and reject: an admin's review of held commissions", async () => {
-		const { refkit, run } = await ledger(kind, {
+	test("commissions release and reject: an admin's review of held commissions", async (context) => {
+		const { refkit, run } = await ledger(kind, context, {
 			review: {
 				hook: (c) => (c.referredUserId === "mallory" ? { hold: "looks like a second account" } : "approve"),
 			},
@@ -247,14 +254,14 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		expect(await ok(run("commissions", "list", "--status", "held", "--json"))).toBe("[]\n");
 	}, 120_000);
 
-	test("balances: per user and currency, pending, held, approved and paid, as a table and as JSON", async () => {
+	test("balances: per user and currency, pending, held, approved and paid, as a table and as JSON", async (context) => {
 		const slow: ProgramOptions = {
 			id: "slow",
 			currency: "EUR",
 			holdDays: 30,
 			rules: [{ on: "goal", goal: "signup", referrer: 700 }],
 		};
-		const { refkit, run } = await ledger(kind, {
+		const { refkit, run } = await ledger(kind, context, {
 			programs: [MAIN, slow],
 			review: { hook: (c) => (c.referredUserId === "mallory" ? { hold: "review" } : "approve") },
 		});
@@ -290,8 +297,8 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		expect(await ok(run("balances", "nobody"))).toBe("no balances\n");
 	}, 120_000);
 
-	test("sales refund: partial, repeated with --id, above the sale, after a payout (a clawback), --json", async () => {
-		const { refkit, run } = await ledger(kind);
+	test("sales refund: partial, repeated with --id, above the sale, after a payout (a clawback), --json", async (context) => {
+		const { refkit, run } = await ledger(kind, context);
 		await refer(refkit, "alice", "bob");
 		await sale(refkit, "inv_1", "bob", 1000);
 
@@ -362,8 +369,8 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		);
 	}, 180_000);
 
-	test("payouts: create, export the run as CSV, mark paid; payouts list and its filters", async () => {
-		const { refkit, run } = await ledger(kind);
+	test("payouts: create, export the run as CSV, mark paid; payouts list and its filters", async (context) => {
+		const { refkit, run } = await ledger(kind, context);
 		await refer(refkit, "alice", "bob");
 		await refer(refkit, "alice", "carol");
 		await sale(refkit, "inv_1", "bob", 1000);
@@ -473,8 +480,8 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		);
 	}, 180_000);
 
-	test("payouts: create, fail, payable again, create again", async () => {
-		const { refkit, run } = await ledger(kind);
+	test("payouts: create, fail, payable again, create again", async (context) => {
+		const { refkit, run } = await ledger(kind, context);
 		await refer(refkit, "alice", "bob");
 
 		const first = await jsonOf<{
@@ -532,8 +539,8 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		);
 	}, 180_000);
 
-	test("payouts create: --as-of before the commissions pays nothing; the programs' minimum payout carries small ones forward", async () => {
-		const { refkit, run } = await ledger(kind, { programs: [{ ...MAIN, minimumPayout: 1000 }] });
+	test("payouts create: --as-of before the commissions pays nothing; the programs' minimum payout carries small ones forward", async (context) => {
+		const { refkit, run } = await ledger(kind, context, { programs: [{ ...MAIN, minimumPayout: 1000 }] });
 		await refer(refkit, "alice", "bob");
 		expect(await ok(run("payouts", "create", "--as-of", "2020-01-01"))).toMatch(
 			new RegExp(`^payout run ${UUID}: no payouts, nothing payable by 2020-01-01T00:00:00\\.000Z\\n$`),
@@ -552,8 +559,8 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		expect(paid).toMatchObject({ carriedForward: 1, payouts: [{ userId: "alice", amount: 1000 }] });
 	}, 120_000);
 
-	test("an empty ledger, and unknown ids: one line, exit 1, nothing written", async () => {
-		const { run } = await ledger(kind);
+	test("an empty ledger, and unknown ids: one line, exit 1, nothing written", async (context) => {
+		const { run } = await ledger(kind, context);
 		expect(await ok(run("commissions", "list"))).toBe("no commissions\n");
 		expect(await ok(run("sales", "list", "--json"))).toBe("[]\n");
 		expect(await ok(run("balances"))).toBe("no balances\n");
