@@ -362,6 +362,12 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 
 		await sale(refkit, "inv_2", "bob", 2000);
 		await refkit.createPayouts();
+		// A refund id is one refund: used again for another sale, it refunds nothing.
+		expectOneLineError(
+			await run("sales", "refund", "inv_2", "--reason", "x", "--id", "re_1"),
+			/refund id "re_1" was used before, for another sale: nothing was refunded/,
+		);
+		expect(await refkit.getSale("inv_2")).toMatchObject({ refunded: 0 });
 		expect(
 			await ok(run("sales", "refund", "inv_2", "--amount", "1000", "--reason", "half", "--id", "re_2")),
 		).toBe(
