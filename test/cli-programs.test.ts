@@ -11,9 +11,9 @@ import type {
 	RefundSaleResult,
 	Sale,
 } from "../src/index.js";
+import { referredSignup } from "./programs/setup.js";
 import { type CliResult, cli, csvFields, expectOneLineError, jsonOf, ok, tempDir } from "./setup/cli.js";
 import { createTestRefkit, DATABASES, type DatabaseKind, freshDatabaseUrl } from "./setup/databases.js";
-import { everyCommission, expectWholeNumbers, plain, refer, sale } from "./setup/referrals.js";
 
 /**
  * The CLI of referral programs (`commissions`, `balances`, `sales`, `payouts`), run as a built binary on a
@@ -37,11 +37,6 @@ const UNKNOWN_ID = "0b7c3c9e-8f0a-4c3d-9b1e-2f4a5d6c7e8f";
 /** Commands that open the database fail differently: these must be refused before. */
 const NO_DATABASE = { DATABASE_URL: "/nonexistent/refkit.sqlite" };
 
-interface Ledger {
-	refkit: Refkit;
-	run: (...args: string[]) => Promise<CliResult>;
-}
-
 /**
  * A migrated database with the program `MAIN` (and `options`), the API on it (closed when the test `context`
  * ends: the tests run concurrently), and the CLI on it.
@@ -50,10 +45,30 @@ async function ledger(
 	kind: DatabaseKind,
 	context: TestContext,
 	options: Partial<RefkitOptions> = {},
-): Promise<Ledger> {
+): Promise<{ refkit: Refkit; run: (...args: string[]) => Promise<CliResult> }> {
 	const database = await freshDatabaseUrl(kind);
 	const refkit = await createTestRefkit(kind, { database, programs: [MAIN], ...options }, context);
 	return { refkit, run: (...args: string[]) => cli(["--database", database, ...args]) };
+}
+
+/** `referred` signs up with `referrer`'s link (made under `linkProgram` if missing): converted. */
+async function refer(refkit: Refkit, referrer: string, referred: string, linkProgram?: string) {
+	expect((await referredSignup(refkit, referrer, referred, { linkProgram })).status).toBe("converted");
+}
+
+async function sale(refkit: Refkit, externalId: string, userId: string, amount: number): Promise<void> {
+	const result = await refkit.recordSale({ externalId, userId, amount, currency: "USD" });
+	expect(result.status).toBe("recorded");
+}
+
+/** A value as JSON has it: dates as ISO strings. */
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+/** Every number in `value`, however deep, is whole: amounts are minor units, never floats. */
+function expectWholeNumbers(value: unknown): void {
+	if (typeof value === "number") expect(Number.isInteger(value), String(value)).toBe(true);
+	else if (typeof value === "object" && value !== null)
+		for (const v of Object.values(value)) expectWholeNumbers(v);
 }
 
 describe.concurrent("refkit programs CLI without a database", () => {
@@ -93,38 +108,28 @@ describe.concurrent("refkit programs CLI without a database", () => {
 
 	test("each new command needs a database: one line, exit 1", async () => {
 		for (const args of [
-			["commissions", "list"],
-			["balances"],
-			["sales", "list"],
-			["sales", "refund", "inv_1", "--reason", "x"],
-			["payouts", "create"],
-			["payouts", "list"],
+			"commissions list",
+			"balances",
+			"sales list",
+			"sales refund inv_1 --reason x",
+			"payouts create",
+			"payouts list",
 		]) {
-			expectOneLineError(await cli(args), /^refkit: no database: pass --database/);
+			expectOneLineError(await cli(args.split(" ")), /^refkit: no database: pass --database/);
 		}
 	}, 60_000);
 
-	test.each([
-		[["commissions"]],
-		[["commissions", "list"]],
-		[["commissions", "release"]],
-		[["commissions", "reject"]],
-		[["balances"]],
-		[["sales"]],
-		[["sales", "list"]],
-		[["sales", "refund"]],
-		[["payouts"]],
-		[["payouts", "create"]],
-		[["payouts", "list"]],
-		[["payouts", "export"]],
-		[["payouts", "mark-paid"]],
-		[["payouts", "fail"]],
-	])("%j --help shows a description and an example, exit 0", async (command) => {
-		const out = await ok(cli([...command, "--help"]));
-		expect(out).toMatch(/^Usage: refkit /);
-		expect(out).toMatch(/\nExamples:\n {2}\$ refkit /);
-		expect(out).toContain("--database <url>");
-	});
+	const commands =
+		"commissions, commissions list, commissions release, commissions reject, balances, sales, sales list, sales refund, payouts, payouts create, payouts list, payouts export, payouts mark-paid, payouts fail";
+	test.each(commands.split(", ").map((command) => [command.split(" ")]))(
+		"%j --help shows a description and an example, exit 0",
+		async (command) => {
+			const out = await ok(cli([...command, "--help"]));
+			expect(out).toMatch(/^Usage: refkit /);
+			expect(out).toMatch(/\nExamples:\n {2}\$ refkit /);
+			expect(out).toContain("--database <url>");
+		},
+	);
 
 	test("sales refund --help says that --id makes a retry safe", async () => {
 		expect((await ok(cli(["sales", "refund", "--help"]))).replace(/\s+/g, " ")).toContain(
@@ -144,7 +149,7 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 
 		const commissions = await jsonOf<Commission[]>(run("commissions", "list", "--json"));
 		expect(commissions).toHaveLength(106);
-		expect(commissions).toEqual(plain(await everyCommission(refkit)));
+		expect(commissions).toEqual(plain(await refkit.listCommissions({ limit: 1000 })));
 		expect(Object.keys(commissions[0] ?? {})).toEqual(
 			expect.arrayContaining([
 				"id",
@@ -311,7 +316,9 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		);
 		const saleId = (await refkit.getSale("inv_1"))?.id as string;
 		const ofSale = async () =>
-			(await everyCommission(refkit)).filter((c) => c.sourceId === saleId).map((c) => [c.amount, c.status]);
+			(await refkit.listCommissions({ limit: 1000 }))
+				.filter((c) => c.sourceId === saleId)
+				.map((c) => [c.amount, c.status]);
 		expect(await ofSale()).toEqual(
 			expect.arrayContaining([
 				[200, "voided"],
@@ -437,7 +444,7 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 			`payout ${alices.id} paid: 1200 USD (12.00) to alice, reference TR-1; 3 commissions paid for good\n`,
 		);
 		expect(await refkit.getPayout(alices.id)).toMatchObject({ status: "paid", reference: "TR-1" });
-		expect((await everyCommission(refkit, { payoutId: alices.id })).map((c) => c.status)).toEqual([
+		expect((await refkit.listCommissions({ payoutId: alices.id })).map((c) => c.status)).toEqual([
 			"paid",
 			"paid",
 			"paid",
@@ -506,7 +513,7 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		]);
 		expectWholeNumbers(first);
 		const failed = first.payouts.find((p) => p.userId === "alice") as Payout;
-		const [commission] = await everyCommission(refkit, { payoutId: failed.id });
+		const [commission] = await refkit.listCommissions({ payoutId: failed.id });
 
 		expect(await ok(run("payouts", "fail", failed.id, "--reason", "bank account closed"))).toBe(
 			`payout ${failed.id} failed (bank account closed): 1 commission of alice, 500 USD (5.00), payable again at the next run\n`,
@@ -534,7 +541,7 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		expect(second.totals).toEqual({ USD: 500 });
 		expect(second.payouts).toMatchObject([{ userId: "alice", amount: 500, status: "created" }]);
 		expect(second.payouts[0]?.id).not.toBe(failed.id);
-		expect((await everyCommission(refkit, { payoutId: second.payouts[0]?.id })).map((c) => c.id)).toEqual([
+		expect((await refkit.listCommissions({ payoutId: second.payouts[0]?.id })).map((c) => c.id)).toEqual([
 			commission?.id,
 		]);
 		expect(
