@@ -59,7 +59,7 @@ function refundText(result: RefundSaleResult): string {
 	if (result.voided.length > 0) {
 		const kept = result.replacements.length;
 		lines.push(
-			`voided ${plural(result.voided.length, "commission")} not paid out yet${kept > 0 ? `; ${plural(kept, "new commission")} keeps what is left of ${result.voided.length === 1 ? "it" : "them"}` : ""}`,
+			`voided ${plural(result.voided.length, "commission")} not paid out yet${kept > 0 ? `; ${kept === 1 ? "1 new commission keeps" : `${kept} new commissions keep`} what is left of ${result.voided.length === 1 ? "it" : "them"}` : ""}`,
 		);
 	}
 	for (const clawback of result.clawbacks) {
