@@ -208,8 +208,8 @@ export function registerPayouts(program: Command, io: Io): void {
 				"$ refkit payouts export <run-id> > payouts.csv",
 				"$ refkit payouts export <run-id> --output payouts.csv",
 				"",
-				"Columns: payout_id, user_id, currency, amount_minor (cents), amount (12.34), commissions,",
-				"status, reference, cutoff, created_at, run_id.",
+				"Columns: payout_id, user_id, currency, amount_minor (cents), amount (12.34), then the",
+				"payout's commissions, status, reference, dates and run (a header row names them all).",
 			),
 		)
 		.action(async (id: string, options: { output?: string }, command: Command) => {
