@@ -1,24 +1,13 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import {
-	cpSync,
-	existsSync,
-	mkdirSync,
-	mkdtempSync,
-	readdirSync,
-	readFileSync,
-	rmSync,
-	statSync,
-	symlinkSync,
-} from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
 	type Conversion,
 	createRefkit,
@@ -28,63 +17,15 @@ import {
 	type Stats,
 	type UserExport,
 } from "../src/index.js";
+import { CLI, type CliResult, cli, csvFields, expectOneLineError, ROOT, tempDir } from "./setup/cli.js";
 import { DATABASES, type DatabaseKind, freshDatabaseUrl, TEST_SECRET } from "./setup/databases.js";
 import { insertRows, visit, visitorCookie } from "./setup/direct.js";
 import { BROWSER_AGENT } from "./setup/http.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const exec = promisify(execFile);
-
-interface Result {
-	code: number;
-	stdout: string;
-	stderr: string;
-}
-
-/** Runs the built CLI with `args`; `env` is added to an environment free of DATABASE_URL and REFKIT_SECRET. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
-	const { DATABASE_URL: _url, REFKIT_SECRET: _secret, ...inherited } = process.env;
-	return new Promise((resolve, reject) => {
-		execFile(
-			process.execPath,
-			[CLI, ...args],
-			{ cwd: ROOT, env: { ...inherited, ...env }, timeout: 20_000 },
-			(error, stdout, stderr) => {
-				if (error && typeof error.code !== "number") reject(error);
-				else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-			},
-		);
-	});
-}
-
-/** Asserts a failure: exit code 1, nothing on stdout and exactly one `refkit: ...` line on stderr. */
-function expectOneLineError(result: Result, pattern: RegExp): void {
-	expect(result.code).toBe(1);
-	expect(result.stdout).toBe("");
-	expect(result.stderr).toMatch(/^refkit: [^\n]+\n$/);
-	expect(result.stderr).not.toMatch(/^refkit: refkit:/);
-	expect(result.stderr).toMatch(pattern);
-}
 
 const DAY = 24 * 60 * 60 * 1000;
 const UNREACHABLE = "postgres://nobody@127.0.0.1:1/none";
-
-const tempDirs: string[] = [];
-afterAll(() => {
-	for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-	const dir = mkdtempSync(join(tmpdir(), "refkit-cli-"));
-	tempDirs.push(dir);
-	return dir;
-}
-
-beforeAll(() => {
-	// `npm test` builds first; a bare `vitest run` may not have.
-	if (!existsSync(CLI)) execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
-}, 120_000);
 
 /** Waits for the demo's "listening on" line; returns its base URL and everything it printed. */
 function listening(child: ChildProcess): Promise<{ base: string; output: () => string }> {
@@ -155,18 +96,6 @@ async function countHits(url: string): Promise<number> {
 		for await (const _ of refkit.exportHits()) n++;
 		return n;
 	});
-}
-
-/** The fields of one CSV line written by refkit (quoted fields with commas or quotes are joined back). */
-function csvFields(line: string): string[] {
-	const fields: string[] = [];
-	const pattern = /("(?:[^"]|"")*"|[^,]*)(,|$)/g;
-	for (const match of line.matchAll(pattern)) {
-		const field = match[1] ?? "";
-		fields.push(field.startsWith('"') ? field.slice(1, -1).replace(/""/g, '"') : field);
-		if (match[2] === "") break;
-	}
-	return fields;
 }
 
 describe.concurrent("refkit CLI without a database", () => {
@@ -399,7 +328,7 @@ describe.concurrent("refkit CLI without a database", () => {
 		cpSync(join(ROOT, "dist"), join(installed, "dist"), { recursive: true });
 		cpSync(join(ROOT, "package.json"), join(installed, "package.json"));
 		symlinkSync(join(ROOT, "node_modules"), join(installed, "node_modules"));
-		const result = await new Promise<Result>((resolve) => {
+		const result = await new Promise<CliResult>((resolve) => {
 			execFile(
 				process.execPath,
 				[join(installed, "dist/cli/main.js"), "demo"],
@@ -462,12 +391,12 @@ describe.concurrent("refkit CLI without a database", () => {
 });
 
 describe.concurrent.each(DATABASES)("refkit CLI on %s", (kind) => {
-	async function fresh(): Promise<(...args: string[]) => Promise<Result>> {
+	async function fresh(): Promise<(...args: string[]) => Promise<CliResult>> {
 		const database = await freshDatabaseUrl(kind);
 		return (...args: string[]) => cli(["--database", database, ...args]);
 	}
 
-	async function listLinks(run: (...args: string[]) => Promise<Result>, ...args: string[]) {
+	async function listLinks(run: (...args: string[]) => Promise<CliResult>, ...args: string[]) {
 		const result = await run("links", "list", "--json", ...args);
 		expect(result.code).toBe(0);
 		expect(result.stderr).toBe("");
@@ -691,7 +620,7 @@ describe.concurrent.each(DATABASES)("refkit CLI on %s", (kind) => {
 	});
 
 	/** A database with alice's and bob's links, bob's hits (one claimed, one logged in) and bob's signup. */
-	async function seedPeople(): Promise<{ database: string; run: (...args: string[]) => Promise<Result> }> {
+	async function seedPeople(): Promise<{ database: string; run: (...args: string[]) => Promise<CliResult> }> {
 		const database = await freshDatabaseUrl(kind);
 		await withTestRefkit(database, async (refkit) => {
 			await refkit.createLink({ identifier: "alice_link", userId: "alice" });
@@ -978,6 +907,6 @@ describe.concurrent.each(DATABASES)("refkit CLI on %s", (kind) => {
 });
 
 /** Runs the CLI on `database`. */
-function run(database: string, ...args: string[]): Promise<Result> {
+function run(database: string, ...args: string[]): Promise<CliResult> {
 	return cli(["--database", database, ...args]);
 }

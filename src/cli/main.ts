@@ -3,12 +3,16 @@ import { realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import { registerBalances } from "./commands/balances.js";
+import { registerCommissions } from "./commands/commissions.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerExport } from "./commands/export.js";
 import { registerHits } from "./commands/hits.js";
 import { registerLinks } from "./commands/links.js";
 import { registerMigrate } from "./commands/migrate.js";
+import { registerPayouts } from "./commands/payouts.js";
 import { registerPrune } from "./commands/prune.js";
+import { registerSales } from "./commands/sales.js";
 import { registerStats } from "./commands/stats.js";
 import { registerUsers } from "./commands/users.js";
 import { errorLine, examples, type Io, PROCESS_IO } from "./shared.js";
@@ -20,7 +24,7 @@ const { version } = createRequire(import.meta.url)("../../package.json") as { ve
 export function buildProgram(io: Io = PROCESS_IO): Command {
 	const program = new Command("refkit")
 		.description(
-			"Manage refkit's referral links, hits and statistics, exports, retention and erasure from the command line.",
+			"Manage refkit's referral links, hits and statistics, exports, retention and erasure, and referral programs' commissions, sales and payouts from the command line.",
 		)
 		.version(version, "-V, --version", "print refkit's version")
 		.option("--database <url>", "a postgres:// URL or a SQLite file path (default: $DATABASE_URL)")
@@ -45,6 +49,8 @@ export function buildProgram(io: Io = PROCESS_IO): Command {
 				"$ refkit export hits --since 2026-08-01 --output hits.csv",
 				"$ refkit prune --older-than 180d --dry-run",
 				"$ refkit users export 42",
+				"$ refkit balances 42",
+				"$ refkit payouts create --as-of 2026-08-01",
 			),
 		);
 	registerMigrate(program, io);
@@ -54,6 +60,10 @@ export function buildProgram(io: Io = PROCESS_IO): Command {
 	registerExport(program, io);
 	registerPrune(program, io);
 	registerUsers(program, io);
+	registerCommissions(program, io);
+	registerBalances(program, io);
+	registerSales(program, io);
+	registerPayouts(program, io);
 	registerDemo(program, io);
 	return program;
 }

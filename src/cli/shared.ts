@@ -161,6 +161,11 @@ export async function writeAll(stream: Writable, texts: AsyncIterable<string>): 
 	}
 }
 
+/** Whether `error` is a write to a reader that went away: `refkit export hits | head` closed stdout early. */
+export function isBrokenPipe(error: unknown): boolean {
+	return (error as NodeJS.ErrnoException | undefined)?.code === "EPIPE";
+}
+
 /**
  * Writes a file through `<path>.partial`, renamed to `path` only once complete: a failure (or an
  * interruption) never leaves a half-written file under the name asked for. The partial file is removed

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, inject, onTestFinished } from "vitest";
+import { afterAll, inject, onTestFinished, type TestContext } from "vitest";
 import { createRefkit, type Refkit, type RefkitOptions } from "../../src/index.js";
 import { type DatabaseKind, wantedDatabases } from "./database-list.js";
 
@@ -50,6 +50,11 @@ export async function freshDatabaseUrl(kind: DatabaseKind): Promise<string> {
 export async function createTestRefkit(
 	kind: DatabaseKind,
 	options: Partial<RefkitOptions> = {},
+	/**
+	 * The test's own context, in a concurrent test: vitest's global `onTestFinished` may attach the closing to
+	 * another test running at the same time, which then closes this refkit when it ends.
+	 */
+	test: Pick<TestContext, "onTestFinished"> = { onTestFinished },
 ): Promise<Refkit> {
 	const reported: unknown[] = [];
 	const refkit = createRefkit({
@@ -58,7 +63,7 @@ export async function createTestRefkit(
 		onError: (error) => reported.push(error),
 		...options,
 	});
-	onTestFinished(async () => {
+	test.onTestFinished(async () => {
 		await refkit.close();
 		if (reported.length > 0)
 			throw new Error("refkit reported an error during the test", { cause: reported[0] });

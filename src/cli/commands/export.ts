@@ -5,6 +5,7 @@ import type { Conversion, HitWithLink, Refkit } from "../../index.js";
 import {
 	examples,
 	type Io,
+	isBrokenPipe,
 	plural,
 	progressLine,
 	withRefkit,
@@ -90,10 +91,6 @@ async function writeRows<T>(
 		progress.done();
 	}
 	return written;
-}
-
-function isBrokenPipe(error: unknown): boolean {
-	return (error as NodeJS.ErrnoException | undefined)?.code === "EPIPE";
 }
 
 function addExport<T>(parent: Command, io: Io, name: string, what: Exportable<T>): void {
