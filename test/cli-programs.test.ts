@@ -373,7 +373,7 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		// A refund id is one refund: used again for another sale, it refunds nothing.
 		expectOneLineError(
 			await run("sales", "refund", "inv_2", "--reason", "x", "--id", "re_1"),
-			/refund id "re_1" was used before, for another sale: nothing was refunded/,
+			/refundId "re_1" was used for another sale's refund; give each refund its own id/,
 		);
 		expect(await refkit.getSale("inv_2")).toMatchObject({ refunded: 0 });
 		expect(

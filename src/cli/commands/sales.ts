@@ -3,7 +3,6 @@ import type { Command } from "commander";
 import type { RefundSaleResult, Sale } from "../../index.js";
 import { amountCell, amountText, everyRow, kept, parseMinorUnits, printListing } from "../ledger.js";
 import {
-	CliError,
 	cell,
 	examples,
 	type Io,
@@ -161,12 +160,6 @@ export function registerSales(program: Command, io: Io): void {
 					reason: options.reason,
 				}),
 			);
-			// refundSale() answers a repeated refund id as a duplicate even when it was another sale's.
-			if (result.status === "duplicate" && result.refund.saleId !== result.sale.id) {
-				throw new CliError(
-					`refund id ${JSON.stringify(result.refund.externalId)} was used before, for another sale: nothing was refunded. Give this refund its own --id.`,
-				);
-			}
 			io.out(options.json ? json(result) : refundText(result));
 		});
 }
