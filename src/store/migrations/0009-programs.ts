@@ -96,7 +96,14 @@ export function m0009Programs(dialect: DialectName): Migration {
 				.addCheckConstraint("refkit_payout_amount", sql`amount > 0`)
 				.addCheckConstraint("refkit_payout_status", sql`status in ('created', 'paid', 'failed')`)
 				.execute();
-			await db.schema.createIndex("refkit_payout_run").on("refkit_payout").column("run_id").execute();
+			// One payout per beneficiary and currency in a run; and how a run's claim finds the payout of each
+			// commission it claims (by run alone, each lookup read every payout of the run so far).
+			await db.schema
+				.createIndex("refkit_payout_run")
+				.on("refkit_payout")
+				.columns(["run_id", "beneficiary_user_id", "currency"])
+				.unique()
+				.execute();
 			await db.schema
 				.createIndex("refkit_payout_beneficiary")
 				.on("refkit_payout")
