@@ -169,10 +169,14 @@ export function m0009Programs(dialect: DialectName): Migration {
 				.on("refkit_commission")
 				.columns(["created_at", "id"])
 				.execute();
+			// Claimed rows only: a payout's commissions. Unclaimed rows are found through refkit_commission_payable;
+			// with them in this index, SQLite (which sees `payout_id is null` as a selective equality) read every
+			// unclaimed row to find the beneficiaries to pay.
 			await db.schema
 				.createIndex("refkit_commission_payout")
 				.on("refkit_commission")
 				.column("payout_id")
+				.where(sql.ref("payout_id"), "is not", null)
 				.execute();
 			// What a payout run and the approvals look for, however large the paid history grows.
 			await db.schema
