@@ -7,12 +7,13 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRefkit } from "../dist/index.js";
 import { type Cluster, startCluster } from "../test/setup/pg-cluster.js";
 import { chart } from "./chart.js";
+import { programCases, programTable, runProgramCases } from "./programs.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const DURATION_S = Number(process.env.REFKIT_BENCH_DURATION ?? 5);
@@ -281,7 +282,33 @@ async function countHits(database: string): Promise<number> {
 	return stats.totals.hits;
 }
 
-async function main(): Promise<void> {
+/**
+ * Replaces what is between `<!-- name:start -->` and `<!-- name:end -->` in bench/RESULTS.md (the markers are
+ * added at the end when missing), in the repository's own format (biome pads the tables), so that `npm run
+ * check` stays green after a run.
+ */
+function writeResults(name: string, text: string): void {
+	const resultsPath = join(here, "RESULTS.md");
+	const start = `<!-- ${name}:start -->`;
+	const end = `<!-- ${name}:end -->`;
+	let previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "# Benchmark results\n";
+	if (!previous.includes(start)) previous = `${previous.trimEnd()}\n\n${start}\n${end}\n`;
+	const from = previous.indexOf(start);
+	const to = previous.indexOf(end);
+	writeFileSync(resultsPath, `${previous.slice(0, from)}${start}\n${text}\n${previous.slice(to)}`);
+	try {
+		execFileSync(join(here, "..", "node_modules", ".bin", "biome"), ["format", "--write", resultsPath], {
+			stdio: "ignore",
+		});
+	} catch {
+		console.error(
+			"could not format bench/RESULTS.md with biome: run `npx biome format --write bench/RESULTS.md`",
+		);
+	}
+}
+
+/** The HTTP cases (a to d): rounds of wrk runs, then their table in RESULTS.md and the chart. */
+async function runHttp(selected: Case[], databases: Record<Db, string | undefined>): Promise<void> {
 	try {
 		execFileSync("wrk", ["--version"], { stdio: "ignore" });
 	} catch (error) {
@@ -290,6 +317,114 @@ async function main(): Promise<void> {
 			process.exit(1);
 		}
 	}
+	for (const db of ["sqlite", "postgres"] as const) {
+		const url = databases[db];
+		if (url && selected.some((c) => c.db === db)) await prepare(url);
+	}
+	console.log(
+		`refkit bench: ${selected.length} cases × ${RUNS} runs of ${DURATION_S} s, wrk -t1 -c${CONNECTIONS}, ${cpus().length} cores, Node ${process.version}`,
+	);
+	const runs = new Map<string, Run[]>();
+	for (let round = 1; round <= RUNS; round++) {
+		// Every other round runs backwards, so that a drift of the machine during a round (a virtual
+		// machine's CPU credits, a growing database) weighs on cases and baselines alike.
+		for (const c of round % 2 === 1 ? selected : [...selected].reverse()) {
+			const run = await measure(c, c.db && databases[c.db]);
+			runs.set(c.id, [...(runs.get(c.id) ?? []), run]);
+			console.log(
+				`  round ${round}/${RUNS} ${c.id.padEnd(26)} ${Math.round(run.rps).toString().padStart(6)} req/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  RSS ${run.rssMb.toFixed(0)} MB${run.errors ? `  ${run.errors} errors` : ""}`,
+			);
+		}
+	}
+	const results = selected.map((c) => {
+		const list = runs.get(c.id) ?? [];
+		return {
+			c,
+			rps: median(list.map((r) => r.rps)),
+			p50: median(list.map((r) => r.p50)),
+			p99: median(list.map((r) => r.p99)),
+			rssMb: Math.max(...list.map((r) => r.rssMb)),
+			errors: list.reduce((sum, r) => sum + r.errors, 0),
+		};
+	});
+	const byId = new Map(results.map((r) => [r.c.id, r]));
+	const rows = results.map((r) => {
+		const base = r.c.baseline ? byId.get(r.c.baseline) : undefined;
+		const ratio = base ? r.rps / base.rps : null;
+		const checks: boolean[] = [];
+		if (ratio !== null && r.c.atLeast !== undefined) checks.push(ratio >= r.c.atLeast);
+		if (ratio !== null && r.c.overheadAtMost !== undefined) checks.push(1 - ratio <= r.c.overheadAtMost);
+		if (r.c.p99AtMost !== undefined) checks.push(r.p99 <= r.c.p99AtMost);
+		// Peak RSS under load: at most 150 MB for every server with refkit.
+		const rssOk = !r.c.refkit || r.rssMb <= 150;
+		const target = [
+			r.c.atLeast !== undefined ? `≥ ${Math.round(r.c.atLeast * 100)}%` : "",
+			r.c.overheadAtMost !== undefined ? `≥ ${Math.round((1 - r.c.overheadAtMost) * 100)}%` : "",
+			r.c.p99AtMost !== undefined ? `p99 ≤ ${r.c.p99AtMost} ms` : "",
+		]
+			.filter(Boolean)
+			.join(", ");
+		return { ...r, ratio, met: checks.length === 0 ? null : checks.every(Boolean), rssOk, target };
+	});
+	const hits: Record<string, number> = {};
+	for (const db of ["sqlite", "postgres"] as const) {
+		const url = databases[db];
+		if (url && selected.some((c) => c.db === db && c.group === "b")) hits[db] = await countHits(url);
+	}
+	const table = [
+		"| case | requests/s | p50 ms | p99 ms | peak RSS MB | vs baseline | target | met |",
+		"|---|---:|---:|---:|---:|---:|---|---|",
+		...rows.map(
+			(r) =>
+				`| ${r.c.group}. ${r.c.title} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.rssOk ? r.rssMb.toFixed(0) : `**${r.rssMb.toFixed(0)}**`} | ${r.ratio === null ? "" : `${(r.ratio * 100).toFixed(0)}% of ${r.c.baseline}`} | ${r.target} | ${r.met === null ? "" : r.met ? "yes" : "**no**"} |`,
+		),
+	].join("\n");
+	console.log(`\n${table}\n`);
+	console.log(
+		`hits stored: ${Object.entries(hits)
+			.map(([db, n]) => `${db} ${n}`)
+			.join(", ")}`,
+	);
+	const errors = rows.filter((r) => r.errors > 0);
+	if (errors.length > 0) console.log(`errors: ${errors.map((r) => `${r.c.id} ${r.errors}`).join(", ")}`);
+	const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, wrk -t1 -c${CONNECTIONS}, ${RUNS} runs of ${DURATION_S} s (medians; peak RSS is the highest)`;
+	const generated = [
+		"<!-- Written by `npm run bench`: everything between these markers is replaced on each run. -->",
+		"",
+		`Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`,
+		"",
+		table,
+		"",
+		"Peak RSS in bold: over the 150 MB a server with refkit may use. `met` covers the requests/s and p99 targets.",
+		"",
+		`Hits stored during the run, each one committed before its redirect was sent: ${
+			Object.entries(hits)
+				.map(([db, n]) => `${db} ${n.toLocaleString("en")}`)
+				.join(", ") || "none"
+		}.`,
+		...(errors.length > 0
+			? ["", `Errors (non-2xx/3xx or socket): ${errors.map((r) => `${r.c.id} ${r.errors}`).join(", ")}.`]
+			: []),
+		"",
+		"![requests/s as a share of the baseline](ratios.svg)",
+	].join("\n");
+	writeResults("results", generated);
+	writeFileSync(
+		join(here, "ratios.svg"),
+		chart(
+			rows
+				.filter((r) => r.ratio !== null)
+				.map((r) => ({
+					label: `${r.c.group}. ${r.c.title}`,
+					ratio: r.ratio as number,
+					target: r.c.atLeast ?? (r.c.overheadAtMost !== undefined ? 1 - r.c.overheadAtMost : null),
+				})),
+		),
+	);
+	console.log(`\nwrote bench/RESULTS.md and bench/ratios.svg (${machine})`);
+}
+
+async function main(): Promise<void> {
 	const dir = mkdtempSync(join(tmpdir(), "refkit-bench-"));
 	let cluster: Cluster | undefined;
 	const databases: Record<Db, string | undefined> = {
@@ -307,136 +442,32 @@ async function main(): Promise<void> {
 			}
 		}
 		let selected = cases().filter((c) => c.db === undefined || databases[c.db] !== undefined);
+		// The programs' cases: without REFKIT_BENCH_CASES, only those that seed little (see bench/README.md).
+		let programs = programCases().filter((c) => databases[c.db] !== undefined);
 		if (ONLY) {
 			const wanted = new Set(selected.filter((c) => ONLY.test(c.id)).map((c) => c.id));
 			for (const c of selected) if (wanted.has(c.id) && c.baseline) wanted.add(c.baseline);
 			selected = selected.filter((c) => wanted.has(c.id));
-		}
-		for (const db of ["sqlite", "postgres"] as const) {
-			const url = databases[db];
-			if (url && selected.some((c) => c.db === db)) await prepare(url);
-		}
-		console.log(
-			`refkit bench: ${selected.length} cases × ${RUNS} runs of ${DURATION_S} s, wrk -t1 -c${CONNECTIONS}, ${cpus().length} cores, Node ${process.version}`,
-		);
-		const runs = new Map<string, Run[]>();
-		for (let round = 1; round <= RUNS; round++) {
-			// Every other round runs backwards, so that a drift of the machine during a round (a virtual
-			// machine's CPU credits, a growing database) weighs on cases and baselines alike.
-			for (const c of round % 2 === 1 ? selected : [...selected].reverse()) {
-				const run = await measure(c, c.db && databases[c.db]);
-				runs.set(c.id, [...(runs.get(c.id) ?? []), run]);
-				console.log(
-					`  round ${round}/${RUNS} ${c.id.padEnd(26)} ${Math.round(run.rps).toString().padStart(6)} req/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  RSS ${run.rssMb.toFixed(0)} MB${run.errors ? `  ${run.errors} errors` : ""}`,
-				);
-			}
-		}
-		const results = selected.map((c) => {
-			const list = runs.get(c.id) ?? [];
-			return {
-				c,
-				rps: median(list.map((r) => r.rps)),
-				p50: median(list.map((r) => r.p50)),
-				p99: median(list.map((r) => r.p99)),
-				rssMb: Math.max(...list.map((r) => r.rssMb)),
-				errors: list.reduce((sum, r) => sum + r.errors, 0),
-			};
-		});
-		const byId = new Map(results.map((r) => [r.c.id, r]));
-		const rows = results.map((r) => {
-			const base = r.c.baseline ? byId.get(r.c.baseline) : undefined;
-			const ratio = base ? r.rps / base.rps : null;
-			const checks: boolean[] = [];
-			if (ratio !== null && r.c.atLeast !== undefined) checks.push(ratio >= r.c.atLeast);
-			if (ratio !== null && r.c.overheadAtMost !== undefined) checks.push(1 - ratio <= r.c.overheadAtMost);
-			if (r.c.p99AtMost !== undefined) checks.push(r.p99 <= r.c.p99AtMost);
-			// Peak RSS under load: at most 150 MB for every server with refkit.
-			const rssOk = !r.c.refkit || r.rssMb <= 150;
-			const target = [
-				r.c.atLeast !== undefined ? `≥ ${Math.round(r.c.atLeast * 100)}%` : "",
-				r.c.overheadAtMost !== undefined ? `≥ ${Math.round((1 - r.c.overheadAtMost) * 100)}%` : "",
-				r.c.p99AtMost !== undefined ? `p99 ≤ ${r.c.p99AtMost} ms` : "",
-			]
-				.filter(Boolean)
-				.join(", ");
-			return { ...r, ratio, met: checks.length === 0 ? null : checks.every(Boolean), rssOk, target };
-		});
-		const hits: Record<string, number> = {};
-		for (const db of ["sqlite", "postgres"] as const) {
-			const url = databases[db];
-			if (url && selected.some((c) => c.db === db && c.group === "b")) hits[db] = await countHits(url);
-		}
-		const table = [
-			"| case | requests/s | p50 ms | p99 ms | peak RSS MB | vs baseline | target | met |",
-			"|---|---:|---:|---:|---:|---:|---|---|",
-			...rows.map(
-				(r) =>
-					`| ${r.c.group}. ${r.c.title} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.rssOk ? r.rssMb.toFixed(0) : `**${r.rssMb.toFixed(0)}**`} | ${r.ratio === null ? "" : `${(r.ratio * 100).toFixed(0)}% of ${r.c.baseline}`} | ${r.target} | ${r.met === null ? "" : r.met ? "yes" : "**no**"} |`,
-			),
-		].join("\n");
-		console.log(`\n${table}\n`);
-		console.log(
-			`hits stored: ${Object.entries(hits)
-				.map(([db, n]) => `${db} ${n}`)
-				.join(", ")}`,
-		);
-		const errors = rows.filter((r) => r.errors > 0);
-		if (errors.length > 0) console.log(`errors: ${errors.map((r) => `${r.c.id} ${r.errors}`).join(", ")}`);
-		const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, wrk -t1 -c${CONNECTIONS}, ${RUNS} runs of ${DURATION_S} s (medians; peak RSS is the highest)`;
-		const generated = [
-			"<!-- Written by `npm run bench`: everything between these markers is replaced on each run. -->",
-			"",
-			`Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`,
-			"",
-			table,
-			"",
-			"Peak RSS in bold: over the 150 MB a server with refkit may use. `met` covers the requests/s and p99 targets.",
-			"",
-			`Hits stored during the run, each one committed before its redirect was sent: ${
-				Object.entries(hits)
-					.map(([db, n]) => `${db} ${n.toLocaleString("en")}`)
-					.join(", ") || "none"
-			}.`,
-			...(errors.length > 0
-				? ["", `Errors (non-2xx/3xx or socket): ${errors.map((r) => `${r.c.id} ${r.errors}`).join(", ")}.`]
-				: []),
-			"",
-			"![requests/s as a share of the baseline](ratios.svg)",
-		].join("\n");
-		const resultsPath = join(here, "RESULTS.md");
-		const previous = existsSync(resultsPath)
-			? readFileSync(resultsPath, "utf8")
-			: "# Benchmark results\n\n<!-- results:start -->\n<!-- results:end -->\n";
-		writeFileSync(
-			resultsPath,
-			previous.replace(
-				/<!-- results:start -->[\s\S]*<!-- results:end -->/,
-				`<!-- results:start -->\n${generated}\n<!-- results:end -->`,
-			),
-		);
-		// In the repository's own format (biome pads the table), so that `npm run check` stays green after a run.
-		try {
-			execFileSync(join(here, "..", "node_modules", ".bin", "biome"), ["format", "--write", resultsPath], {
-				stdio: "ignore",
-			});
-		} catch {
-			console.error(
-				"could not format bench/RESULTS.md with biome: run `npx biome format --write bench/RESULTS.md`",
+			programs = programs.filter((c) => ONLY.test(c.id));
+		} else programs = programs.filter((c) => !c.heavy);
+		if (selected.length > 0) await runHttp(selected, databases);
+		if (programs.length > 0) {
+			const rows = await runProgramCases(programs, { sqlite: dir, postgres: databases.postgres });
+			const table = programTable(rows);
+			console.log(`\n${table}\n`);
+			writeResults(
+				"programs",
+				[
+					"<!-- Written by `npm run bench` when it runs the programs' cases (p-...): replaced on each such run. -->",
+					"",
+					`Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, load average ${loadavg()
+						.map((n) => n.toFixed(1))
+						.join(" ")} at the end.`,
+					"",
+					table,
+				].join("\n"),
 			);
 		}
-		writeFileSync(
-			join(here, "ratios.svg"),
-			chart(
-				rows
-					.filter((r) => r.ratio !== null)
-					.map((r) => ({
-						label: `${r.c.group}. ${r.c.title}`,
-						ratio: r.ratio as number,
-						target: r.c.atLeast ?? (r.c.overheadAtMost !== undefined ? 1 - r.c.overheadAtMost : null),
-					})),
-			),
-		);
-		console.log(`\nwrote bench/RESULTS.md and bench/ratios.svg (${machine})`);
 	} finally {
 		await cluster?.destroy();
 		rmSync(dir, { recursive: true, force: true });

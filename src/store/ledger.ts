@@ -50,19 +50,25 @@ async function moveBalances(
 		if (move.from !== null) entry.delta[move.from] -= move.amount;
 		if (move.to !== null) entry.delta[move.to] += move.amount;
 	}
-	// One statement per beneficiary and currency, in a fixed order (no two transactions wait in a circle).
-	for (const { userId, currency, delta } of [...sums.values()].sort((a, b) =>
+	// Up to 500 beneficiaries and currencies a statement, in a fixed order: PostgreSQL locks the rows of a
+	// multi-row upsert in the order of its values, so no two transactions wait for each other in a circle.
+	const rows = [...sums.values()].sort((a, b) =>
 		a.userId === b.userId ? (a.currency < b.currency ? -1 : 1) : a.userId < b.userId ? -1 : 1,
-	)) {
+	);
+	for (let i = 0; i < rows.length; i += 500) {
 		await db
 			.insertInto("refkit_balance")
-			.values({ beneficiary_user_id: userId, currency, ...delta })
+			.values(
+				rows
+					.slice(i, i + 500)
+					.map(({ userId, currency, delta }) => ({ beneficiary_user_id: userId, currency, ...delta })),
+			)
 			.onConflict((conflict) =>
 				conflict.columns(["beneficiary_user_id", "currency"]).doUpdateSet({
-					pending: sql`refkit_balance.pending + ${delta.pending}`,
-					held: sql`refkit_balance.held + ${delta.held}`,
-					approved: sql`refkit_balance.approved + ${delta.approved}`,
-					paid: sql`refkit_balance.paid + ${delta.paid}`,
+					pending: sql`refkit_balance.pending + excluded.pending`,
+					held: sql`refkit_balance.held + excluded.held`,
+					approved: sql`refkit_balance.approved + excluded.approved`,
+					paid: sql`refkit_balance.paid + excluded.paid`,
 				}),
 			)
 			.execute();

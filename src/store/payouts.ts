@@ -81,15 +81,20 @@ export function payoutStore(ctx: StoreContext): PayoutStore {
 		claimForRun: (runId, userIds, cutoff, now) =>
 			ctx.run("claim commissions for payouts", async () => {
 				if (userIds.length === 0) return 0;
-				const payout = sql<string>`(select p.id from refkit_payout p where p.run_id = ${runId} and p.beneficiary_user_id = refkit_commission.beneficiary_user_id and p.currency = refkit_commission.currency)`;
+				// A join with the run's payouts of these beneficiaries (found by refkit_payout_run), each then joined
+				// to its beneficiary's payable rows (refkit_commission_payable). As a correlated subquery, PostgreSQL
+				// probed the payable rows of all the batch's beneficiaries once per payout of the run so far.
 				const result = await db
 					.updateTable("refkit_commission")
-					.set({ payout_id: payout, updated_at: toDbTime(now) })
-					.where("beneficiary_user_id", "in", [...userIds])
-					.where("status", "=", "approved")
-					.where("payout_id", "is", null)
-					.where("payable_at", "<=", toDbTime(cutoff))
-					.where(sql<boolean>`exists ${payout}`)
+					.from("refkit_payout")
+					.set({ payout_id: sql.ref("refkit_payout.id"), updated_at: toDbTime(now) })
+					.where("refkit_payout.run_id", "=", runId)
+					.where("refkit_payout.beneficiary_user_id", "in", [...userIds])
+					.whereRef("refkit_commission.beneficiary_user_id", "=", "refkit_payout.beneficiary_user_id")
+					.whereRef("refkit_commission.currency", "=", "refkit_payout.currency")
+					.where("refkit_commission.status", "=", "approved")
+					.where("refkit_commission.payout_id", "is", null)
+					.where("refkit_commission.payable_at", "<=", toDbTime(cutoff))
 					.executeTakeFirst();
 				return Number(result.numUpdatedRows);
 			}),

@@ -96,7 +96,14 @@ export function m0009Programs(dialect: DialectName): Migration {
 				.addCheckConstraint("refkit_payout_amount", sql`amount > 0`)
 				.addCheckConstraint("refkit_payout_status", sql`status in ('created', 'paid', 'failed')`)
 				.execute();
-			await db.schema.createIndex("refkit_payout_run").on("refkit_payout").column("run_id").execute();
+			// One payout per beneficiary and currency in a run; and how a run's claim finds the payout of each
+			// commission it claims (by run alone, each lookup read every payout of the run so far).
+			await db.schema
+				.createIndex("refkit_payout_run")
+				.on("refkit_payout")
+				.columns(["run_id", "beneficiary_user_id", "currency"])
+				.unique()
+				.execute();
 			await db.schema
 				.createIndex("refkit_payout_beneficiary")
 				.on("refkit_payout")
@@ -162,10 +169,14 @@ export function m0009Programs(dialect: DialectName): Migration {
 				.on("refkit_commission")
 				.columns(["created_at", "id"])
 				.execute();
+			// Claimed rows only: a payout's commissions. Unclaimed rows are found through refkit_commission_payable;
+			// with them in this index, SQLite (which sees `payout_id is null` as a selective equality) read every
+			// unclaimed row to find the beneficiaries to pay.
 			await db.schema
 				.createIndex("refkit_commission_payout")
 				.on("refkit_commission")
 				.column("payout_id")
+				.where(sql.ref("payout_id"), "is not", null)
 				.execute();
 			// What a payout run and the approvals look for, however large the paid history grows.
 			await db.schema
