@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { StoreContext } from "./context.js";
-import { olderThan } from "./fragments.js";
+import { newestFirst } from "./fragments.js";
 import { toConversion, toDbTime } from "./rows.js";
 import type { ConversionStore } from "./store.js";
 
@@ -87,7 +87,7 @@ export function conversionStore(ctx: StoreContext): ConversionStore {
 				if (query.goal !== undefined) select = select.where("goal", "=", query.goal);
 				if (query.status !== undefined)
 					select = select.where("reversed_at", query.status === "active" ? "is" : "is not", null);
-				const { identifier, after } = query;
+				const { identifier } = query;
 				if (identifier !== undefined) {
 					select = select.where("link_id", "=", (eb) =>
 						eb
@@ -98,13 +98,7 @@ export function conversionStore(ctx: StoreContext): ConversionStore {
 				}
 				if (query.from !== undefined) select = select.where("created_at", ">=", toDbTime(query.from));
 				if (query.to !== undefined) select = select.where("created_at", "<", toDbTime(query.to));
-				if (after !== undefined) select = select.where(olderThan("created_at", "id", after));
-				const rows = await select
-					.orderBy("created_at", "desc")
-					.orderBy("id", "desc")
-					.limit(query.limit)
-					.offset(query.offset)
-					.execute();
+				const rows = await newestFirst(select, query).execute();
 				return rows.map(toConversion);
 			}),
 	};

@@ -1,6 +1,6 @@
-import { type RawBuilder, sql } from "kysely";
+import { type RawBuilder, type SelectQueryBuilder, sql } from "kysely";
 import { toDbTime } from "./rows.js";
-import type { RowPosition } from "./store.js";
+import type { Page, RowPosition } from "./page.js";
 
 /* Pieces of SQL that several aggregates' queries share, the same on every database. */
 
@@ -24,4 +24,20 @@ export function containsIgnoringCase(column: string, text: string): RawBuilder<b
 export function olderThan(createdAt: string, id: string, after: RowPosition): RawBuilder<boolean> {
 	const at = toDbTime(after.createdAt);
 	return sql<boolean>`${sql.ref(createdAt)} <= ${at} and (${sql.ref(createdAt)} < ${at} or ${sql.ref(id)} < ${after.id})`;
+}
+
+/**
+ * A page of a newest-first listing of one table: rows ordered by (`created_at`, `id`) descending, after the
+ * keyset position `page.after` when there is one, `page.limit` of them from `page.offset`.
+ */
+export function newestFirst<DB, TB extends keyof DB, O>(
+	select: SelectQueryBuilder<DB, TB, O>,
+	page: Page,
+): SelectQueryBuilder<DB, TB, O> {
+	const after = page.after === undefined ? select : select.where(olderThan("created_at", "id", page.after));
+	return after
+		.orderBy(sql.ref("created_at"), "desc")
+		.orderBy(sql.ref("id"), "desc")
+		.limit(page.limit)
+		.offset(page.offset);
 }

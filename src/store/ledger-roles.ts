@@ -43,7 +43,6 @@ export interface CommissionMove {
 	unclaimed?: boolean | undefined;
 	/** Only those payable by then (approving). */
 	payableBy?: Date | undefined;
-	heldReason?: string | undefined;
 	voidReason?: string | undefined;
 	now: Date;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Kysely, sql } from "kysely";
 import type { Balance, CommissionStatus } from "../programs/types.js";
 import type { StoreContext } from "./context.js";
-import { olderThan } from "./fragments.js";
+import { newestFirst } from "./fragments.js";
 import type { LedgerStore, NewCommission } from "./ledger-roles.js";
 import { money, toCommission, toLedgerEvent } from "./ledger-rows.js";
 import { LEDGER_LOCK } from "./locks.js";
@@ -76,15 +76,13 @@ async function moveBalances(
 }
 
 /** The balance table's moves for commissions that went from `from` to `to`. */
-export function balanceMoves(
+function balanceMoves(
 	rows: Array<{ userId: string; currency: string; amount: number }>,
 	from: CommissionStatus,
 	to: CommissionStatus,
 ) {
 	return rows.map((row) => ({ ...row, from: bucketOf(from), to: bucketOf(to) }));
 }
-
-export { moveBalances };
 
 /** The statuses as read at `now`: `approved` includes `pending` rows whose holding period is over. */
 function statusFilter(status: CommissionStatus, now: Date) {
@@ -180,7 +178,6 @@ export function ledgerStore(ctx: StoreContext): LedgerStore {
 						.set({
 							status: move.to,
 							updated_at: at,
-							...(move.heldReason !== undefined ? { held_reason: move.heldReason } : {}),
 							...(move.voidReason !== undefined ? { void_reason: move.voidReason } : {}),
 						})
 						.where("status", "=", from);
@@ -292,13 +289,7 @@ export function ledgerStore(ctx: StoreContext): LedgerStore {
 				if (query.program !== undefined) select = select.where("program", "=", query.program);
 				if (query.sourceId !== undefined) select = select.where("source_id", "=", query.sourceId);
 				if (query.payoutId !== undefined) select = select.where("payout_id", "=", query.payoutId);
-				if (query.after !== undefined) select = select.where(olderThan("created_at", "id", query.after));
-				const rows = await select
-					.orderBy("created_at", "desc")
-					.orderBy("id", "desc")
-					.limit(query.limit)
-					.offset(query.offset)
-					.execute();
+				const rows = await newestFirst(select, query).execute();
 				return rows.map((row) => toCommission(row, now));
 			}),
 

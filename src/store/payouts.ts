@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { StoreContext } from "./context.js";
-import { olderThan } from "./fragments.js";
+import { newestFirst } from "./fragments.js";
 import type { PayoutStore } from "./ledger-roles.js";
 import { money, toPayout } from "./ledger-rows.js";
 import { toDbTime } from "./rows.js";
@@ -111,13 +111,7 @@ export function payoutStore(ctx: StoreContext): PayoutStore {
 				if (query.userId !== undefined) select = select.where("beneficiary_user_id", "=", query.userId);
 				if (query.status !== undefined) select = select.where("status", "=", query.status);
 				if (query.runId !== undefined) select = select.where("run_id", "=", query.runId);
-				if (query.after !== undefined) select = select.where(olderThan("created_at", "id", query.after));
-				const rows = await select
-					.orderBy("created_at", "desc")
-					.orderBy("id", "desc")
-					.limit(query.limit)
-					.offset(query.offset)
-					.execute();
+				const rows = await newestFirst(select, query).execute();
 				return rows.map(toPayout);
 			}),
 

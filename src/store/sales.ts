@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { StoreContext } from "./context.js";
-import { olderThan } from "./fragments.js";
+import { newestFirst } from "./fragments.js";
 import type { SaleStore } from "./ledger-roles.js";
 import { toRefund, toSale } from "./ledger-rows.js";
 import { fromDbTime, toDbTime } from "./rows.js";
@@ -146,13 +146,7 @@ export function saleStore(ctx: StoreContext): SaleStore {
 				if (query.userId !== undefined) select = select.where("user_id", "=", query.userId);
 				if (query.referrerUserId !== undefined)
 					select = select.where("referrer_user_id", "=", query.referrerUserId);
-				if (query.after !== undefined) select = select.where(olderThan("created_at", "id", query.after));
-				const rows = await select
-					.orderBy("created_at", "desc")
-					.orderBy("id", "desc")
-					.limit(query.limit)
-					.offset(query.offset)
-					.execute();
+				const rows = await newestFirst(select, query).execute();
 				return rows.map(toSale);
 			}),
 	};
