@@ -1,6 +1,6 @@
 import { type RawBuilder, type SelectQueryBuilder, sql } from "kysely";
-import { toDbTime } from "./rows.js";
 import type { Page, RowPosition } from "./page.js";
+import { toDbTime } from "./rows.js";
 
 /* Pieces of SQL that several aggregates' queries share, the same on every database. */
 
