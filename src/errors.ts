@@ -47,7 +47,8 @@ export type RefkitErrorCode =
 	| "STORE_TIMEOUT"
 	/**
 	 * A visitor's hit was not recorded because too many were already waiting for a database that is not
-	 * keeping up (only ever reported to `onError`, never thrown; `counters().hitsDropped` counts them).
+	 * keeping up (reported to `onError`; `counters().hitsDropped` counts them). Thrown by `recordSale()` when
+	 * 10,000 sales already wait: nothing was recorded, and the call can be retried.
 	 */
 	| "QUEUE_FULL"
 	/**

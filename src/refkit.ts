@@ -70,6 +70,7 @@ import {
 	listPayouts,
 	markPayoutPaid,
 } from "./programs/payouts.js";
+import { settleSales } from "./programs/record-sales.js";
 import {
 	getSale,
 	type ListSalesInput,
@@ -454,6 +455,10 @@ export function createRefkit(options: RefkitOptions): Refkit {
 		on: <E extends RefkitEventName>(event: E, listener: RefkitListener<E>) => ctx.events.on(event, listener),
 		counters: () => structuredClone(ctx.counters),
 
-		close: () => store.close(),
+		async close() {
+			// The sales still waiting for their batch, then the hits, then the connection.
+			await settleSales(ctx);
+			await store.close();
+		},
 	});
 }

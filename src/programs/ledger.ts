@@ -75,6 +75,7 @@ async function review(
 	store: TransactionStore,
 	earned: Earned,
 	at: Date,
+	earlier: number,
 ): Promise<string | null> {
 	const { review } = ctx.options.programs;
 	if ((review.sameIp || review.sameBrowser) && earned.hitId !== null) {
@@ -86,11 +87,8 @@ async function review(
 		}
 	}
 	if (review.maxPerHour !== undefined && earned.role === "referrer") {
-		const recent = await store.countCommissionsSince(
-			earned.userId,
-			"referrer",
-			new Date(at.getTime() - HOUR),
-		);
+		const recent =
+			earlier + (await store.countCommissionsSince(earned.userId, "referrer", new Date(at.getTime() - HOUR)));
 		if (recent >= review.maxPerHour) {
 			const limit = review.maxPerHour;
 			return `The referrer earned more than ${limit} commission${limit === 1 ? "" : "s"} in an hour.`;
@@ -128,20 +126,24 @@ async function review(
 }
 
 /**
- * Appends what the rules earned, each reviewed (held, or pending for the program's holding period), with a
- * `commission.created` event each. Runs in the caller's transaction, which has locked the beneficiaries.
+ * The commissions to append for what the rules earned, each reviewed: held, or pending for the program's
+ * holding period. Runs in the caller's transaction, which has locked the beneficiaries. `earlier` counts, by
+ * beneficiary, the referrer commissions this transaction is about to append already (for `maxPerHour`); it is
+ * kept up to date.
  */
-export async function writeCommissions(
+export async function reviewCommissions(
 	ctx: CoreContext,
 	store: TransactionStore,
 	earned: readonly Earned[],
 	at: Date,
-	events: NewEvent[],
-): Promise<Commission[]> {
+	earlier: Map<string, number> = new Map(),
+): Promise<NewCommission[]> {
 	const rows: NewCommission[] = [];
 	for (const item of earned) {
 		if (item.amount <= 0) continue;
-		const heldReason = await review(ctx, store, item, at);
+		const before = earlier.get(item.userId) ?? 0;
+		const heldReason = await review(ctx, store, item, at, before);
+		if (item.role === "referrer") earlier.set(item.userId, before + 1);
 		rows.push({
 			id: randomUUID(),
 			program: item.program.id,
@@ -162,6 +164,21 @@ export async function writeCommissions(
 			createdAt: at,
 		});
 	}
+	return rows;
+}
+
+/**
+ * Appends what the rules earned, reviewed (see {@link reviewCommissions}), with a `commission.created` event
+ * each. Runs in the caller's transaction, which has locked the beneficiaries.
+ */
+export async function writeCommissions(
+	ctx: CoreContext,
+	store: TransactionStore,
+	earned: readonly Earned[],
+	at: Date,
+	events: NewEvent[],
+): Promise<Commission[]> {
+	const rows = await reviewCommissions(ctx, store, earned, at);
 	const commissions = await store.insertCommissions(rows, ctx.now());
 	for (const commission of commissions) events.push({ type: "commission.created", data: commission });
 	return commissions;

@@ -2,26 +2,11 @@ import { randomUUID } from "node:crypto";
 import { assertTime, assertUserId, filtersObject, invalid, optionalUserId, page } from "../core/arguments.js";
 import type { CoreContext } from "../core/context.js";
 import { RefkitError } from "../errors.js";
-import type { NewEvent, Referral } from "../store/ledger-roles.js";
-import type { TransactionStore } from "../store/store.js";
-import {
-	type Earned,
-	programNamed,
-	requirePrograms,
-	savePrograms,
-	type TakenBack,
-	takeBack,
-	writeCommissions,
-} from "./ledger.js";
-import {
-	assertAmount,
-	assertCurrency,
-	basisPoints,
-	currencyMismatch,
-	percentOf,
-	takenBack,
-} from "./money.js";
-import type { RecordSaleResult, Refund, RefundSaleResult, Sale, SaleRule } from "./types.js";
+import type { NewEvent } from "../store/ledger-roles.js";
+import { requirePrograms, type TakenBack, takeBack } from "./ledger.js";
+import { assertAmount, assertCurrency, takenBack } from "./money.js";
+import { recordInBatch, type SaleRequest } from "./record-sales.js";
+import type { RecordSaleResult, Refund, RefundSaleResult, Sale } from "./types.js";
 
 /** What `refkit.recordSale()` is told: a payment by a user, identified by the billing system's id. */
 export interface RecordSaleInput {
@@ -60,116 +45,23 @@ function externalId(value: unknown, name: string): string {
 	return value;
 }
 
-function addMonths(date: Date, months: number): Date {
-	const result = new Date(date.getTime());
-	const day = result.getUTCDate();
-	result.setUTCDate(1);
-	result.setUTCMonth(result.getUTCMonth() + months);
-	const last = new Date(Date.UTC(result.getUTCFullYear(), result.getUTCMonth() + 1, 0)).getUTCDate();
-	result.setUTCDate(Math.min(day, last));
-	return result;
-}
-
-/** What a sale rule pays for this sale, and why not when it pays nothing. */
-async function applySaleRule(
-	store: TransactionStore,
-	rule: SaleRule & { name: string },
-	referral: Referral,
-	sale: { id: string; amount: number; sequence: number; at: Date },
-): Promise<{ amount: number; terms: Record<string, unknown> } | "outside-duration" | null> {
-	if (
-		rule.months !== undefined &&
-		sale.at.getTime() >= addMonths(referral.createdAt, rule.months).getTime()
-	) {
-		return "outside-duration";
-	}
-	if (rule.maxSales !== undefined && sale.sequence > rule.maxSales) return null;
-	if (rule.minimumSale !== undefined && sale.amount < rule.minimumSale) return null;
-	const points = rule.percent === undefined ? null : basisPoints(rule.percent);
-	let amount = points === null ? (rule.amount ?? 0) : percentOf(sale.amount, points);
-	if (rule.capPerReferral !== undefined) {
-		const earned = await store.earnedByReferral(referral.conversionId, rule.name);
-		amount = Math.min(amount, Math.max(0, rule.capPerReferral - earned));
-	}
-	const { name: _name, ...declared } = rule;
-	return { amount, terms: { ...declared, saleAmount: sale.amount, saleSequence: sale.sequence } };
-}
-
 /**
  * Records a sale exactly once per external id, and the commissions its referral's program's sale rules earn.
- * The unique external id decides between racing calls; a repeat answers the first sale.
+ * The unique external id decides between racing calls; a repeat answers the first sale. Sales that arrive
+ * together are recorded in one transaction (see record-sales.ts), each with its own outcome.
  */
 export async function recordSale(ctx: CoreContext, input: RecordSaleInput): Promise<RecordSaleResult> {
 	requirePrograms(ctx, "recordSale()");
 	if (typeof input !== "object" || input === null)
 		invalid("recordSale() needs { externalId, userId, amount, currency }.");
-	const id = externalId(input.externalId, "recordSale()'s externalId");
-	const userId = assertUserId(input.userId, "recordSale()");
-	const amount = assertAmount(input.amount, "recordSale()'s amount");
-	const currency = assertCurrency(input.currency, "recordSale()'s currency");
-	const at = assertTime(input.at, "recordSale()'s at", ctx.now);
-	await savePrograms(ctx);
-	const now = ctx.now();
-	return ctx.store.transaction(async (store): Promise<RecordSaleResult> => {
-		const first = await store.findSale(id);
-		if (first !== null) return { status: "duplicate", sale: first };
-		const referral = await store.referralOf(userId);
-		if (referral === null) return { status: "not-referred" };
-		if (referral.referrerUserId === userId) return { status: "self-referral" };
-		const program = programNamed(ctx, referral.program);
-		if (currency !== program.currency) throw currencyMismatch(currency, program);
-		// The referrer's ledger, and with it this referral's sales, one transaction at a time.
-		await store.lockBeneficiaries([referral.referrerUserId]);
-		const sequence = await store.nextSaleSequence(referral.conversionId);
-		const sale = await store.insertSale(
-			{
-				id: randomUUID(),
-				externalId: id,
-				userId,
-				referrerUserId: referral.referrerUserId,
-				referralId: referral.conversionId,
-				program: program.id,
-				amount,
-				currency,
-				sequence,
-				createdAt: at,
-			},
-			now,
-		);
-		if (sale === null) {
-			const winner = await store.findSale(id);
-			if (winner === null) throw new Error("refkit: a sale conflicted but cannot be read back.");
-			return { status: "duplicate", sale: winner };
-		}
-		const earned: Earned[] = [];
-		let outside = 0;
-		const saleRules = program.rules.filter((rule): rule is SaleRule & { name: string } => rule.on === "sale");
-		for (const rule of saleRules) {
-			const applied = await applySaleRule(store, rule, referral, { id: sale.id, amount, sequence, at });
-			if (applied === "outside-duration") outside++;
-			else if (applied !== null) {
-				earned.push({
-					program,
-					rule: rule.name,
-					terms: applied.terms,
-					userId: referral.referrerUserId,
-					role: "referrer",
-					sourceType: "sale",
-					sourceId: sale.id,
-					referralId: referral.conversionId,
-					amount: applied.amount,
-					referredUserId: userId,
-					referrerUserId: referral.referrerUserId,
-					hitId: referral.hitId,
-				});
-			}
-		}
-		const events: NewEvent[] = [{ type: "sale.recorded", data: sale }];
-		const commissions = await writeCommissions(ctx, store, earned, at, events);
-		await store.insertEvents(events, now);
-		if (saleRules.length > 0 && outside === saleRules.length) return { status: "outside-duration", sale };
-		return { status: "recorded", sale, commissions };
-	});
+	const request: SaleRequest = {
+		externalId: externalId(input.externalId, "recordSale()'s externalId"),
+		userId: assertUserId(input.userId, "recordSale()"),
+		amount: assertAmount(input.amount, "recordSale()'s amount"),
+		currency: assertCurrency(input.currency, "recordSale()'s currency"),
+		at: assertTime(input.at, "recordSale()'s at", ctx.now),
+	};
+	return recordInBatch(ctx, request);
 }
 
 /** A refund id seen before: the first refund, if it is this sale's; else a caller's mistake, refused. */

@@ -18,6 +18,8 @@ export interface GroupCommitOptions {
 	 * so that memory stays bounded while the database is down or slow.
 	 */
 	maxQueued: number;
+	/** What the items are, for the `QUEUE_FULL` message: "hits" (the default), "sales". */
+	what?: string;
 	/**
 	 * Whether a failed batch's error may belong to one of its items (a value the database refused, or anything
 	 * unexpected), so that the batch is written again item by item and only the bad item fails. Answer false
@@ -64,7 +66,7 @@ export class GroupCommit<T> {
 
 	constructor(write: (items: T[]) => Promise<void>, options: GroupCommitOptions) {
 		this.#write = write;
-		this.#options = { retryDelay: 100, maxRetryDelay: 5_000, ...options };
+		this.#options = { retryDelay: 100, maxRetryDelay: 5_000, what: "hits", ...options };
 	}
 
 	/** How many items wait to be written, those being retried included. */
@@ -84,7 +86,7 @@ export class GroupCommit<T> {
 			return Promise.reject(
 				new RefkitError(
 					"QUEUE_FULL",
-					`refkit: ${this.#options.maxQueued} hits are already waiting for the database, which is not keeping up (down, or too slow): this one was not recorded.`,
+					`refkit: ${this.#options.maxQueued} ${this.#options.what} are already waiting for the database, which is not keeping up (down, or too slow): this one was not recorded.`,
 				),
 			);
 		}

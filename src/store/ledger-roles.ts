@@ -14,6 +14,11 @@ import type { Page } from "./page.js";
 
 /* The store's roles for referral programs: the ledger, sales and payouts (see store.ts for the others). */
 
+/** The key of `LedgerStore.earnedByReferrals`'s answer. */
+export function earnedKey(referralId: string, rule: string): string {
+	return `${referralId}\u0000${rule}`;
+}
+
 /** A commission to append to the ledger. */
 export interface NewCommission {
 	id: string;
@@ -94,8 +99,11 @@ export interface LedgerStore {
 	liveCommissionsOf(sourceId: string): Promise<Commission[]>;
 	/** The first commission a source earned under a rule: the amount refunds are proportional to. */
 	firstCommissionOf(sourceId: string, rule: string): Promise<Commission | null>;
-	/** What a referral has earned under a rule: its commissions not voided, clawbacks included. */
-	earnedByReferral(referralId: string, rule: string): Promise<number>;
+	/**
+	 * What each referral has earned under each rule: its commissions not voided, clawbacks included; by
+	 * `earnedKey(referralId, rule)`, absent when nothing.
+	 */
+	earnedByReferrals(referralIds: readonly string[], rules: readonly string[]): Promise<Map<string, number>>;
 	countCommissionsSince(userId: string, role: Commission["role"], since: Date): Promise<number>;
 	/** Whether the hit came from an IP address, or a User-Agent, that `userId`'s own hits had. */
 	sharedSignals(hitId: string, userId: string): Promise<{ ip: boolean; userAgent: boolean }>;
@@ -140,15 +148,18 @@ export interface SaleQuery extends SaleFilters, Page {}
 
 /** Sales and refunds. */
 export interface SaleStore {
-	referralOf(userId: string): Promise<Referral | null>;
+	/** The referrals of these users, by user: each one's first unreversed conversion credited to a referrer. */
+	referralsOf(userIds: readonly string[]): Promise<Map<string, Referral>>;
 	/** A conversion's referral details (for goal commissions): its link's program. */
 	linkProgramOf(linkId: number | null): Promise<string | null>;
 	findSale(externalId: string): Promise<Sale | null>;
+	/** The sales that have these external ids, by external id. */
+	findSales(externalIds: readonly string[]): Promise<Map<string, Sale>>;
 	getSale(id: string): Promise<Sale | null>;
-	/** The referral's sales so far, plus one. */
-	nextSaleSequence(referralId: string): Promise<number>;
-	/** `null` when a sale with its external id exists already. */
-	insertSale(sale: NewSale, now: Date): Promise<Sale | null>;
+	/** The last sequence number of each referral's sales, by referral (none for a referral without sales). */
+	lastSaleSequences(referralIds: readonly string[]): Promise<Map<string, number>>;
+	/** Inserts sales in one statement; returns those inserted (not those whose external id exists already). */
+	insertSales(sales: readonly NewSale[], now: Date): Promise<Sale[]>;
 	/** Adds to a sale's refunded amount, unless that would pass its amount; `null` then. */
 	addRefunded(saleId: string, amount: number): Promise<Sale | null>;
 	findRefund(externalId: string): Promise<Refund | null>;

@@ -3,7 +3,7 @@ import { type Kysely, sql } from "kysely";
 import type { Balance, CommissionStatus } from "../programs/types.js";
 import type { StoreContext } from "./context.js";
 import { newestFirst } from "./fragments.js";
-import type { LedgerStore, NewCommission } from "./ledger-roles.js";
+import { earnedKey, type LedgerStore, type NewCommission } from "./ledger-roles.js";
 import { money, toCommission, toLedgerEvent } from "./ledger-rows.js";
 import { LEDGER_LOCK } from "./locks.js";
 import { fromDbTime, toDbTime } from "./rows.js";
@@ -224,16 +224,22 @@ export function ledgerStore(ctx: StoreContext): LedgerStore {
 				return row ? toCommission(row) : null;
 			}),
 
-		earnedByReferral: (referralId, rule) =>
-			ctx.run("read a referral's commissions", async () => {
-				const row = await db
+		earnedByReferrals: (referralIds, rules) =>
+			ctx.run("read referrals' commissions", async () => {
+				const earned = new Map<string, number>();
+				if (referralIds.length === 0 || rules.length === 0) return earned;
+				const rows = await db
 					.selectFrom("refkit_commission")
-					.select((eb) => eb.fn.sum<string | number>("amount").as("total"))
-					.where("referral_id", "=", referralId)
-					.where("rule", "=", rule)
+					.select(["referral_id", "rule", (eb) => eb.fn.sum<string | number>("amount").as("total")])
+					.where("referral_id", "in", [...new Set(referralIds)])
+					.where("rule", "in", [...new Set(rules)])
 					.where("status", "<>", "voided")
-					.executeTakeFirst();
-				return money(row?.total);
+					.groupBy(["referral_id", "rule"])
+					.execute();
+				for (const row of rows) {
+					if (row.referral_id !== null) earned.set(earnedKey(row.referral_id, row.rule), money(row.total));
+				}
+				return earned;
 			}),
 
 		countCommissionsSince: (userId, role, since) =>

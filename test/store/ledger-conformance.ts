@@ -1,6 +1,6 @@
 import { describe, expect, onTestFinished, test } from "vitest";
 import type { Program } from "../../src/index.js";
-import type { NewCommission } from "../../src/store/ledger-roles.js";
+import { earnedKey, type NewCommission } from "../../src/store/ledger-roles.js";
 import type { RefkitStore } from "../../src/store/store.js";
 
 /*
@@ -200,9 +200,18 @@ export function ledgerConformance(name: string, makeStore: () => Promise<RefkitS
 				sequence: 1,
 				createdAt: at(0),
 			};
-			expect((await store.insertSale(sale, at(0)))?.refunded).toBe(0);
-			expect(await store.insertSale({ ...sale, id: uuid(6, 2) }, at(1))).toBeNull();
-			expect(await store.nextSaleSequence(uuid(3, 1))).toBe(2);
+			expect((await store.insertSales([sale], at(0))).map((s) => s.refunded)).toEqual([0]);
+			const second = { ...sale, id: uuid(6, 3), externalId: "inv_2", userId: "carol", sequence: 2 };
+			const inserted = await store.insertSales([{ ...sale, id: uuid(6, 2) }, second], at(1));
+			expect(
+				inserted.map((s) => s.externalId),
+				"the repeat is left out",
+			).toEqual(["inv_2"]);
+			expect(await store.lastSaleSequences([uuid(3, 1), uuid(3, 2)])).toEqual(new Map([[uuid(3, 1), 2]]));
+			expect([...(await store.findSales(["inv_1", "inv_2", "inv_3"])).keys()].sort()).toEqual([
+				"inv_1",
+				"inv_2",
+			]);
 			expect((await store.addRefunded(sale.id, 600))?.refunded).toBe(600);
 			expect(await store.addRefunded(sale.id, 401)).toBeNull();
 			expect((await store.findSale("inv_1"))?.refunded).toBe(600);
@@ -219,6 +228,28 @@ export function ledgerConformance(name: string, makeStore: () => Promise<RefkitS
 			expect(
 				(await store.listSales({ userId: "bob", limit: 10, offset: 0 })).map((s) => s.externalId),
 			).toEqual(["inv_1"]);
+		});
+
+		test("what referrals earned is summed by referral and rule, voided rows left out", async () => {
+			const store = await fresh();
+			await store.insertCommissions(
+				[
+					commission(1),
+					commission(2),
+					commission(3, { rule: "bonus" }),
+					commission(4, { referralId: uuid(3, 2) }),
+					commission(5, { status: "pending" }),
+				],
+				at(0),
+			);
+			await store.moveCommissions([uuid(1, 5)], { from: ["pending"], to: "voided", now: at(1) });
+			const earned = await store.earnedByReferrals([uuid(3, 1), uuid(3, 2), uuid(3, 3)], ["sale"]);
+			expect(earned).toEqual(
+				new Map([
+					[earnedKey(uuid(3, 1), "sale"), 300],
+					[earnedKey(uuid(3, 2), "sale"), 400],
+				]),
+			);
 		});
 
 		test("events are taken once, in the order they were written, until delivered", async () => {
