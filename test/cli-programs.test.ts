@@ -146,6 +146,7 @@ describe.concurrent.each(DATABASES)("refkit programs CLI on %s", (kind) => {
 		await refer(refkit, "alice", "erin");
 		// More than a listing's page of 100.
 		for (let i = 0; i < 101; i++) await sale(refkit, `inv_${i}`, "bob", 1000 + i);
+		await new Promise((resolve) => setTimeout(resolve, 5)); // the newest by its time, not by a tie on its id
 		await sale(refkit, "inv_erin", "erin", 2500);
 
 		const commissions = await jsonOf<Commission[]>(run("commissions", "list", "--json"));
