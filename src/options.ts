@@ -13,9 +13,19 @@ export interface ErrorContext {
 	/**
 	 * `follow`: `/ref/<id>`; `ref-param`: `?ref=`; `claim`: giving hits to a user at login; `database`: the pool;
 	 * `event`: a listener added with `refkit.on()` threw; `deliver`: an outbox handler failed (it is retried);
-	 * `dashboard`: the dashboard could not read the database, or `authorize` threw.
+	 * `dashboard`: the dashboard could not read the database, or `authorize` threw; `billing`: a billing
+	 * system's webhook could not be recorded (it answered 500, and the billing system sends it again).
 	 */
-	operation: "follow" | "ref-param" | "claim" | "confirm" | "database" | "event" | "deliver" | "dashboard";
+	operation:
+		| "follow"
+		| "ref-param"
+		| "claim"
+		| "confirm"
+		| "database"
+		| "event"
+		| "deliver"
+		| "dashboard"
+		| "billing";
 	/** The link identifier involved, when there is one. */
 	identifier?: string;
 }

@@ -10,6 +10,7 @@ import {
 } from "./core/conversions.js";
 import { Emitter, type RefkitEventName, type RefkitListener } from "./core/events.js";
 import { handleRequest } from "./core/handle.js";
+import { CORE } from "./core/internal.js";
 import { LinkCache } from "./core/link-cache.js";
 import {
 	type CreateLinkInput,
@@ -454,6 +455,8 @@ export function createRefkit(options: RefkitOptions): Refkit {
 
 		on: <E extends RefkitEventName>(event: E, listener: RefkitListener<E>) => ctx.events.on(event, listener),
 		counters: () => structuredClone(ctx.counters),
+
+		[CORE]: ctx,
 
 		async close() {
 			// The sales still waiting for their batch, then the hits, then the connection.

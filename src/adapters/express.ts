@@ -2,7 +2,8 @@ import type { Request, RequestHandler } from "express";
 import type { MaybeUserId } from "../core/request.js";
 import type { DashboardOptions } from "../dashboard/dashboard.js";
 import { nodeRequest, passportUserId, sendNodeResponse, sendRedirect } from "../http/node.js";
-import type { ConsentCheck } from "../http/request.js";
+import type { ConsentCheck, WebhookReceiver } from "../http/request.js";
+import { receiveNodeWebhook } from "../http/webhook.js";
 import type { Refkit } from "../refkit.js";
 import { mountDashboard, referralEdge } from "./edge.js";
 
@@ -68,5 +69,24 @@ export function refkitDashboard(refkit: Refkit, options: ExpressDashboardOptions
 		} catch (error) {
 			next(error);
 		}
+	};
+}
+
+/**
+ * A billing system's webhook endpoint for Express (`stripeWebhooks()` of `refkit/stripe`), at the path you
+ * mount it on. It reads the raw body itself (a signature is over its bytes): mount it before `express.json()`,
+ * or after `express.raw({ type: "application/json" })`.
+ *
+ * @example
+ * import { webhookEndpoint } from "refkit/express";
+ * import { stripeWebhooks } from "refkit/stripe";
+ *
+ * app.post("/webhooks/stripe", webhookEndpoint(stripeWebhooks(refkit, { secret, userId })));
+ */
+export function webhookEndpoint(receiver: WebhookReceiver): RequestHandler {
+	return (req, res, next) => {
+		receiveNodeWebhook(receiver, req, req.body)
+			.then((response) => sendNodeResponse(res, response))
+			.catch(next);
 	};
 }

@@ -4,8 +4,11 @@ import fp from "fastify-plugin";
 import { readCookie } from "../core/cookies.js";
 import type { MaybeUserId } from "../core/request.js";
 import type { DashboardOptions } from "../dashboard/dashboard.js";
+import { RefkitError } from "../errors.js";
 import { nodeRequest, passportUserId } from "../http/node.js";
-import { type ConsentCheck, REDIRECT_CACHE_CONTROL } from "../http/request.js";
+import { pathAndQuery } from "../http/path.js";
+import { type ConsentCheck, REDIRECT_CACHE_CONTROL, type WebhookReceiver } from "../http/request.js";
+import { receiveNodeWebhook } from "../http/webhook.js";
 import type { Refkit } from "../refkit.js";
 import { mountDashboard, referralEdge } from "./edge.js";
 
@@ -100,3 +103,44 @@ const dashboardPlugin: FastifyPluginAsync<FastifyDashboardOptions> = async (fast
  * });
  */
 export const refkitDashboardPlugin = fp(dashboardPlugin, { name: "refkit-dashboard", fastify: "5.x" });
+
+/** Options of {@link refkitWebhookPlugin}. */
+export interface FastifyWebhookOptions {
+	/** What receives the deliveries: `stripeWebhooks()` of `refkit/stripe`. */
+	receiver: WebhookReceiver;
+	/** Where: `"/webhooks/stripe"`. */
+	path: string;
+}
+
+const webhookPlugin: FastifyPluginAsync<FastifyWebhookOptions> = async (fastify, options) => {
+	const { receiver, path } = options;
+	if (typeof path !== "string" || !path.startsWith("/")) {
+		throw new RefkitError(
+			"INVALID_OPTION",
+			'refkit: refkitWebhookPlugin needs a path such as "/webhooks/stripe".',
+		);
+	}
+	// Answered before routing and body parsing: the signature is over the raw body.
+	fastify.addHook("onRequest", async (request, reply) => {
+		const url = request.raw.url ?? request.url;
+		if (pathAndQuery(url).split("?")[0] !== path) return;
+		const response = await receiveNodeWebhook(receiver, request.raw, undefined);
+		reply.code(response.status).headers(response.headers);
+		return reply.send(response.body);
+	});
+};
+
+/**
+ * A billing system's webhook endpoint for Fastify 5 (`stripeWebhooks()` of `refkit/stripe`), at
+ * `options.path`. It reads the raw body itself, before Fastify parses it.
+ *
+ * @example
+ * import { refkitWebhookPlugin } from "refkit/fastify";
+ * import { stripeWebhooks } from "refkit/stripe";
+ *
+ * await app.register(refkitWebhookPlugin, {
+ *   path: "/webhooks/stripe",
+ *   receiver: stripeWebhooks(refkit, { secret, userId }),
+ * });
+ */
+export const refkitWebhookPlugin = fp(webhookPlugin, { name: "refkit-webhook", fastify: "5.x" });

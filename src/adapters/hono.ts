@@ -1,10 +1,11 @@
 import type { IncomingMessage } from "node:http";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, Handler, MiddlewareHandler } from "hono";
 import type { MaybeUserId } from "../core/request.js";
 import type { DashboardOptions } from "../dashboard/dashboard.js";
 import { redirectResponse, toWebResponse, webRequest, withCookies } from "../http/fetch.js";
 import { pathAndQuery } from "../http/path.js";
-import type { ConsentCheck } from "../http/request.js";
+import type { ConsentCheck, WebhookReceiver } from "../http/request.js";
+import { receiveWebWebhook } from "../http/webhook.js";
 import type { Refkit } from "../refkit.js";
 import { mountDashboard, type ReferralEdge, referralEdge } from "./edge.js";
 
@@ -90,4 +91,18 @@ export function refkitDashboard(refkit: Refkit, options: HonoDashboardOptions): 
 		if (response === null) return next();
 		return toWebResponse(response);
 	};
+}
+
+/**
+ * A billing system's webhook endpoint for Hono (`stripeWebhooks()` of `refkit/stripe`), at the route you give
+ * it. It reads the raw body (a signature is over its bytes).
+ *
+ * @example
+ * import { webhookEndpoint } from "refkit/hono";
+ * import { stripeWebhooks } from "refkit/stripe";
+ *
+ * app.post("/webhooks/stripe", webhookEndpoint(stripeWebhooks(refkit, { secret, userId })));
+ */
+export function webhookEndpoint(receiver: WebhookReceiver): Handler {
+	return (c) => receiveWebWebhook(receiver, c.req.raw);
 }

@@ -2,7 +2,8 @@ import type { MaybeUserId } from "../core/request.js";
 import type { DashboardOptions } from "../dashboard/dashboard.js";
 import { redirectResponse, toWebResponse, webRequest, withCookies } from "../http/fetch.js";
 import { pathAndQuery } from "../http/path.js";
-import type { ConsentCheck } from "../http/request.js";
+import type { ConsentCheck, WebhookReceiver } from "../http/request.js";
+import { receiveWebWebhook } from "../http/webhook.js";
 import type { Refkit } from "../refkit.js";
 import { mountDashboard, referralEdge } from "./edge.js";
 
@@ -89,4 +90,19 @@ export function dashboardHandler(
 		const response = await dashboard(request, webRequest(request, undefined));
 		return response === null ? null : toWebResponse(response);
 	};
+}
+
+/**
+ * A billing system's webhook endpoint as a Web-standard handler (`stripeWebhooks()` of `refkit/stripe`): for
+ * a Next.js route handler, Bun, Deno or Workers. It reads the raw body (a signature is over its bytes).
+ *
+ * @example
+ * // app/webhooks/stripe/route.ts
+ * import { webhookHandler } from "refkit/web";
+ * import { stripeWebhooks } from "refkit/stripe";
+ *
+ * export const POST = webhookHandler(stripeWebhooks(refkit, { secret, userId }));
+ */
+export function webhookHandler(receiver: WebhookReceiver): (request: Request) => Promise<Response> {
+	return (request) => receiveWebWebhook(receiver, request);
 }

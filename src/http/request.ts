@@ -29,6 +29,21 @@ export interface DashboardResponse {
 	body: string | AsyncIterable<string>;
 }
 
+/** A webhook delivery as received: the raw body (a signature is over its exact bytes), and its headers. */
+export interface WebhookDelivery {
+	body: string | Uint8Array;
+	/** A header's value, by its name in any case. */
+	header(name: string): string | undefined;
+}
+
+/** What receives a billing system's webhooks (`stripeWebhooks()` of `refkit/stripe`), mounted by each adapter. */
+export interface WebhookReceiver {
+	receive(delivery: WebhookDelivery): Promise<DashboardResponse>;
+}
+
+/** The most bytes of a webhook's body an adapter reads (Stripe's events are a few kilobytes). */
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
 /**
  * The one request shape of the edge: what each runtime's translator (`nodeRequest` in node.ts,
  * `webRequest` in fetch.ts) builds, read by the referral handler as a {@link RefkitRequest} and by the

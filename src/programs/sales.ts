@@ -3,6 +3,7 @@ import { assertTime, assertUserId, filtersObject, invalid, optionalUserId, page 
 import type { CoreContext } from "../core/context.js";
 import { RefkitError } from "../errors.js";
 import type { NewEvent } from "../store/ledger-roles.js";
+import type { TransactionStore } from "../store/store.js";
 import { requirePrograms, type TakenBack, takeBack } from "./ledger.js";
 import { assertAmount, assertCurrency, takenBack } from "./money.js";
 import { recordInBatch, type SaleRequest } from "./record-sales.js";
@@ -74,6 +75,15 @@ function repeated(sale: Sale, refund: Refund): RefundSaleResult {
 	return { status: "duplicate", sale, refund };
 }
 
+/** A checked refund (see {@link refundSale}). */
+export interface RefundRequest {
+	externalId: string;
+	refundId: string;
+	amount: number | undefined;
+	reason: string;
+	at: Date;
+}
+
 /**
  * Records a refund exactly once per refund id, never more than what is left of the sale, and takes back the
  * proportional part of the sale's commissions (see `takenBack()` for the rounding).
@@ -81,74 +91,81 @@ function repeated(sale: Sale, refund: Refund): RefundSaleResult {
 export async function refundSale(ctx: CoreContext, input: RefundSaleInput): Promise<RefundSaleResult> {
 	if (typeof input !== "object" || input === null)
 		invalid("refundSale() needs { externalId, refundId, reason }.");
-	const saleId = externalId(input.externalId, "refundSale()'s externalId");
-	const refundId = externalId(input.refundId, "refundSale()'s refundId");
-	const amount =
-		input.amount === undefined ? undefined : assertAmount(input.amount, "refundSale()'s amount", 1);
+	const request: RefundRequest = {
+		externalId: externalId(input.externalId, "refundSale()'s externalId"),
+		refundId: externalId(input.refundId, "refundSale()'s refundId"),
+		amount: input.amount === undefined ? undefined : assertAmount(input.amount, "refundSale()'s amount", 1),
+		reason: input.reason,
+		at: assertTime(input.at, "refundSale()'s at", ctx.now),
+	};
 	const { reason } = input;
 	if (typeof reason !== "string" || reason.trim() === "" || reason.length > 1000) {
 		invalid('refundSale() needs a reason of 1 to 1000 characters, such as "requested by customer".');
 	}
-	const at = assertTime(input.at, "refundSale()'s at", ctx.now);
 	const now = ctx.now();
-	return ctx.store.transaction(async (store): Promise<RefundSaleResult> => {
-		const sale = await store.findSale(saleId);
-		if (sale === null)
-			throw new RefkitError(
-				"SALE_NOT_FOUND",
-				`refkit: no sale has the external id ${JSON.stringify(saleId)}.`,
-			);
-		const previous = await store.findRefund(refundId);
-		if (previous !== null) return repeated(sale, previous);
-		await store.lockBeneficiaries([sale.referrerUserId]);
-		// Again under the lock: the same refund, racing, may have committed meanwhile (and emptied the sale).
-		const raced = await store.findRefund(refundId);
-		if (raced !== null) return repeated((await store.findSale(saleId)) ?? sale, raced);
-		const before = (await store.findSale(saleId)) ?? sale;
-		const left = before.amount - before.refunded;
-		const refunding = amount ?? left;
-		if (refunding <= 0 || refunding > left) {
-			throw new RefkitError(
-				"REFUND_EXCEEDS_SALE",
-				`refkit: sale ${JSON.stringify(saleId)} of ${before.amount} ${before.currency} has ${left} left to refund; a refund of ${refunding} would exceed it.`,
-			);
-		}
-		const refund = await store.insertRefund({
-			id: randomUUID(),
-			externalId: refundId,
-			saleId: sale.id,
-			amount: refunding,
-			reason,
-			createdAt: at,
-		});
-		if (refund === null) {
-			const winner = await store.findRefund(refundId);
-			if (winner === null) throw new Error("refkit: a refund conflicted but cannot be read back.");
-			return { status: "duplicate", sale: before, refund: winner };
-		}
-		const after = await store.addRefunded(sale.id, refunding);
-		if (after === null) throw new Error("refkit: a sale's refunds passed its amount under the lock.");
-		const taken: TakenBack = { voided: [], replacements: [], clawbacks: [] };
-		const events: NewEvent[] = [{ type: "sale.refunded", data: refund }];
-		for (const commission of await store.liveCommissionsOf(sale.id)) {
-			const first = await store.firstCommissionOf(sale.id, commission.rule);
-			const base = first?.amount ?? commission.amount;
-			const part =
-				takenBack(base, after.refunded, after.amount) - takenBack(base, before.refunded, before.amount);
-			await takeBack(
-				store,
-				commission,
-				Math.min(part, commission.amount),
-				`refund ${refundId}: ${reason}`,
-				at,
-				taken,
-				events,
-				now,
-			);
-		}
-		await store.insertEvents(events, now);
-		return { status: "refunded", sale: after, refund, ...taken };
+	return ctx.store.transaction((store) => refundSaleIn(store, request, now));
+}
+
+/** Records a checked refund in the caller's transaction (see {@link refundSale}). */
+export async function refundSaleIn(
+	store: TransactionStore,
+	request: RefundRequest,
+	now: Date,
+): Promise<RefundSaleResult> {
+	const { externalId: saleId, refundId, amount, reason, at } = request;
+	const sale = await store.findSale(saleId);
+	if (sale === null)
+		throw new RefkitError("SALE_NOT_FOUND", `refkit: no sale has the external id ${JSON.stringify(saleId)}.`);
+	const previous = await store.findRefund(refundId);
+	if (previous !== null) return repeated(sale, previous);
+	await store.lockBeneficiaries([sale.referrerUserId]);
+	// Again under the lock: the same refund, racing, may have committed meanwhile (and emptied the sale).
+	const raced = await store.findRefund(refundId);
+	if (raced !== null) return repeated((await store.findSale(saleId)) ?? sale, raced);
+	const before = (await store.findSale(saleId)) ?? sale;
+	const left = before.amount - before.refunded;
+	const refunding = amount ?? left;
+	if (refunding <= 0 || refunding > left) {
+		throw new RefkitError(
+			"REFUND_EXCEEDS_SALE",
+			`refkit: sale ${JSON.stringify(saleId)} of ${before.amount} ${before.currency} has ${left} left to refund; a refund of ${refunding} would exceed it.`,
+		);
+	}
+	const refund = await store.insertRefund({
+		id: randomUUID(),
+		externalId: refundId,
+		saleId: sale.id,
+		amount: refunding,
+		reason,
+		createdAt: at,
 	});
+	if (refund === null) {
+		const winner = await store.findRefund(refundId);
+		if (winner === null) throw new Error("refkit: a refund conflicted but cannot be read back.");
+		return { status: "duplicate", sale: before, refund: winner };
+	}
+	const after = await store.addRefunded(sale.id, refunding);
+	if (after === null) throw new Error("refkit: a sale's refunds passed its amount under the lock.");
+	const taken: TakenBack = { voided: [], replacements: [], clawbacks: [] };
+	const events: NewEvent[] = [{ type: "sale.refunded", data: refund }];
+	for (const commission of await store.liveCommissionsOf(sale.id)) {
+		const first = await store.firstCommissionOf(sale.id, commission.rule);
+		const base = first?.amount ?? commission.amount;
+		const part =
+			takenBack(base, after.refunded, after.amount) - takenBack(base, before.refunded, before.amount);
+		await takeBack(
+			store,
+			commission,
+			Math.min(part, commission.amount),
+			`refund ${refundId}: ${reason}`,
+			at,
+			taken,
+			events,
+			now,
+		);
+	}
+	await store.insertEvents(events, now);
+	return { status: "refunded", sale: after, refund, ...taken };
 }
 
 /** Filters of `refkit.listSales()`. Newest first. */

@@ -228,6 +228,7 @@ export interface PayoutRun {
 export type LedgerEventType =
 	| "commission.created"
 	| "commission.approved"
+	| "commission.held"
 	| "commission.released"
 	| "commission.voided"
 	| "commission.clawed_back"

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { isRefkitError } from "../errors.js";
+import { billingStore } from "./billing.js";
 import { type StoreContext, storeContext } from "./context.js";
 import { conversionStore } from "./conversions.js";
 import { deliveryStore } from "./deliveries.js";
@@ -27,6 +28,7 @@ function transactionStore(tx: StoreContext): TransactionStore {
 		...ledgerStore(tx),
 		...saleStore(tx),
 		...payoutStore(tx),
+		...billingStore(tx),
 	};
 }
 
@@ -61,6 +63,7 @@ export function kyselyStore(opened: OpenedDatabase, onHitsFailing?: (error: unkn
 		...ledgerStore(ctx),
 		...saleStore(ctx),
 		...payoutStore(ctx),
+		...billingStore(ctx),
 
 		migrate: () =>
 			ctx.run("migrate the database", () => migrateToLatest(opened.db as Kysely<unknown>, dialect)),

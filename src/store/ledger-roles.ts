@@ -49,6 +49,8 @@ export interface CommissionMove {
 	/** Only those payable by then (approving). */
 	payableBy?: Date | undefined;
 	voidReason?: string | undefined;
+	/** Why, when moving to `held`. */
+	heldReason?: string | undefined;
 	now: Date;
 }
 
@@ -163,6 +165,8 @@ export interface SaleStore {
 	/** Adds to a sale's refunded amount, unless that would pass its amount; `null` then. */
 	addRefunded(saleId: string, amount: number): Promise<Sale | null>;
 	findRefund(externalId: string): Promise<Refund | null>;
+	/** A sale's refunds, oldest first. */
+	refundsOfSale(saleId: string): Promise<Refund[]>;
 	/** `null` when a refund with its external id exists already. */
 	insertRefund(refund: Refund): Promise<Refund | null>;
 	listSales(query: SaleQuery): Promise<Sale[]>;

@@ -179,6 +179,7 @@ export function ledgerStore(ctx: StoreContext): LedgerStore {
 							status: move.to,
 							updated_at: at,
 							...(move.voidReason !== undefined ? { void_reason: move.voidReason } : {}),
+							...(move.heldReason !== undefined ? { held_reason: move.heldReason } : {}),
 						})
 						.where("status", "=", from);
 					update = Array.isArray(which)

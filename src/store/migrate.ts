@@ -18,6 +18,7 @@ import { m0006StatsWeeks } from "./migrations/0006-stats-weeks.js";
 import { m0007PartialHitIndexes } from "./migrations/0007-partial-hit-indexes.js";
 import { m0008BrowserIds } from "./migrations/0008-browser-ids.js";
 import { m0009Programs } from "./migrations/0009-programs.js";
+import { m0010Billing } from "./migrations/0010-billing.js";
 
 /** refkit keeps its own migration bookkeeping, so a host application's Kysely migrations are never touched. */
 export const MIGRATION_TABLE = "refkit_migration";
@@ -35,6 +36,7 @@ function provider(dialect: DialectName): MigrationProvider {
 			"0007-partial-hit-indexes": m0007PartialHitIndexes(dialect),
 			"0008-browser-ids": m0008BrowserIds(),
 			"0009-programs": m0009Programs(dialect),
+			"0010-billing": m0010Billing(dialect),
 		}),
 	};
 }

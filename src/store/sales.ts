@@ -151,6 +151,18 @@ export function saleStore(ctx: StoreContext): SaleStore {
 				return row ? toRefund(row) : null;
 			}),
 
+		refundsOfSale: (saleId) =>
+			ctx.run("read refunds", async () => {
+				const rows = await db
+					.selectFrom("refkit_refund")
+					.selectAll()
+					.where("sale_id", "=", saleId)
+					.orderBy("created_at")
+					.orderBy("id")
+					.execute();
+				return rows.map(toRefund);
+			}),
+
 		insertRefund: (refund) =>
 			ctx.run("record a refund", async () => {
 				const row = await db

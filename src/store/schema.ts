@@ -195,6 +195,29 @@ export interface EventTable {
 	last_delivery_error: string | null;
 }
 
+/** Migration 0010: a billing system's event, once by its id. */
+export interface BillingEventTable {
+	provider: string;
+	id: string;
+	type: string;
+	object_id: string | null;
+	status: "received" | "applied" | "ignored" | "waiting" | "failed";
+	outcome: string;
+	waiting_for: string | null;
+	payload: string;
+	attempts: number;
+	received_at: Timestamp;
+	updated_at: Timestamp;
+}
+
+/** Migration 0010: the payment (a Stripe payment intent or charge) a sale was paid by. */
+export interface BillingPaymentTable {
+	provider: string;
+	payment_id: string;
+	sale_external_id: string;
+	created_at: Timestamp;
+}
+
 export interface Database {
 	refkit_link: LinkTable;
 	refkit_hit: HitTable;
@@ -208,4 +231,6 @@ export interface Database {
 	refkit_balance: BalanceTable;
 	refkit_payout: PayoutTable;
 	refkit_event: EventTable;
+	refkit_billing_event: BillingEventTable;
+	refkit_billing_payment: BillingPaymentTable;
 }

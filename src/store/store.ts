@@ -8,6 +8,7 @@ import type {
 	RewardTransaction,
 	UserExport,
 } from "../types.js";
+import type { BillingStore } from "./billing.js";
 import type { LedgerStore, PayoutStore, SaleStore } from "./ledger-roles.js";
 import type { Page } from "./page.js";
 
@@ -364,7 +365,8 @@ export interface TransactionStore
 		PrivacyStore,
 		LedgerStore,
 		SaleStore,
-		PayoutStore {
+		PayoutStore,
+		BillingStore {
 	readonly dialect: DialectName;
 }
 
@@ -378,7 +380,8 @@ export interface RefkitStore
 		PrivacyStore,
 		LedgerStore,
 		SaleStore,
-		PayoutStore {
+		PayoutStore,
+		BillingStore {
 	readonly dialect: DialectName;
 	migrate(): Promise<MigrationResult[]>;
 	/**
