@@ -22,8 +22,9 @@ export type {
 export {
 	type VerifyWebhookSignatureInput,
 	verifyWebhookSignature,
-	WEBHOOK_IDEMPOTENCY_HEADER,
+	WEBHOOK_ID_HEADER,
 	WEBHOOK_SIGNATURE_HEADER,
+	WEBHOOK_TIMESTAMP_HEADER,
 	WebhookDeliveryError,
 	type WebhookSenderOptions,
 	webhookSender,

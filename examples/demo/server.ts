@@ -60,7 +60,7 @@ const server = createDemoApp(refkit, secret).listen(port, host, (error?: NodeJS.
 
 // The outboxes: every conversion, and every event of the ledger (commissions, sales, payouts), is handed to a
 // delivery handler at least once. A real application sends an email, credits an account or posts a webhook
-// (webhookSender) here; the demo says it on the console.
+// (webhookSender, signed as Standard Webhooks says, with a whsec_ secret) here; the demo says it on the console.
 const outbox = setInterval(() => {
 	void refkit
 		.deliverConversions(async ({ type, conversion }) => {

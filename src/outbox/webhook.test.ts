@@ -1,20 +1,25 @@
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { isRefkitError } from "../errors.js";
-import type { Conversion, Delivery } from "../types.js";
+import type { Sale } from "../programs/types.js";
+import type { Conversion, Delivery, LedgerDelivery } from "../types.js";
 import {
 	verifyWebhookSignature,
-	WEBHOOK_IDEMPOTENCY_HEADER,
+	WEBHOOK_ID_HEADER,
 	WEBHOOK_SIGNATURE_HEADER,
+	WEBHOOK_TIMESTAMP_HEADER,
 	WebhookDeliveryError,
 	type WebhookSenderOptions,
 	webhookSender,
 } from "./webhook.js";
 
-const SECRET = "w".repeat(32);
+/** A Standard Webhooks secret: `whsec_` and the base64 of 32 bytes. */
+const SECRET = `whsec_${Buffer.from("refkit webhook test secret, 32 b").toString("base64")}`;
+const OTHER_SECRET = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 
 const conversion: Conversion = {
 	id: "0b6f3c4e-8a1d-4f2b-9c7e-5d3a2b1c0f9e",
@@ -38,17 +43,35 @@ const delivery: Delivery = {
 	conversion,
 };
 
-/** The signature header for `body` at `timestamp`, computed here with node:crypto alone. */
-function signatureFor(body: string, secret: string, timestamp: number): string {
-	const hex = createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
-	return `t=${timestamp},v1=${hex}`;
+const sale = { id: 12, externalId: "in_1", amount: 4999, currency: "EUR" } as unknown as Sale;
+const ledgerDelivery: LedgerDelivery = {
+	type: "sale.recorded",
+	idempotencyKey: "5e0c1b7a-2f4d-4c3b-8a9e-1d2c3b4a5f6e",
+	attempt: 1,
+	event: {
+		id: "5e0c1b7a-2f4d-4c3b-8a9e-1d2c3b4a5f6e",
+		type: "sale.recorded",
+		createdAt: new Date("2025-03-04T05:06:07.089Z"),
+		data: sale,
+	},
+};
+
+/** The three Standard Webhooks headers for `body`, signed by the `standardwebhooks` package itself. */
+function signedHeaders(body: string, options: { secret?: string; id?: string; at?: Date } = {}) {
+	const id = options.id ?? "msg_1";
+	const at = options.at ?? new Date();
+	return {
+		[WEBHOOK_ID_HEADER]: id,
+		[WEBHOOK_TIMESTAMP_HEADER]: String(Math.floor(at.getTime() / 1000)),
+		[WEBHOOK_SIGNATURE_HEADER]: new Webhook(options.secret ?? SECRET).sign(id, at, body),
+	};
 }
 
 function nowSeconds(): number {
 	return Math.floor(Date.now() / 1000);
 }
 
-function expectInvalidArgument(run: () => unknown): void {
+function expectInvalidArgument(run: () => unknown): RefkitErrorLike {
 	let thrown: unknown;
 	try {
 		run();
@@ -57,7 +80,10 @@ function expectInvalidArgument(run: () => unknown): void {
 	}
 	expect(isRefkitError(thrown, "INVALID_ARGUMENT"), String(thrown)).toBe(true);
 	expect((thrown as Error).message).toMatch(/^refkit: /);
+	return thrown as RefkitErrorLike;
 }
+
+type RefkitErrorLike = Error & { code: string };
 
 async function rejection(promise: Promise<unknown>): Promise<WebhookDeliveryError> {
 	const error = await promise.then(
@@ -73,6 +99,8 @@ interface Received {
 	path: string;
 	headers: IncomingHttpHeaders;
 	body: string;
+	/** Whether the receiver's `standardwebhooks` check passed, and its error when it did not. */
+	verified: true | string;
 }
 
 type Answer = (request: IncomingMessage, response: ServerResponse) => void;
@@ -80,17 +108,28 @@ type Answer = (request: IncomingMessage, response: ServerResponse) => void;
 describe("webhookSender against a real receiver", () => {
 	const received: Received[] = [];
 	let answer: Answer = (_request, response) => response.writeHead(204).end();
+	// A receiver as a refkit user would write it with the standardwebhooks package, not with refkit.
+	const receiver = new Webhook(SECRET);
 	const server = createServer((request, response) => {
 		const chunks: Buffer[] = [];
 		request.on("data", (chunk: Buffer) => chunks.push(chunk));
 		request.on("end", () => {
+			const body = Buffer.concat(chunks).toString("utf8");
+			let verified: true | string = true;
+			try {
+				receiver.verify(body, request.headers as Record<string, string>);
+			} catch (error) {
+				verified = String(error);
+			}
 			received.push({
 				method: request.method ?? "",
 				path: request.url ?? "",
 				headers: request.headers,
-				body: Buffer.concat(chunks).toString("utf8"),
+				body,
+				verified,
 			});
-			answer(request, response);
+			if (verified === true) answer(request, response);
+			else response.writeHead(400).end("bad signature");
 		});
 	});
 	let base = "";
@@ -110,24 +149,26 @@ describe("webhookSender against a real receiver", () => {
 		answer = (_request, response) => response.writeHead(204).end();
 	});
 
-	function send(options: Partial<WebhookSenderOptions> = {}): Promise<void> {
-		return webhookSender({ url: `${base}/hooks/refkit`, secret: SECRET, ...options })(delivery);
+	function send(options: Partial<WebhookSenderOptions> = {}, what: Delivery | LedgerDelivery = delivery) {
+		return webhookSender({ url: `${base}/hooks/refkit`, secret: SECRET, ...options })(what);
 	}
 
-	test("a delivery arrives as signed JSON with its idempotency key, and the signature verifies", async () => {
+	test("a receiver verifies refkit's webhooks with the standardwebhooks package", async () => {
 		const before = nowSeconds();
 		await send({ headers: { authorization: "Bearer abc" } });
 		const after = nowSeconds();
 
 		expect(received).toHaveLength(1);
 		const [request] = received as [Received];
+		expect(request.verified).toBe(true);
 		expect(request.method).toBe("POST");
 		expect(request.path).toBe("/hooks/refkit");
 		expect(request.headers["content-type"]).toBe("application/json");
 		expect(request.headers["user-agent"]).toBe("refkit-webhook");
 		expect(request.headers.authorization).toBe("Bearer abc");
-		expect(request.headers[WEBHOOK_IDEMPOTENCY_HEADER]).toBe(`${conversion.id}:reversal`);
+		expect(request.headers["webhook-id"]).toBe(`${conversion.id}:reversal`);
 
+		// The body is unchanged by the move to Standard Webhooks.
 		const event = JSON.parse(request.body);
 		expect(event).toEqual({
 			type: "reversal",
@@ -139,21 +180,56 @@ describe("webhookSender against a real receiver", () => {
 				reversedAt: "2025-02-03T04:05:06.789Z",
 			},
 		});
-		expect(event.conversion.id).toBe(conversion.id);
 
-		// Checked independently of the module: t=<seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">.
-		const header = request.headers[WEBHOOK_SIGNATURE_HEADER];
-		expect(typeof header).toBe("string");
-		const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header as string);
-		expect(match).not.toBeNull();
-		const [, t, v1] = match as unknown as [string, string, string];
+		// Checked independently of both libraries: v1,<base64 HMAC-SHA256 of "<id>.<t>.<body>"> under the
+		// secret's decoded bytes.
+		const t = request.headers["webhook-timestamp"];
+		expect(t).toMatch(/^\d+$/);
 		expect(Number(t)).toBeGreaterThanOrEqual(before);
 		expect(Number(t)).toBeLessThanOrEqual(after);
-		expect(v1).toBe(createHmac("sha256", SECRET).update(`${t}.${request.body}`).digest("hex"));
+		const key = Buffer.from(SECRET.slice("whsec_".length), "base64");
+		const mac = createHmac("sha256", key)
+			.update(`${conversion.id}:reversal.${t}.${request.body}`)
+			.digest("base64");
+		expect(request.headers["webhook-signature"]).toBe(`v1,${mac}`);
 
-		expect(verifyWebhookSignature({ body: request.body, signature: header as string, secret: SECRET })).toBe(
+		expect(verifyWebhookSignature({ body: request.body, headers: request.headers, secret: SECRET })).toBe(
 			true,
 		);
+	});
+
+	test("a ledger event arrives as { type, idempotencyKey, attempt, createdAt, data } and verifies", async () => {
+		await send({}, ledgerDelivery);
+		const [request] = received as [Received];
+		expect(request.verified).toBe(true);
+		expect(request.headers["webhook-id"]).toBe(ledgerDelivery.idempotencyKey);
+		expect(JSON.parse(request.body)).toEqual({
+			type: "sale.recorded",
+			idempotencyKey: ledgerDelivery.idempotencyKey,
+			attempt: 1,
+			createdAt: "2025-03-04T05:06:07.089Z",
+			data: sale,
+		});
+	});
+
+	test("retries of one delivery keep the same webhook-id, each signed afresh", async () => {
+		const statuses = [503, 204];
+		answer = (_request, response) => response.writeHead(statuses.shift() ?? 204).end();
+		const sender = webhookSender({ url: `${base}/hooks/refkit`, secret: SECRET });
+		await rejection(sender(delivery));
+		await sender({ ...delivery, attempt: 3 });
+		await sender(ledgerDelivery);
+		expect(received.map((request) => request.verified)).toEqual([true, true, true]);
+		const ids = received.map((request) => request.headers["webhook-id"]);
+		expect(ids).toEqual([delivery.idempotencyKey, delivery.idempotencyKey, ledgerDelivery.idempotencyKey]);
+		// Another attempt is another body (its attempt number), so another signature under the same id.
+		expect(received[0]?.headers["webhook-signature"]).not.toBe(received[1]?.headers["webhook-signature"]);
+	});
+
+	test("a receiver with another secret refuses the webhook", async () => {
+		const error = await rejection(send({ secret: OTHER_SECRET }));
+		expect(error.status).toBe(400);
+		expect(received[0]?.verified).toMatch(/No matching signature/);
 	});
 
 	test("any 2xx answer resolves, even with a body", async () => {
@@ -212,128 +288,113 @@ describe("webhookSender against a real receiver", () => {
 
 describe("verifyWebhookSignature", () => {
 	const body = JSON.stringify({ type: "conversion", idempotencyKey: conversion.id, attempt: 1, conversion });
+	const verify = (
+		headers: Record<string, string | string[] | undefined> | Headers,
+		text: string | Uint8Array = body,
+	) => verifyWebhookSignature({ body: text, headers, secret: SECRET });
 
-	test("a fresh signature over the exact body verifies, spaces around entries or not", () => {
-		const t = nowSeconds();
-		const header = signatureFor(body, SECRET, t);
-		expect(verifyWebhookSignature({ body, signature: header, secret: SECRET })).toBe(true);
-		const spaced = ` ${header.replace(",", " , ").replace("=", " = ")} `;
-		expect(verifyWebhookSignature({ body, signature: spaced, secret: SECRET })).toBe(true);
+	test("headers signed by the standardwebhooks package verify, in a plain object or Headers, any case", () => {
+		const headers = signedHeaders(body);
+		expect(verify(headers)).toBe(true);
+		expect(verify(new Headers(headers))).toBe(true);
+		expect(verify(Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v])))).toBe(
+			true,
+		);
+		expect(verify(headers, Buffer.from(body))).toBe(true);
+		// Plain base64, without the prefix, is the same key.
+		expect(verifyWebhookSignature({ body, headers, secret: SECRET.slice("whsec_".length) })).toBe(true);
 	});
 
-	test("a tampered body or another secret does not verify", () => {
-		const header = signatureFor(body, SECRET, nowSeconds());
-		expect(
-			verifyWebhookSignature({ body: body.replace("4999", "9999"), signature: header, secret: SECRET }),
-		).toBe(false);
-		expect(verifyWebhookSignature({ body: `${body} `, signature: header, secret: SECRET })).toBe(false);
-		expect(verifyWebhookSignature({ body, signature: header, secret: "v".repeat(32) })).toBe(false);
-		expect(verifyWebhookSignature({ body, signature: header, secret: "" })).toBe(false);
+	test("a tampered body, a wrong secret, another id or another timestamp does not verify", () => {
+		const headers = signedHeaders(body);
+		expect(verify(headers, body.replace("4999", "9999"))).toBe(false);
+		expect(verify(headers, `${body} `)).toBe(false);
+		expect(verifyWebhookSignature({ body, headers, secret: OTHER_SECRET })).toBe(false);
+		expect(verify({ ...headers, [WEBHOOK_ID_HEADER]: "msg_2" })).toBe(false);
+		const t = Number(headers[WEBHOOK_TIMESTAMP_HEADER]);
+		expect(verify({ ...headers, [WEBHOOK_TIMESTAMP_HEADER]: String(t - 1) })).toBe(false);
 	});
 
-	test("a timestamp further than the tolerance from now does not verify", () => {
-		const now = new Date("2025-06-01T12:00:00Z");
-		const t = now.getTime() / 1000;
-		const check = (timestamp: number, toleranceSeconds?: number) =>
-			verifyWebhookSignature({
-				body,
-				signature: signatureFor(body, SECRET, timestamp),
-				secret: SECRET,
-				now,
-				...(toleranceSeconds === undefined ? {} : { toleranceSeconds }),
-			});
-		expect(check(t - 300)).toBe(true);
-		expect(check(t - 301)).toBe(false);
-		expect(check(t + 301)).toBe(false);
-		expect(check(t - 3600)).toBe(false);
-		expect(check(t - 3600, 7200)).toBe(true);
-		expect(check(t - 10, 5)).toBe(false);
-		expect(check(t - 10, Number.NaN)).toBe(false);
-		// The real clock: a signature from an hour ago is refused.
-		expect(
-			verifyWebhookSignature({
-				body,
-				signature: signatureFor(body, SECRET, nowSeconds() - 3600),
-				secret: SECRET,
-			}),
-		).toBe(false);
+	test("a timestamp more than 5 minutes old or ahead does not verify, as the standardwebhooks package says", () => {
+		const at = (seconds: number) => signedHeaders(body, { at: new Date(Date.now() + seconds * 1000) });
+		expect(verify(at(-240))).toBe(true);
+		expect(verify(at(240))).toBe(true);
+		expect(verify(at(-301))).toBe(false);
+		expect(verify(at(-3600))).toBe(false);
+		expect(verify(at(301))).toBe(false);
+		expect(() => new Webhook(SECRET).verify(body, at(-3600))).toThrow(/too old/);
 	});
 
-	test("several v1 entries, as while rotating secrets: one match is enough", () => {
-		const t = nowSeconds();
-		const right = createHmac("sha256", SECRET).update(`${t}.${body}`).digest("hex");
-		const wrong = createHmac("sha256", "v".repeat(32)).update(`${t}.${body}`).digest("hex");
-		expect(
-			verifyWebhookSignature({ body, signature: `t=${t},v1=${wrong},v1=${right}`, secret: SECRET }),
-		).toBe(true);
-		expect(
-			verifyWebhookSignature({ body, signature: `t=${t}, v1=${right}, v1=${wrong}`, secret: SECRET }),
-		).toBe(true);
-		expect(
-			verifyWebhookSignature({ body, signature: `t=${t},v1=${wrong},v1=${wrong}`, secret: SECRET }),
-		).toBe(false);
+	test("several signatures, as while rotating secrets: one match is enough", () => {
+		const right = signedHeaders(body);
+		const wrong = signedHeaders(body, { secret: OTHER_SECRET });
+		const both = (a: string, b: string) => ({ ...right, [WEBHOOK_SIGNATURE_HEADER]: `${a} ${b}` });
+		expect(verify(both(wrong[WEBHOOK_SIGNATURE_HEADER], right[WEBHOOK_SIGNATURE_HEADER]))).toBe(true);
+		expect(verify(both(right[WEBHOOK_SIGNATURE_HEADER], wrong[WEBHOOK_SIGNATURE_HEADER]))).toBe(true);
+		expect(verify(both(wrong[WEBHOOK_SIGNATURE_HEADER], wrong[WEBHOOK_SIGNATURE_HEADER]))).toBe(false);
 	});
 
-	test("malformed headers return false", () => {
-		const t = nowSeconds();
-		const right = createHmac("sha256", SECRET).update(`${t}.${body}`).digest("hex");
-		const malformed: (string | null | undefined)[] = [
-			null,
-			undefined,
-			"",
-			"t=",
-			"v1=abc",
-			"garbage",
-			`t=${t}`,
-			`v1=${right}`,
-			`t=${t},v1=`,
-			`t=${t},v1=${right.slice(0, 63)}`,
-			`t=${t},v1=${right.toUpperCase()}`,
-			`t=${t},v0=${right}`,
-			`t=abc,v1=${right}`,
-			`t=${t}.5,v1=${right}`,
-			`t=-${t},v1=${right}`,
-			`t=${t},t=${t},v1=${right}`,
-			`t=${t};v1=${right}`,
-			`${right}`,
-			`t=${t},v1=${right}${"0".repeat(5000)}`,
+	test("missing, repeated or malformed headers, and bodies that are not text, return false", () => {
+		const headers = signedHeaders(body);
+		const signature = headers[WEBHOOK_SIGNATURE_HEADER];
+		const malformed: Record<string, string | string[] | undefined>[] = [
+			{},
+			{ ...headers, [WEBHOOK_ID_HEADER]: undefined },
+			{ ...headers, [WEBHOOK_TIMESTAMP_HEADER]: undefined },
+			{ ...headers, [WEBHOOK_SIGNATURE_HEADER]: undefined },
+			{ ...headers, [WEBHOOK_SIGNATURE_HEADER]: [signature, signature] },
+			{ ...headers, [WEBHOOK_SIGNATURE_HEADER]: "" },
+			{ ...headers, [WEBHOOK_SIGNATURE_HEADER]: signature.slice(3) },
+			{ ...headers, [WEBHOOK_SIGNATURE_HEADER]: signature.replace("v1,", "v2,") },
+			{ ...headers, [WEBHOOK_SIGNATURE_HEADER]: signature.slice(0, -2) },
+			{ ...headers, [WEBHOOK_TIMESTAMP_HEADER]: "soon" },
+			{ ...headers, [WEBHOOK_TIMESTAMP_HEADER]: "" },
 		];
-		for (const signature of malformed) {
-			expect(verifyWebhookSignature({ body, signature, secret: SECRET }), String(signature)).toBe(false);
-		}
+		for (const each of malformed) expect(verify(each), JSON.stringify(each)).toBe(false);
+		expect(verify(null as never)).toBe(false);
+		expect(verify(headers, { not: "text" } as never)).toBe(false);
+		expect(verifyWebhookSignature({ body: undefined as never, headers, secret: SECRET })).toBe(false);
 	});
 
 	test("property: arbitrary signature headers never throw and never verify", () => {
-		const t = nowSeconds();
+		const headers = signedHeaders(body);
 		fc.assert(
 			fc.property(
 				fc.oneof(
 					fc.string({ maxLength: 300 }),
-					fc.string({ maxLength: 80 }).map((rest) => `t=${t},v1=${rest}`),
-					fc.stringMatching(/^[0-9a-f]{64}$/).map((hex) => `t=${t},v1=${hex}`),
+					fc.string({ maxLength: 80 }).map((rest) => `v1,${rest}`),
+					fc
+						.uint8Array({ minLength: 32, maxLength: 32 })
+						.map((mac) => `v1,${Buffer.from(mac).toString("base64")}`),
 				),
 				(signature) => {
-					expect(verifyWebhookSignature({ body, signature, secret: SECRET })).toBe(false);
+					expect(verify({ ...headers, [WEBHOOK_SIGNATURE_HEADER]: signature })).toBe(false);
 				},
 			),
 		);
 	});
 
-	test("property: changing any character of a valid header makes it fail", () => {
-		const header = signatureFor(body, SECRET, nowSeconds());
+	test("property: changing any character of a valid signature makes it fail", () => {
+		const headers = signedHeaders(body);
+		const signature = headers[WEBHOOK_SIGNATURE_HEADER];
 		fc.assert(
-			fc.property(fc.nat(header.length - 1), fc.string({ minLength: 1, maxLength: 1 }), (index, char) => {
-				fc.pre(header[index] !== char && char.trim() !== "" && char !== ",");
-				const tampered = header.slice(0, index) + char + header.slice(index + 1);
-				expect(verifyWebhookSignature({ body, signature: tampered, secret: SECRET })).toBe(false);
+			fc.property(fc.nat(signature.length - 1), fc.string({ minLength: 1, maxLength: 1 }), (index, char) => {
+				fc.pre(signature[index] !== char);
+				const tampered = signature.slice(0, index) + char + signature.slice(index + 1);
+				expect(verify({ ...headers, [WEBHOOK_SIGNATURE_HEADER]: tampered })).toBe(false);
 			}),
 		);
 	});
 
-	test("a secret that is not a string throws INVALID_ARGUMENT", () => {
-		expectInvalidArgument(() =>
-			verifyWebhookSignature({ body, signature: "t=1,v1=00", secret: undefined as unknown as string }),
-		);
+	test.each<[string, unknown]>([
+		["undefined", undefined],
+		["an empty string", ""],
+		["a short password", "too-short"],
+		["a string that is not base64", "whsec_not base64 at all!"],
+		["the base64 of 23 bytes", `whsec_${Buffer.alloc(23, 1).toString("base64")}`],
+	])("verifying with %s as the secret throws INVALID_ARGUMENT", (_name, secret) => {
+		const headers = signedHeaders(body);
+		expectInvalidArgument(() => verifyWebhookSignature({ body, headers, secret: secret as string }));
 	});
 });
 
@@ -343,6 +404,8 @@ describe("webhookSender options", () => {
 	test("valid options create a handler without any request", () => {
 		expect(typeof webhookSender(valid)).toBe("function");
 		expect(typeof webhookSender({ ...valid, url: "http://localhost:8080/x", timeoutMs: 1 })).toBe("function");
+		// Plain base64 of at least 24 bytes, as Standard Webhooks libraries accept.
+		expect(typeof webhookSender({ ...valid, secret: randomBytes(24).toString("base64") })).toBe("function");
 	});
 
 	test.each<[string, Partial<Record<keyof WebhookSenderOptions, unknown>>]>([
@@ -352,9 +415,20 @@ describe("webhookSender options", () => {
 		["a missing URL", { url: undefined }],
 		["a short secret", { secret: "too-short" }],
 		["a missing secret", { secret: undefined }],
+		["an empty secret", { secret: "" }],
+		["a secret that is not a string", { secret: 42 }],
+		["a secret of 23 bytes", { secret: `whsec_${Buffer.alloc(23, 1).toString("base64")}` }],
+		["a secret in base64url", { secret: `whsec_${Buffer.alloc(32, 0xfb).toString("base64url")}` }],
+		[
+			"a secret without its padding",
+			{ secret: `whsec_${Buffer.alloc(25, 1).toString("base64").replace(/=+$/, "")}` },
+		],
+		["a secret with another prefix", { secret: `wh_${Buffer.alloc(32, 1).toString("base64")}` }],
 		["timeoutMs 0", { timeoutMs: 0 }],
 		["a fractional timeoutMs", { timeoutMs: 1.5 }],
-		["a header that overrides refkit-signature", { headers: { "Refkit-Signature": "t=1,v1=00" } }],
+		["a header that overrides webhook-signature", { headers: { "Webhook-Signature": "v1,AAAA" } }],
+		["a header that overrides webhook-id", { headers: { "webhook-id": "msg_1" } }],
+		["a header that overrides webhook-timestamp", { headers: { "WEBHOOK-TIMESTAMP": "1" } }],
 		["a header that overrides content-type", { headers: { "content-type": "text/plain" } }],
 		["a header value that is not a string", { headers: { "x-count": 3 } }],
 		["an invalid header name", { headers: { "bad header": "x" } }],
@@ -362,7 +436,18 @@ describe("webhookSender options", () => {
 		expectInvalidArgument(() => webhookSender({ ...valid, ...override } as WebhookSenderOptions));
 	});
 
-	test("the short-secret message says how to generate one", () => {
-		expect(() => webhookSender({ ...valid, secret: "short" })).toThrow(/openssl rand -hex 32/);
+	test.each([
+		"Zq8x-Pw3m-Tn0r-Kv7L-cYb2-HsJd-5FgA-uQ1e",
+		`whsec_${Buffer.from("too short: 20 bytes!").toString("base64")}`,
+	])("a bad secret's message says how to make one and never shows the secret (%#)", (secret) => {
+		const error = expectInvalidArgument(() => webhookSender({ ...valid, secret }));
+		expect(error.message).toContain(
+			`node -e "console.log('whsec_' + require('crypto').randomBytes(32).toString('base64'))"`,
+		);
+		const encoded = secret.replace(/^whsec_/, "");
+		for (let i = 0; i + 6 <= encoded.length; i++)
+			expect(error.message).not.toContain(encoded.slice(i, i + 6));
+		expect(JSON.stringify(error)).not.toContain(encoded.slice(0, 6));
+		expect(String(error.stack)).not.toContain(encoded.slice(0, 6));
 	});
 });
