@@ -11,7 +11,7 @@ export type { SkippedHit } from "./core/skips.js";
 export type { CsvColumns } from "./csv.js";
 export type { DashboardOptions, DashboardRequest, DashboardResponse } from "./dashboard/dashboard.js";
 export { isRefkitError, RefkitError, type RefkitErrorCode } from "./errors.js";
-export type { ConsentCheck } from "./http/request.js";
+export type { ConsentCheck, WebhookDelivery, WebhookReceiver } from "./http/request.js";
 export { DEFAULTS, type ErrorContext, type RefkitOptions, type ResolvedOptions } from "./options.js";
 export type {
 	DeliverOptions,

@@ -6,7 +6,6 @@ import type { MaybeUserId } from "../core/request.js";
 import type { DashboardOptions } from "../dashboard/dashboard.js";
 import { RefkitError } from "../errors.js";
 import { nodeRequest, passportUserId } from "../http/node.js";
-import { pathAndQuery } from "../http/path.js";
 import { type ConsentCheck, REDIRECT_CACHE_CONTROL, type WebhookReceiver } from "../http/request.js";
 import { receiveNodeWebhook } from "../http/webhook.js";
 import type { Refkit } from "../refkit.js";
@@ -122,8 +121,8 @@ const webhookPlugin: FastifyPluginAsync<FastifyWebhookOptions> = async (fastify,
 	}
 	// Answered before routing and body parsing: the signature is over the raw body.
 	fastify.addHook("onRequest", async (request, reply) => {
-		const url = request.raw.url ?? request.url;
-		if (pathAndQuery(url).split("?")[0] !== path) return;
+		// The request target as sent: a path and its query.
+		if ((request.raw.url ?? request.url).split("?")[0] !== path) return;
 		const response = await receiveNodeWebhook(receiver, request.raw, undefined);
 		reply.code(response.status).headers(response.headers);
 		return reply.send(response.body);

@@ -28,7 +28,8 @@ export interface BillingOutcome {
 export interface BillingEventResult {
 	eventId: string;
 	type: string;
-	status: BillingEventStatus | "duplicate";
+	/** `applied`, `ignored` (nothing to do), `waiting` (see docs/stripe.md), `failed`, or `duplicate`. */
+	status: "applied" | "ignored" | "waiting" | "failed" | "duplicate";
 	outcome: string;
 	sale?: Sale | undefined;
 	refund?: Refund | undefined;

@@ -38,6 +38,7 @@ export interface WebhookDelivery {
 
 /** What receives a billing system's webhooks (`stripeWebhooks()` of `refkit/stripe`), mounted by each adapter. */
 export interface WebhookReceiver {
+	/** Checks a delivery and applies it: the HTTP answer to give the sender. */
 	receive(delivery: WebhookDelivery): Promise<DashboardResponse>;
 }
 

@@ -8,13 +8,16 @@ import { afterAll } from "vitest";
 import {
 	refkitDashboard as expressDashboard,
 	refkitMiddleware as expressMiddleware,
+	webhookEndpoint as expressWebhook,
 } from "../../src/adapters/express.js";
-import { refkitDashboardPlugin, refkitPlugin } from "../../src/adapters/fastify.js";
+import { refkitDashboardPlugin, refkitPlugin, refkitWebhookPlugin } from "../../src/adapters/fastify.js";
 import {
 	refkitDashboard as honoDashboard,
 	refkitMiddleware as honoMiddleware,
+	webhookEndpoint as honoWebhook,
 } from "../../src/adapters/hono.js";
-import { dashboardHandler, refkitHandler } from "../../src/adapters/web.js";
+import { dashboardHandler, refkitHandler, webhookHandler } from "../../src/adapters/web.js";
+import type { WebhookReceiver } from "../../src/http/request.js";
 import type { Refkit } from "../../src/index.js";
 
 /** Every adapter; the HTTP behaviour suite runs through each. */
@@ -27,6 +30,9 @@ export const USER_HEADER = "x-test-user";
 /** Where the test apps mount the dashboard; the user named `admin` is authorized. */
 export const DASHBOARD_PATH = "/admin/refkit";
 export const ADMIN = "admin";
+
+/** Where the test apps mount a webhook receiver, when they are given one. */
+export const WEBHOOK_PATH = "/webhooks/stripe";
 
 /** The header tests use to refuse consent: `x-test-consent: no`; the test apps read it in `consent`. */
 export const CONSENT_HEADER = "x-test-consent";
@@ -65,10 +71,17 @@ function pages(request: Request): Response {
  * `/foo` answer 200 (and POST `/foo`); every other path is the framework's own 404. The dashboard is at
  * {@link DASHBOARD_PATH}, for the user {@link ADMIN}. Returns the base URL.
  */
-export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<string> {
+export async function startApp(
+	adapter: AdapterName,
+	refkit: Refkit,
+	receiver?: WebhookReceiver,
+): Promise<string> {
 	switch (adapter) {
 		case "express": {
 			const app = express();
+			// Before the body parsers, as the docs say: it reads the raw body.
+			if (receiver) app.post(WEBHOOK_PATH, expressWebhook(receiver));
+			app.use(express.json());
 			app.use(
 				expressMiddleware(refkit, {
 					getUserId: (req) => req.get(USER_HEADER) ?? null,
@@ -98,6 +111,7 @@ export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<st
 				path: DASHBOARD_PATH,
 				authorize: (request) => request.headers[USER_HEADER] === ADMIN,
 			});
+			if (receiver) await app.register(refkitWebhookPlugin, { receiver, path: WEBHOOK_PATH });
 			app.get("/", async () => "home");
 			app.get("/foo", async () => "foo");
 			app.post("/foo", async () => "posted");
@@ -118,6 +132,7 @@ export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<st
 					authorize: (c) => c.req.header(USER_HEADER) === ADMIN,
 				}),
 			);
+			if (receiver) app.post(WEBHOOK_PATH, honoWebhook(receiver));
 			app.get("/", (c) => c.text("home"));
 			// A handler that returns a Response of its own, as many do.
 			app.get("/foo", () => new Response("foo"));
@@ -133,7 +148,9 @@ export async function startApp(adapter: AdapterName, refkit: Refkit): Promise<st
 				path: DASHBOARD_PATH,
 				authorize: (request) => request.headers.get(USER_HEADER) === ADMIN,
 			});
+			const webhook = receiver ? webhookHandler(receiver) : null;
 			const fetch = async (request: Request, env: HttpBindings | Http2Bindings) =>
+				(webhook && new URL(request.url).pathname === WEBHOOK_PATH ? await webhook(request) : null) ??
 				(await dashboard(request)) ??
 				(await handle(request, {
 					remoteAddress: env.incoming.socket.remoteAddress,

@@ -1,0 +1,72 @@
+import { describe, expect, test } from "vitest";
+import { stripeWebhooks } from "../../src/billing/stripe.js";
+import { ledger, program, referredSignup, refkitWithPrograms } from "../programs/setup.js";
+import { DATABASES } from "../setup/databases.js";
+import { ADAPTERS, startApp, WEBHOOK_PATH } from "../setup/http.js";
+import { charge, event, paidInvoice, signed, stripeId, WEBHOOK_SECRET } from "./events.js";
+
+/*
+ * Stripe's webhooks through each adapter, on a real HTTP server, as the docs mount them: the raw body read by
+ * the adapter, the signature checked, each event applied once.
+ */
+
+describe.each(DATABASES)("Stripe's webhooks on %s", (kind) => {
+	describe.each(ADAPTERS)("through %s", (adapter) => {
+		async function app() {
+			const refkit = await refkitWithPrograms(kind, [program({ minimumPayout: 0 })]);
+			await referredSignup(refkit, "alice", "bob");
+			const receiver = stripeWebhooks(refkit, {
+				secret: WEBHOOK_SECRET,
+				userId: (customer) => (customer === "cus_bob" ? "bob" : null),
+			});
+			const base = await startApp(adapter, refkit, receiver);
+			const post = async (value: unknown, signature?: string, body?: string) => {
+				const delivery = signed(value);
+				const response = await fetch(base + WEBHOOK_PATH, {
+					method: "POST",
+					headers: {
+						"content-type": "application/json",
+						"stripe-signature": signature ?? delivery.signature,
+					},
+					body: body ?? delivery.body,
+				});
+				return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+			};
+			return { refkit, post };
+		}
+
+		test("a sale and its refund, each once; a bad signature is a 400; an unknown type a 200", async () => {
+			const { refkit, post } = await app();
+			const pi = stripeId("pi");
+			const paid = event(
+				"invoice.paid",
+				paidInvoice({ id: "in_http", customer: "cus_bob", amount: 10000, paymentIntent: pi }),
+			);
+			expect(await post(paid)).toMatchObject({ status: 200, body: { received: true, status: "applied" } });
+			expect(await post(paid)).toMatchObject({ status: 200, body: { status: "duplicate" } });
+			const refunded = event("charge.refunded", charge({ paymentIntent: pi, amount: 10000, refunded: 2500 }));
+			expect((await post(refunded)).body.status).toBe("applied");
+			expect((await post(refunded)).body.status).toBe("duplicate");
+			const forged = signed(paid, "whsec_not_the_endpoints_secret_0123456789").signature;
+			expect(
+				(await post(event("invoice.paid", paidInvoice({ customer: "cus_bob", amount: 1 })), forged)).status,
+			).toBe(400);
+			expect((await post(paid, "")).status).toBe(400);
+			expect((await post(event("customer.created", paidInvoice({ amount: 1 }) as never))).body.status).toBe(
+				"ignored",
+			);
+			const sales = await refkit.listSales();
+			expect(sales.map((s) => [s.externalId, s.amount, s.refunded])).toEqual([["in_http", 10000, 2500]]);
+		});
+
+		test("50 concurrent deliveries of one event record one sale", async () => {
+			const { refkit, post } = await app();
+			const paid = event("invoice.paid", paidInvoice({ customer: "cus_bob", amount: 7000 }));
+			const answers = await Promise.all(Array.from({ length: 50 }, () => post(paid)));
+			expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+			expect(answers.filter((a) => a.body.status === "applied")).toHaveLength(1);
+			expect(await refkit.listSales()).toHaveLength(1);
+			expect((await ledger(refkit)).filter((c) => c.sourceType === "sale")).toHaveLength(1);
+		});
+	});
+});
