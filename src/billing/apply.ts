@@ -2,7 +2,7 @@ import type { CoreContext } from "../core/context.js";
 import { isRefkitError, type RefkitErrorCode } from "../errors.js";
 import { savePrograms } from "../programs/ledger.js";
 import type { Refund, Sale } from "../programs/types.js";
-import type { BillingEventStatus, NewBillingEvent } from "../store/billing.js";
+import type { BillingEventStatus, NewBillingEvent } from "../store/billing-roles.js";
 import type { TransactionStore } from "../store/store.js";
 
 /**

@@ -8,7 +8,7 @@ import type {
 	RewardTransaction,
 	UserExport,
 } from "../types.js";
-import type { BillingStore } from "./billing.js";
+import type { BillingStore } from "./billing-roles.js";
 import type { LedgerStore, PayoutStore, SaleStore } from "./ledger-roles.js";
 import type { Page } from "./page.js";
 
