@@ -85,5 +85,9 @@ export class RefkitError extends Error {
  * if (isRefkitError(error, "LINK_NOT_FOUND")) res.status(404).end();
  */
 export function isRefkitError(error: unknown, code?: RefkitErrorCode): error is RefkitError {
-	return error instanceof RefkitError && (code === undefined || error.code === code);
+	// By its name and code rather than `instanceof`: a bundler (Next.js) may load refkit once per entry, and an
+	// error from one copy must be recognised by another.
+	if (!(error instanceof Error) || error.name !== "RefkitError") return false;
+	const found = (error as { code?: unknown }).code;
+	return typeof found === "string" && (code === undefined || found === code);
 }
