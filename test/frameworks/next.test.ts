@@ -263,6 +263,7 @@ test("the Next.js guide is exactly what examples/next runs, and the README's qui
 		file("proxy.ts"),
 		middlewareFor15(file("proxy.ts")),
 		file("app/admin/refkit/[[...path]]/route.ts"),
+		file("app/webhooks/stripe/route.ts"),
 	];
 	expect(nextBlocks("docs/nextjs.md")).toEqual(files);
 	const readme = nextBlocks("README.md");
