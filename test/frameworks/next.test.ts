@@ -11,6 +11,7 @@ import { createRefkit, type Refkit } from "../../src/index.js";
 import { TEST_SECRET } from "../setup/databases.js";
 import { BROWSER_AGENT, deletesCookie, responseCookie } from "../setup/http.js";
 import { section } from "../setup/markdown.js";
+import { event, paidInvoice, signed, WEBHOOK_SECRET } from "../stripe/events.js";
 
 /**
  * `examples/next`, the Next.js guide (docs/nextjs.md), installed from `npm pack` as an application would install
@@ -100,9 +101,10 @@ async function startApp(version: (typeof VERSIONS)[number]): Promise<App> {
 	}
 	const next = join(dir, "node_modules/next/dist/bin/next");
 	const database = join(dir, "refkit.sqlite");
-	// The build needs neither the secret nor the database: it must not migrate (nor create) anything.
+	// The build needs neither the secrets nor the database: it must not migrate (nor create) anything.
 	const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database, NEXT_TELEMETRY_DISABLED: "1" };
 	delete env.REFKIT_SECRET;
+	delete env.STRIPE_WEBHOOK_SECRET;
 	delete env.NODE_ENV;
 	await run(process.execPath, [next, "build"], { cwd: dir, env, maxBuffer: 1 << 24 });
 	expect(existsSync(database), "next build created the database").toBe(false);
@@ -110,7 +112,7 @@ async function startApp(version: (typeof VERSIONS)[number]): Promise<App> {
 	const port = await freePort();
 	const server = spawn(process.execPath, [next, "start", "-p", String(port)], {
 		cwd: dir,
-		env: { ...env, REFKIT_SECRET: TEST_SECRET },
+		env: { ...env, REFKIT_SECRET: TEST_SECRET, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
 	});
 	let output = "";
 	server.stdout?.on("data", (chunk: Buffer) => {
@@ -243,6 +245,68 @@ describe.each(VERSIONS)("examples/next on Next.js $next ($entry)", (version) => 
 		expect((await get(`${app.base}/admin/refkit`)).status).toBe(403);
 	});
 
+	test("Stripe's webhooks: each event once, a bad signature refused, a referred user's payment a sale", async () => {
+		const post = async (value: unknown, secret = WEBHOOK_SECRET) => {
+			const { body, signature } = signed(value, secret);
+			const response = await fetch(`${app.base}/webhooks/stripe`, {
+				method: "POST",
+				headers: { "content-type": "application/json", "stripe-signature": signature },
+				body,
+			});
+			const text = await response.text(); // Next.js answers a route's uncaught error with an empty 500
+			return { status: response.status, body: text.startsWith("{") ? JSON.parse(text) : text };
+		};
+		// A POST-only route handler is dynamic: nothing of it was rendered at build time.
+		const prerendered = JSON.parse(readFileSync(join(app.dir, ".next/prerender-manifest.json"), "utf8"));
+		expect(Object.keys(prerendered.routes)).not.toContain("/webhooks/stripe");
+
+		// alice was referred by nobody: her payment is received, and records no sale.
+		const alicePaid = event(
+			"invoice.paid",
+			paidInvoice({ customer: "cus_alice", amount: 4900, userId: "alice" }),
+		);
+		expect(await post(alicePaid)).toEqual({
+			status: 200,
+			body: { received: true, status: "applied", outcome: "alice was not referred: no sale to record" },
+		});
+		expect(await post(alicePaid)).toMatchObject({
+			status: 200,
+			body: { received: true, status: "duplicate" },
+		});
+		const forged = event("invoice.paid", paidInvoice({ amount: 4900, userId: "alice" }));
+		expect(await post(forged, "whsec_not_the_endpoints_secret_0123456789")).toMatchObject({
+			status: 400,
+			body: { received: false },
+		});
+
+		// carol follows alice's link, comes back logged in (the proxy claims her visit) and signs up: her payment
+		// is a sale, 20 % of it alice's.
+		const followed = await get(`${app.base}/ref/${identifier}`);
+		const visitor = responseCookie(followed, "refkit_visitor")?.value as string;
+		const home = await get(`${app.base}/`, { cookie: `user=carol; refkit_visitor=${visitor}` });
+		expect(deletesCookie(home, "refkit_visitor")).toBe(true);
+		expect(await refkit.confirm({ userId: "carol", goal: "signup" })).toMatchObject({
+			status: "converted",
+			referrerUserId: "alice",
+		});
+		const carolPaid = event(
+			"invoice.paid",
+			paidInvoice({ id: "in_carol", customer: "cus_carol", amount: 4900, userId: "carol" }),
+		);
+		expect(await post(carolPaid)).toEqual({
+			status: 200,
+			body: { received: true, status: "applied", outcome: "recorded sale in_carol of 4900 USD by carol" },
+		});
+		const sales = await refkit.listSales();
+		expect(sales.map((sale) => [sale.externalId, sale.userId, sale.referrerUserId, sale.amount])).toEqual([
+			["in_carol", "carol", "alice", 4900],
+		]);
+		const commissions = await refkit.listCommissions({ sourceId: sales[0]?.id });
+		expect(commissions.map((c) => [c.userId, c.amount, c.currency, c.status])).toEqual([
+			["alice", 980, "USD", "pending"],
+		]);
+	});
+
 	test("nothing refkit did reached the server's error log", () => {
 		expect(app.output()).not.toMatch(/Error|TypeError|refkit:/);
 	});
@@ -263,6 +327,7 @@ test("the Next.js guide is exactly what examples/next runs, and the README's qui
 		file("proxy.ts"),
 		middlewareFor15(file("proxy.ts")),
 		file("app/admin/refkit/[[...path]]/route.ts"),
+		file("app/webhooks/stripe/route.ts"),
 	];
 	expect(nextBlocks("docs/nextjs.md")).toEqual(files);
 	const readme = nextBlocks("README.md");

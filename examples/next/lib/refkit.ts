@@ -9,6 +9,8 @@ shared.refkit ??= createRefkit({
 	secret: process.env.REFKIT_SECRET, // at least 32 characters: openssl rand -hex 32
 	// The client's address is in X-Forwarded-For: Vercel sets it, and `next start` fills it in when absent.
 	trustProxy: 1,
+	// What a referral earns: 20 % of each sale of the referred user, reported by Stripe (app/webhooks/stripe).
+	programs: [{ id: "standard", currency: "USD", rules: [{ on: "sale", percent: 20 }] }],
 });
 export const refkit: Refkit = shared.refkit;
 
