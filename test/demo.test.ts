@@ -1,4 +1,8 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import Stripe from "stripe";
 import { describe, expect, test } from "vitest";
+import { DEVELOPMENT_STRIPE_SECRET } from "../examples/demo/stripe.js";
 import { DATABASES, freshDatabaseUrl } from "./setup/databases.js";
 import { startDemo } from "./setup/demo.js";
 import { location, request, responseCookie } from "./setup/http.js";
@@ -61,6 +65,30 @@ async function aliceRefersBob(base: string): Promise<{ alice: string; bob: strin
 
 async function page(base: string, cookie: string): Promise<string> {
 	return (await request(`${base}/`, { cookie })).text();
+}
+
+/** Presses "Pay with Stripe (test event)" with `amount` (a price, as typed in the form). */
+function payWithStripe(base: string, cookie: string, amount: string): Promise<Response> {
+	return fetch(`${base}/stripe/pay`, {
+		method: "POST",
+		headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie ? { cookie } : {}) },
+		body: new URLSearchParams({ amount }),
+		redirect: "manual",
+	});
+}
+
+/** Runs examples/demo/send-stripe-event.ts with `args`, as `npx tsx` would. */
+function sendStripeEvent(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+	const tsx = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url));
+	const root = fileURLToPath(new URL("..", import.meta.url));
+	return new Promise((resolve) => {
+		execFile(
+			tsx,
+			["examples/demo/send-stripe-event.ts", ...args],
+			{ cwd: root, env: { ...process.env, STRIPE_WEBHOOK_SECRET: "" }, timeout: 20_000 },
+			(error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+		);
+	});
 }
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -234,6 +262,120 @@ describe.each(DATABASES)("the demo on %s", (kind) => {
 		expect(earnings(await page(base, bob)).Payable?.[0]).toBe("5.00 USD");
 	});
 
+	test("Pay with Stripe: a signed invoice.paid through /webhooks/stripe becomes the referrer's commission, once", async () => {
+		const { base, output } = await startDemo(await freshDatabaseUrl(kind));
+		expect(output()).toMatch(/STRIPE_WEBHOOK_SECRET is not set; \/webhooks\/stripe checks signatures/);
+		const { alice, bob } = await aliceRefersBob(base);
+		expect(await page(base, bob)).toContain('<button type="submit">Pay with Stripe (test event)</button>');
+
+		// Bob presses the button: the server builds the event, signs it, POSTs it to its own endpoint, and
+		// redirects back to say what it came to.
+		const paid = await payWithStripe(base, bob, "49");
+		expect(paid.status).toBe(303);
+		const back = location(paid) ?? "";
+		expect(back).toMatch(/^\/\?stripe=evt_[A-Za-z0-9]{24}$/);
+		const notice = /<p class="notice" id="stripe-outcome">([^<]*)<\/p>/.exec(
+			await (await request(`${base}${back}`, { cookie: bob })).text(),
+		)?.[1];
+		expect(notice).toMatch(
+			/^Stripe event evt_[A-Za-z0-9]{24}: recorded sale in_[A-Za-z0-9]{24} of 49\.00 USD, credited to alice\.$/,
+		);
+		// Only to the user who sent it.
+		expect(await (await request(`${base}${back}`, { cookie: alice })).text()).not.toContain("stripe-outcome");
+
+		// Alice earned 20% of it, as of any sale; a second payment is another invoice, another sale. (Sorted: the
+		// sale's time is the invoice's paid_at, in whole seconds as Stripe counts, so it may list before the signup.)
+		expect(
+			rows(await page(base, alice), "commissions")
+				.map((cells) => cells.slice(1, 3))
+				.sort(),
+		).toEqual([
+			["20% of bob's purchase of 49.00 USD", "9.80 USD"],
+			["bob's signup", "5.00 USD"],
+		]);
+		await payWithStripe(base, bob, "10.05");
+		expect(earnings(await page(base, alice)).Pending?.[0]).toBe("16.81 USD"); // 5.00 + 9.80 + 2.01
+		await expect
+			.poll(() => output().match(/sale\.recorded: bob's purchase of [\d.]+ USD \(order in_/g)?.length ?? 0, {
+				timeout: 10_000,
+			})
+			.toBe(2);
+
+		// The same from a shell: send-stripe-event.ts, signed with the same development secret.
+		const script = await sendStripeEvent([
+			"--user",
+			"bob",
+			"--amount",
+			"2500",
+			"--url",
+			`${base}/webhooks/stripe`,
+		]);
+		expect(script).toMatchObject({ code: 0, stderr: "" });
+		expect(script.stdout).toMatch(
+			/^Stripe event evt_\w+ \(invoice\.paid, in_\w+\): 200 applied: recorded sale in_\w+ of 2500 USD by bob\n$/,
+		);
+		expect(earnings(await page(base, alice)).Pending?.[0]).toBe("21.81 USD");
+
+		// Alice, referred by nobody, pays: nothing to credit, and the page says why. Bad amounts and no login.
+		const own = await payWithStripe(base, alice, "20");
+		expect(await (await request(`${base}${location(own)}`, { cookie: alice })).text()).toMatch(
+			/Stripe event evt_\w+: applied: alice was not referred: no sale to record\./,
+		);
+		expect((await payWithStripe(base, bob, "-3")).status).toBe(400);
+		expect((await payWithStripe(base, bob, "<b>lots</b>")).status).toBe(400);
+		expect((await payWithStripe(base, "", "10")).status).toBe(401);
+		expect(earnings(await page(base, alice)).Pending?.[0]).toBe("21.81 USD");
+	});
+
+	test("/webhooks/stripe answers 400 to a bad signature and records nothing", async () => {
+		const { base } = await startDemo(await freshDatabaseUrl(kind), {
+			STRIPE_WEBHOOK_SECRET: "whsec_the_demos_own_secret_for_this_test_0000",
+		});
+		const { alice, bob } = await aliceRefersBob(base);
+		const body = JSON.stringify({
+			id: "evt_forged",
+			object: "event",
+			type: "invoice.paid",
+			created: Math.floor(Date.now() / 1000),
+			data: {
+				object: {
+					id: "in_forged",
+					object: "invoice",
+					amount_paid: 99900,
+					currency: "usd",
+					metadata: { userId: "bob" },
+				},
+			},
+		});
+		const deliver = (signature: string | null) =>
+			fetch(`${base}/webhooks/stripe`, {
+				method: "POST",
+				headers: {
+					"content-type": "application/json",
+					...(signature ? { "stripe-signature": signature } : {}),
+				},
+				body,
+			});
+		// Signed with another secret (the demo's development one, which STRIPE_WEBHOOK_SECRET replaced), a made-up
+		// signature, none.
+		const foreign = Stripe.webhooks.generateTestHeaderString({
+			payload: body,
+			secret: DEVELOPMENT_STRIPE_SECRET,
+		});
+		for (const signature of [foreign, "t=1,v1=abc", null]) {
+			const answer = await deliver(signature);
+			expect(answer.status).toBe(400);
+			expect(await answer.json()).toMatchObject({ received: false });
+		}
+		// The form signs with the secret the demo was given, so it still works.
+		await payWithStripe(base, bob, "49");
+		expect(
+			rows(await page(base, alice), "commissions")
+				.map((cells) => cells[1])
+				.sort(),
+		).toEqual(["20% of bob's purchase of 49.00 USD", "bob's signup"]);
+	});
+
 	test("a bad name is refused and escapes nothing into the page", async () => {
 		const { base } = await startDemo(await freshDatabaseUrl(kind));
 		const response = await login(base, "<script>alert(1)</script>");
@@ -246,4 +388,14 @@ test("a REFKIT_DEMO_HOLD_DAYS that is not a number of days stops the demo with a
 	await expect(
 		startDemo(await freshDatabaseUrl("sqlite"), { REFKIT_DEMO_HOLD_DAYS: "two weeks" }),
 	).rejects.toThrow(/REFKIT_DEMO_HOLD_DAYS must be a whole number of days from 0 to 3650/);
+});
+
+test("in production the demo needs STRIPE_WEBHOOK_SECRET, and refuses one that is not a signing secret", async () => {
+	const env = { NODE_ENV: "production", REFKIT_SECRET: "a-secret-of-at-least-thirty-two-characters-0000" };
+	await expect(
+		startDemo(await freshDatabaseUrl("sqlite"), { ...env, STRIPE_WEBHOOK_SECRET: "" }),
+	).rejects.toThrow(/NODE_ENV is production, so STRIPE_WEBHOOK_SECRET must be set/);
+	await expect(
+		startDemo(await freshDatabaseUrl("sqlite"), { STRIPE_WEBHOOK_SECRET: "sk_test_an_api_key" }),
+	).rejects.toThrow(/STRIPE_WEBHOOK_SECRET must be a webhook endpoint's signing secret, whsec_/);
 });

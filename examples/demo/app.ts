@@ -1,10 +1,12 @@
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import express, { type Request } from "express";
 import type { Refkit } from "refkit";
-import { refkitDashboard, refkitMiddleware } from "refkit/express";
+import { refkitDashboard, refkitMiddleware, webhookEndpoint } from "refkit/express";
+import { stripeWebhooks } from "refkit/stripe";
 import { earningsSection } from "./earnings.js";
 import { escapeHtml, table, when } from "./html.js";
-import { toCents } from "./program.js";
+import { money, toCents } from "./program.js";
+import { type DeliveryAnswer, deliverSigned, paidInvoiceEvent, STRIPE_WEBHOOK_PATH } from "./stripe.js";
 
 /**
  * The demo application: log in by name, get your referral link, share it, and watch what it earns under the
@@ -45,6 +47,12 @@ const PURCHASE_MESSAGES: Record<string, string> = {
 	"self-referral": "Thank you! A purchase through your own link credits nobody.",
 	"outside-window": "Thank you! Your referral is too old to be credited.",
 };
+
+/** A price typed in a form ("25", "9.99"), or null when it is not a positive amount of at most two decimals. */
+function priceFrom(value: unknown): string | null {
+	const text = typeof value === "string" ? value.trim() : "";
+	return /^[0-9]{1,7}(\.[0-9]{1,2})?$/.test(text) && Number(text) > 0 ? text : null;
+}
 
 /** An amount as the dashboard shows it: "25", "9.99", "1,250.5". */
 function amount(value: number): string {
@@ -98,10 +106,49 @@ function page(title: string, body: string): string {
 </style></head><body>${body}</body></html>`;
 }
 
-/** The demo's Express application, with refkit installed exactly as the README's quick start shows. */
-export function createDemoApp(refkit: Refkit, secret: string): express.Express {
+/**
+ * The URL of this server's own `path`, on the address and port the request came in on (the demo may listen on
+ * any port, `PORT=0` included): where the "Pay with Stripe" form delivers its event.
+ */
+function ownUrl(req: Request, path: string): string {
+	const address = req.socket.localAddress ?? "127.0.0.1";
+	return `http://${address.includes(":") ? `[${address}]` : address}:${req.socket.localPort}${path}`;
+}
+
+/** What a test event came to, in a sentence for the user who sent it. */
+async function stripeOutcome(refkit: Refkit, invoice: string, eventId: string, answer: DeliveryAnswer) {
+	const { status, body } = answer;
+	if (status !== 200) return `Stripe event ${eventId}: the endpoint answered ${status}: ${body.error ?? ""}`;
+	const sale = body.status === "applied" ? await refkit.getSale(invoice) : null;
+	if (sale !== null) {
+		return `Stripe event ${eventId}: recorded sale ${sale.externalId} of ${money(sale.amount, sale.currency)}, credited to ${sale.referrerUserId}.`;
+	}
+	return `Stripe event ${eventId}: ${body.status}: ${body.outcome ?? ""}.`;
+}
+
+/**
+ * The demo's Express application, with refkit installed exactly as the README's quick start shows, and
+ * Stripe's webhooks received at /webhooks/stripe, checked with `stripeSecret` (whsec_...).
+ */
+export function createDemoApp(refkit: Refkit, secret: string, stripeSecret: string): express.Express {
 	const app = express();
+	// Stripe's webhooks, before any body parser: a signature is over the raw body. The user who paid is the one
+	// the checkout put in the invoice's (or the checkout session's) metadata.userId; none, and the event waits.
+	app.post(
+		STRIPE_WEBHOOK_PATH,
+		webhookEndpoint(
+			stripeWebhooks(refkit, {
+				secret: stripeSecret,
+				userId: (_customer, event) => {
+					const object = event.data.object as { metadata?: Record<string, string> | null };
+					return object.metadata?.userId ?? null;
+				},
+			}),
+		),
+	);
 	app.use(express.urlencoded({ extended: false }));
+	// What each "Pay with Stripe" test event came to, by its event id, for the user who sent it (the latest 100).
+	const stripeOutcomes = new Map<string, { user: string; text: string }>();
 	app.use(refkitMiddleware(refkit, { getUserId: (req) => sessionUser(req, secret) }));
 	// The referral dashboard, for the user named "admin" only: a real application checks its own roles.
 	app.use(
@@ -157,6 +204,8 @@ then log in there as someone else: the visit is credited to you, and so are thei
 		const purchased =
 			typeof req.query.purchase === "string" ? PURCHASE_MESSAGES[req.query.purchase] : undefined;
 		const earnings = await earningsSection(refkit, user, conversions);
+		const sent = stripeOutcomes.get(typeof req.query.stripe === "string" ? req.query.stripe : "");
+		const stripeText = sent?.user === user ? sent.text : undefined;
 		res.send(
 			page(
 				"refkit demo",
@@ -178,6 +227,11 @@ ${purchased ? `<p class="notice">${escapeHtml(purchased)}</p>` : ""}
 <form method="post" action="/purchase"><label>Amount <input name="amount" required inputmode="decimal" pattern="[0-9]+(\\.[0-9]{1,2})?" value="25"></label>
 <button type="submit">Buy</button></form>
 <p class="muted">Your first purchase is credited to whoever referred you, once; and each purchase is a sale, of which they earn a share.</p>
+<h2>Pay with Stripe</h2>
+${stripeText ? `<p class="notice" id="stripe-outcome">${escapeHtml(stripeText)}</p>` : ""}
+<form method="post" action="/stripe/pay"><label>Amount <input name="amount" required inputmode="decimal" pattern="[0-9]+(\\.[0-9]{1,2})?" value="49"></label>
+<button type="submit">Pay with Stripe (test event)</button></form>
+<p class="muted">No Stripe account needed: the demo builds the <code>invoice.paid</code> event Stripe sends for a paid invoice, with your name in its <code>metadata.userId</code>, signs it with the endpoint's secret as Stripe does, and POSTs it to its own <code>${STRIPE_WEBHOOK_PATH}</code>, which records the sale once per invoice. From a shell: <code>npm run demo:stripe-event -- --user ${escapeHtml(user)} --amount 4900</code>.</p>
 ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a></p>` : `<p class="muted">Log in as <code>admin</code> to see the referral dashboard.</p>`}
 <form method="post" action="/logout"><button type="submit">Log out</button></form>
 <script>${COPY_SCRIPT}</script>`,
@@ -222,8 +276,8 @@ ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a>
 				.send(page("Log in first", `<p>Log in to buy something.</p><p><a href="/">Back</a></p>`));
 			return;
 		}
-		const amount = typeof req.body?.amount === "string" ? req.body.amount.trim() : "";
-		if (!/^[0-9]{1,7}(\.[0-9]{1,2})?$/.test(amount) || Number(amount) <= 0) {
+		const amount = priceFrom(req.body?.amount);
+		if (amount === null) {
 			res
 				.status(400)
 				.send(
@@ -244,6 +298,42 @@ ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a>
 			currency: "USD",
 		});
 		res.redirect(303, `/?purchase=${result.status}`);
+	});
+
+	// The "Pay with Stripe (test event)" button: the event Stripe would send, delivered to this server's own
+	// webhook endpoint, signed, over HTTP, exactly as Stripe delivers it.
+	app.post("/stripe/pay", async (req, res) => {
+		const user = sessionUser(req, secret);
+		if (user === null) {
+			res.status(401).send(page("Log in first", `<p>Log in to pay.</p><p><a href="/">Back</a></p>`));
+			return;
+		}
+		const amount = priceFrom(req.body?.amount);
+		if (amount === null) {
+			res
+				.status(400)
+				.send(
+					page(
+						"Bad amount",
+						`<p>An amount is a positive number such as 49 or 9.99.</p><p><a href="/">Back</a></p>`,
+					),
+				);
+			return;
+		}
+		const event = paidInvoiceEvent({ userId: user, amount: toCents(amount) });
+		let text: string;
+		try {
+			const answer = await deliverSigned(ownUrl(req, STRIPE_WEBHOOK_PATH), event, stripeSecret);
+			text = await stripeOutcome(refkit, event.data.object.id, event.id, answer);
+		} catch (error) {
+			text = `Stripe event ${event.id} could not be delivered: ${error instanceof Error ? error.message : String(error)}`;
+		}
+		stripeOutcomes.set(event.id, { user, text });
+		for (const oldest of stripeOutcomes.keys()) {
+			if (stripeOutcomes.size <= 100) break;
+			stripeOutcomes.delete(oldest);
+		}
+		res.redirect(303, `/?stripe=${encodeURIComponent(event.id)}`);
 	});
 
 	app.post("/logout", (_req, res) => {

@@ -2,11 +2,13 @@ import { fileURLToPath } from "node:url";
 import { createRefkit } from "refkit";
 import { createDemoApp } from "./app.js";
 import { DEFAULT_HOLD_DAYS, demoProgram, describeEvent, holdDaysFrom } from "./program.js";
+import { DEVELOPMENT_STRIPE_SECRET, STRIPE_WEBHOOK_PATH } from "./stripe.js";
 
 /**
  * `npm start`: the demo on http://localhost:3000, with its data in demo.sqlite in the project folder. Reads
- * PORT, HOST (default 127.0.0.1), DEMO_DATABASE_URL (default demo.sqlite), REFKIT_SECRET and
- * REFKIT_DEMO_HOLD_DAYS (the days before a commission is payable, default 14; 0 makes it payable at once).
+ * PORT, HOST (default 127.0.0.1), DEMO_DATABASE_URL (default demo.sqlite), REFKIT_SECRET,
+ * REFKIT_DEMO_HOLD_DAYS (the days before a commission is payable, default 14; 0 makes it payable at once) and
+ * STRIPE_WEBHOOK_SECRET (the signing secret of /webhooks/stripe, whsec_...: `stripe listen` prints one).
  */
 
 const DEVELOPMENT_SECRET = "refkit-demo-development-secret-change-me-0000";
@@ -29,6 +31,25 @@ if (!secret) {
 	secret = DEVELOPMENT_SECRET;
 }
 
+let stripeSecret = process.env.STRIPE_WEBHOOK_SECRET;
+if (!stripeSecret) {
+	if (process.env.NODE_ENV === "production") {
+		console.error(
+			"refkit demo: NODE_ENV is production, so STRIPE_WEBHOOK_SECRET must be set: your endpoint's signing secret, whsec_...",
+		);
+		process.exit(1);
+	}
+	console.warn(
+		`refkit demo: STRIPE_WEBHOOK_SECRET is not set; ${STRIPE_WEBHOOK_PATH} checks signatures with a development secret. Never do this in production.`,
+	);
+	stripeSecret = DEVELOPMENT_STRIPE_SECRET;
+} else if (!stripeSecret.startsWith("whsec_")) {
+	console.error(
+		"refkit demo: STRIPE_WEBHOOK_SECRET must be a webhook endpoint's signing secret, whsec_... (Stripe's dashboard > Webhooks, or `stripe listen`), not an API key.",
+	);
+	process.exit(1);
+}
+
 const holdDays = holdDaysFrom(process.env.REFKIT_DEMO_HOLD_DAYS);
 if (typeof holdDays !== "number") {
 	console.error(`refkit demo: ${holdDays.error}`);
@@ -40,23 +61,27 @@ if (holdDays !== DEFAULT_HOLD_DAYS) {
 
 const refkit = createRefkit({ database, secret, programs: [demoProgram(holdDays)] });
 await refkit.migrate();
-const server = createDemoApp(refkit, secret).listen(port, host, (error?: NodeJS.ErrnoException) => {
-	// Express 5 hands listen errors (a port in use) to this callback instead of throwing them.
-	if (error?.code === "EADDRINUSE" || error?.code === "EACCES") {
-		const why = error.code === "EADDRINUSE" ? "is in use by another program" : "needs privileges";
-		console.error(
-			`refkit demo: port ${port} ${why}. Choose another: PORT=3001 npm start (or refkit demo --port 3001).`,
-		);
-		process.exit(1);
-	}
-	if (error) throw error;
-	const address = server.address();
-	const actual = typeof address === "object" && address ? address.port : port;
-	// A URL's password stays out of the console.
-	const shown = database.replace(/(:\/\/[^/:@]*):[^/@]*@/, "$1:***@");
-	const where = host === "127.0.0.1" ? "localhost" : host.includes(":") ? `[${host}]` : host;
-	console.log(`refkit demo listening on http://${where}:${actual} (database: ${shown})`);
-});
+const server = createDemoApp(refkit, secret, stripeSecret).listen(
+	port,
+	host,
+	(error?: NodeJS.ErrnoException) => {
+		// Express 5 hands listen errors (a port in use) to this callback instead of throwing them.
+		if (error?.code === "EADDRINUSE" || error?.code === "EACCES") {
+			const why = error.code === "EADDRINUSE" ? "is in use by another program" : "needs privileges";
+			console.error(
+				`refkit demo: port ${port} ${why}. Choose another: PORT=3001 npm start (or refkit demo --port 3001).`,
+			);
+			process.exit(1);
+		}
+		if (error) throw error;
+		const address = server.address();
+		const actual = typeof address === "object" && address ? address.port : port;
+		// A URL's password stays out of the console.
+		const shown = database.replace(/(:\/\/[^/:@]*):[^/@]*@/, "$1:***@");
+		const where = host === "127.0.0.1" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+		console.log(`refkit demo listening on http://${where}:${actual} (database: ${shown})`);
+	},
+);
 
 // The outboxes: every conversion, and every event of the ledger (commissions, sales, payouts), is handed to a
 // delivery handler at least once. A real application sends an email, credits an account or posts a webhook
