@@ -14,6 +14,7 @@ import { registerPayouts } from "./commands/payouts.js";
 import { registerPrune } from "./commands/prune.js";
 import { registerSales } from "./commands/sales.js";
 import { registerStats } from "./commands/stats.js";
+import { registerStripe } from "./commands/stripe.js";
 import { registerUsers } from "./commands/users.js";
 import { errorLine, examples, type Io, PROCESS_IO } from "./shared.js";
 
@@ -24,7 +25,7 @@ const { version } = createRequire(import.meta.url)("../../package.json") as { ve
 export function buildProgram(io: Io = PROCESS_IO): Command {
 	const program = new Command("refkit")
 		.description(
-			"Manage refkit's referral links, hits and statistics, exports, retention and erasure, and referral programs' commissions, sales and payouts from the command line.",
+			"Manage refkit's referral links, hits and statistics, exports, retention and erasure, and referral programs' commissions, sales, payouts and Stripe events from the command line.",
 		)
 		.version(version, "-V, --version", "print refkit's version")
 		.option("--database <url>", "a postgres:// URL or a SQLite file path (default: $DATABASE_URL)")
@@ -51,6 +52,7 @@ export function buildProgram(io: Io = PROCESS_IO): Command {
 				"$ refkit users export 42",
 				"$ refkit balances 42",
 				"$ refkit payouts create --as-of 2026-08-01",
+				"$ refkit stripe replay evt_1PQx.json --user 42",
 			),
 		);
 	registerMigrate(program, io);
@@ -64,6 +66,7 @@ export function buildProgram(io: Io = PROCESS_IO): Command {
 	registerBalances(program, io);
 	registerSales(program, io);
 	registerPayouts(program, io);
+	registerStripe(program, io);
 	registerDemo(program, io);
 	return program;
 }

@@ -5,7 +5,7 @@ import { rename, rm } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { type Command, InvalidArgumentError } from "commander";
-import type { Refkit } from "../index.js";
+import type { ProgramOptions, Refkit } from "../index.js";
 import { MIN_SECRET_LENGTH } from "../options.js";
 
 /** Where the CLI writes: results to `out`, errors to `err`. */
@@ -52,6 +52,17 @@ export function databaseOf(command: Command): string {
 	return database;
 }
 
+/** How {@link withRefkit} opens refkit, beyond the command's database. */
+export interface OpenOptions {
+	/** Migrate first (`links create`, so that it works on a new database). */
+	migrate?: boolean;
+	/** The application's secret, for the commands whose result depends on it; else a throwaway one. */
+	secret?: string;
+	/** Referral programs, for the commands that write the ledger as the application would (`stripe replay`). */
+	programs?: ProgramOptions[];
+	defaultProgram?: string;
+}
+
 /**
  * Opens refkit on the command's database, runs `work` and always closes the connection. Migrates first only
  * when told to (`links create`, so that it works on a new database): commands that read, and those that change
@@ -62,7 +73,7 @@ export async function withRefkit<T>(
 	command: Command,
 	io: Io,
 	work: (refkit: Refkit) => Promise<T>,
-	{ migrate = false, secret }: { migrate?: boolean; secret?: string } = {},
+	{ migrate = false, secret, programs, defaultProgram }: OpenOptions = {},
 ): Promise<T> {
 	const database = databaseOf(command);
 	// Loaded only now: Kysely and the drivers take longer to load than the rest of the CLI, and --help,
@@ -74,6 +85,8 @@ export async function withRefkit<T>(
 		// on it, and a missing or short REFKIT_SECRET in the shell cannot stop an operator's command. Those that
 		// need the application's (see applicationSecret) pass it.
 		secret: secret ?? randomBytes(32).toString("hex"),
+		programs,
+		defaultProgram,
 		onError: (error, context) => io.err(`${errorLine(error)} (${context.operation})\n`),
 	});
 	let result: T;
@@ -204,6 +217,11 @@ export function json(value: unknown): string {
 const UNSAFE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 const MAX_CELL = 60;
 
+/** `value` with its control characters escaped (`\u001b`), so that it cannot drive the terminal: for text that came from outside. */
+export function printable(value: string): string {
+	return value.replace(UNSAFE, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`);
+}
+
 /**
  * A value made fit for one table cell: `-` for nothing, control characters escaped (a hit's `next` is
  * whatever a visitor typed, and must not drive the terminal), and cut at {@link MAX_CELL} characters.
@@ -211,7 +229,7 @@ const MAX_CELL = 60;
 export function cell(value: string | Date | null | undefined): string {
 	if (value === null || value === undefined || value === "") return "-";
 	if (value instanceof Date) return value.toISOString();
-	const safe = value.replace(UNSAFE, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`);
+	const safe = printable(value);
 	return safe.length > MAX_CELL ? `${safe.slice(0, MAX_CELL - 1)}…` : safe;
 }
 
