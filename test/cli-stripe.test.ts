@@ -40,7 +40,7 @@ async function application(kind: DatabaseKind, context: TestContext) {
 	return { refkit, receiver, save, run };
 }
 
-/** alice's commissions earned by sales: [amount, program, rule, status]. */
+/** The commissions earned by sales: [amount, program, rule, beneficiary]. */
 async function saleCommissions(refkit: Refkit) {
 	return (await ledger(refkit))
 		.filter((c) => c.sourceType === "sale")
