@@ -1,5 +1,5 @@
 import type { CoreContext } from "../core/context.js";
-import { isRefkitError, type RefkitErrorCode } from "../errors.js";
+import { isRefkitError, RefkitError, type RefkitErrorCode } from "../errors.js";
 import { savePrograms } from "../programs/ledger.js";
 import type { Refund, Sale } from "../programs/types.js";
 import type { BillingEventStatus, NewBillingEvent } from "../store/billing-roles.js";
@@ -98,4 +98,15 @@ export async function applyBillingEvent(
 		});
 		return { result: { ...base, status: "failed", outcome }, unblocks: [] };
 	}
+}
+
+/** Throws `INVALID_ARGUMENT` (the event is kept as failed) unless `value` is a whole, non-negative amount. */
+export function wholeAmount(value: unknown, name: string): number {
+	if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+		throw new RefkitError(
+			"INVALID_ARGUMENT",
+			`refkit: the billing event's ${name} is not a whole amount of minor units.`,
+		);
+	}
+	return value;
 }

@@ -3,7 +3,7 @@ import { refundSaleIn } from "../programs/sales.js";
 import type { Commission, Sale } from "../programs/types.js";
 import type { NewEvent } from "../store/ledger-roles.js";
 import type { TransactionStore } from "../store/store.js";
-import type { BillingOutcome } from "./apply.js";
+import { type BillingOutcome, wholeAmount } from "./apply.js";
 
 /* Stripe's disputes: a dispute holds the sale's unpaid commissions; won, releases them; lost, reverses them. */
 
@@ -113,7 +113,7 @@ export async function disputeClosed(
 		};
 	}
 	const sale = (await store.findSale(found.sale.externalId)) ?? found.sale;
-	const amount = Math.min(dispute.amount, sale.amount - sale.refunded);
+	const amount = Math.min(wholeAmount(dispute.amount, "dispute.amount"), sale.amount - sale.refunded);
 	let refunded: Awaited<ReturnType<typeof refundSaleIn>> | null = null;
 	if (amount > 0) {
 		refunded = await refundSaleIn(

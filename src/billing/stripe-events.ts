@@ -6,7 +6,7 @@ import { recordSalesIn, type SaleRequest } from "../programs/record-sales.js";
 import { refundSaleIn } from "../programs/sales.js";
 import type { Sale } from "../programs/types.js";
 import type { TransactionStore } from "../store/store.js";
-import { applyBillingEvent, type BillingEventResult, type BillingOutcome } from "./apply.js";
+import { applyBillingEvent, type BillingEventResult, type BillingOutcome, wholeAmount } from "./apply.js";
 import { disputeClosed, disputeCreated, STRIPE, saleOfPayments } from "./stripe-disputes.js";
 
 /**
@@ -89,7 +89,7 @@ function saleOf(event: Stripe.Event): StripeSale | string {
 			externalId: invoice.id,
 			amount: invoice.amount_paid,
 			currency: invoice.currency,
-			at: at(invoice.status_transitions.paid_at),
+			at: at(invoice.status_transitions?.paid_at),
 			customer: idOf(invoice.customer),
 			payments,
 		};
@@ -193,6 +193,7 @@ async function chargeRefunded(
 	event: Stripe.Event,
 	now: Date,
 ) {
+	wholeAmount(charge.amount_refunded, "charge.amount_refunded");
 	const found = await saleOfPayments(store, [idOf(charge.payment_intent), charge.id]);
 	if ("waitingFor" in found) return found;
 	await store.lockBeneficiaries([found.sale.referrerUserId]);
@@ -225,6 +226,15 @@ async function chargeRefunded(
 		sale: result.sale,
 		refund: result.refund,
 	} as const;
+}
+
+/** An event that is not shaped as Stripe's API reference says, as the error that keeps it as failed. */
+function malformed(event: Stripe.Event, error: unknown): unknown {
+	if (!(error instanceof TypeError)) return error;
+	return new RefkitError(
+		"INVALID_ARGUMENT",
+		`refkit: Stripe event ${event.id} (${event.type}) is not shaped as Stripe's API reference says (${error.message}).`,
+	);
 }
 
 /** The effect of a handled event type, in the event's transaction; `null` for a type refkit ignores. */
@@ -284,9 +294,25 @@ export async function applyStripeEvent(
 			"refkit: the Stripe userId resolver must answer a user id (a string) or null.",
 		);
 	}
-	const effect = effectOf(ctx, event, user);
+	let effect: ReturnType<typeof effectOf>;
+	try {
+		effect = effectOf(ctx, event, user);
+	} catch (error) {
+		// Kept as failed, in the transaction below, rather than answered 500 for Stripe to send again for days.
+		effect = async () => {
+			throw malformed(event, error);
+		};
+	}
 	if (typeof effect === "string")
 		return { eventId: event.id, type: event.type, status: "ignored", outcome: effect };
+	const apply = effect;
+	const guarded = async (store: TransactionStore, now: Date) => {
+		try {
+			return await apply(store, now);
+		} catch (error) {
+			throw malformed(event, error);
+		}
+	};
 	const { result, unblocks } = await applyBillingEvent(
 		ctx,
 		{
@@ -296,7 +322,7 @@ export async function applyStripeEvent(
 			objectId: objectIdOf(event),
 			payload: JSON.stringify(event),
 		},
-		effect,
+		guarded,
 	);
 	// What waited for this event (a refund for its sale), applied now, each in its own transaction. A chain is
 	// short (a sale, then its refund or dispute): the depth only guards against a cycle.

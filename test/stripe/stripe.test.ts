@@ -303,6 +303,21 @@ describe.each(DATABASES)("Stripe's events on %s", (kind) => {
 		expect((await deliver(paid)).body.status, "tried again on redelivery").toBe("failed");
 	});
 
+	test("an event not shaped as Stripe's reference says is kept as failed, answered 200, and records nothing", async () => {
+		const { refkit, deliver } = await setup(kind);
+		const invoice = paidInvoice({ customer: "cus_bob", amount: 10000 }) as unknown as Record<string, unknown>;
+		delete invoice.status_transitions;
+		invoice.payments = { data: [{}] };
+		const broken = await deliver(event("invoice.paid", invoice as never));
+		expect(broken).toMatchObject({ status: 200, body: { status: "failed" } });
+		expect(broken.body.outcome).toContain("is not shaped as Stripe's API reference says");
+		const refund = charge({ paymentIntent: stripeId("pi"), amount: 100, refunded: 1 });
+		const fractional = await deliver(event("charge.refunded", { ...refund, amount_refunded: 0.5 }));
+		expect(fractional.body).toMatchObject({ status: "failed" });
+		expect(fractional.body.outcome).toContain("charge.amount_refunded is not a whole amount");
+		expect(await refkit.listSales()).toEqual([]);
+	});
+
 	test("50 concurrent deliveries of one event record one sale", async () => {
 		const { refkit, deliver } = await setup(kind);
 		const paid = event("invoice.paid", paidInvoice({ id: "in_race", customer: "cus_bob", amount: 10000 }));
