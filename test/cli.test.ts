@@ -408,7 +408,7 @@ describe.concurrent.each(DATABASES)("refkit CLI on %s", (kind) => {
 		expect(await run("migrate")).toEqual({
 			code: 0,
 			stdout:
-				"0001-initial              applied\n0002-conversions          applied\n0003-stats-indexes        applied\n0004-stats-days           applied\n0005-stats-partial-days   applied\n0006-stats-weeks          applied\n0007-partial-hit-indexes  applied\n0008-browser-ids          applied\n0009-programs             applied\n",
+				"0001-initial              applied\n0002-conversions          applied\n0003-stats-indexes        applied\n0004-stats-days           applied\n0005-stats-partial-days   applied\n0006-stats-weeks          applied\n0007-partial-hit-indexes  applied\n0008-browser-ids          applied\n0009-programs             applied\n0010-billing              applied\n",
 			stderr: "",
 		});
 		expect(await run("migrate")).toEqual({ code: 0, stdout: "database is up to date\n", stderr: "" });

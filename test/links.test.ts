@@ -100,6 +100,7 @@ describe.each(DATABASES)("links and storage on %s", (kind) => {
 				{ migrationName: "0007-partial-hit-indexes", direction: "Up", status: "Success" },
 				{ migrationName: "0008-browser-ids", direction: "Up", status: "Success" },
 				{ migrationName: "0009-programs", direction: "Up", status: "Success" },
+				{ migrationName: "0010-billing", direction: "Up", status: "Success" },
 			]);
 			expect(await refkit.migrate()).toEqual([]);
 		} finally {
@@ -127,7 +128,7 @@ describe.each(DATABASES)("links and storage on %s", (kind) => {
 		);
 		// One process applies every migration; the others wait for it and find nothing left to do.
 		const perProcess = outputs.map((output) => JSON.parse(output) as { status: string }[]);
-		expect(perProcess.map((results) => results.length).sort()).toEqual([0, 0, 9]);
+		expect(perProcess.map((results) => results.length).sort()).toEqual([0, 0, 10]);
 		expect(perProcess.flat().every((result) => result.status === "Success")).toBe(true);
 		const refkit = createRefkit({ database: url, secret: TEST_SECRET });
 		await refkit.createLink({ identifier: "works" });

@@ -229,7 +229,7 @@ ${purchased ? `<p class="notice">${escapeHtml(purchased)}</p>` : ""}
 <p class="muted">Your first purchase is credited to whoever referred you, once; and each purchase is a sale, of which they earn a share.</p>
 <h2>Pay with Stripe</h2>
 ${stripeText ? `<p class="notice" id="stripe-outcome">${escapeHtml(stripeText)}</p>` : ""}
-<form method="post" action="/stripe/pay"><label>Amount <input name="amount" required inputmode="decimal" pattern="[0-9]+(\\.[0-9]{1,2})?" value="49"></label>
+<form method="post" action="/stripe/pay"><label>Stripe payment <input name="amount" required inputmode="decimal" pattern="[0-9]+(\\.[0-9]{1,2})?" value="49"></label>
 <button type="submit">Pay with Stripe (test event)</button></form>
 <p class="muted">No Stripe account needed: the demo builds the <code>invoice.paid</code> event Stripe sends for a paid invoice, with your name in its <code>metadata.userId</code>, signs it with the endpoint's secret as Stripe does, and POSTs it to its own <code>${STRIPE_WEBHOOK_PATH}</code>, which records the sale once per invoice. From a shell: <code>npm run demo:stripe-event -- --user ${escapeHtml(user)} --amount 4900</code>.</p>
 ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a></p>` : `<p class="muted">Log in as <code>admin</code> to see the referral dashboard.</p>`}

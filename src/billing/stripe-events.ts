@@ -87,7 +87,7 @@ function saleOf(event: Stripe.Event): StripeSale | string {
 		);
 		return {
 			externalId: invoice.id,
-			amount: invoice.amount_paid,
+			amount: wholeAmount(invoice.amount_paid, "invoice.amount_paid"),
 			currency: invoice.currency,
 			at: at(invoice.status_transitions?.paid_at),
 			customer: idOf(invoice.customer),

@@ -76,6 +76,42 @@ describe.each(DATABASES)("Stripe's events on %s", (kind) => {
 		]);
 	});
 
+	test("every handled event type, delivered twice more, changes nothing more", async () => {
+		const { refkit, deliver } = await setup(kind);
+		const pi = stripeId("pi");
+		const ch = stripeId("ch");
+		const opened = dispute({ charge: ch, paymentIntent: pi, amount: 1000, status: "needs_response" });
+		const events = [
+			event("invoice_payment.paid", invoicePayment({ invoice: "in_each", paymentIntent: pi, amount: 10000 })),
+			event("invoice.paid", paidInvoice({ id: "in_each", customer: "cus_bob", amount: 10000 })),
+			event("checkout.session.completed", paidSession({ customer: "cus_bob", amount: 3000 })),
+			event("checkout.session.async_payment_succeeded", paidSession({ customer: "cus_bob", amount: 2000 })),
+			event("charge.refunded", charge({ id: ch, paymentIntent: pi, amount: 10000, refunded: 2000 })),
+			event("charge.dispute.created", opened),
+			event("charge.dispute.closed", { ...opened, status: "lost" }),
+		];
+		const state = async () => ({
+			sales: await refkit.listSales(),
+			ledger: (await ledger(refkit)).map(({ id, status, amount, heldReason }) => ({
+				id,
+				status,
+				amount,
+				heldReason,
+			})),
+			balances: await refkit.balances(),
+		});
+		for (const e of events) {
+			expect((await deliver(e)).body.status, e.type).toBe("applied");
+			const after = await state();
+			for (let i = 0; i < 2; i++) expect((await deliver(e)).body.status, e.type).toBe("duplicate");
+			expect(await state(), e.type).toEqual(after);
+		}
+		const sale = await refkit.getSale("in_each");
+		expect([sale?.amount, sale?.refunded], "2000 refunded, then 1000 lost in the dispute").toEqual([
+			10000, 3000,
+		]);
+	});
+
 	test("a bad, missing, stale or foreign signature answers 400 and changes nothing", async () => {
 		const { refkit, deliver } = await setup(kind);
 		const paid = event("invoice.paid", paidInvoice({ customer: "cus_bob", amount: 10000 }));

@@ -187,12 +187,7 @@ export function registerStripe(program: Command, io: Io): void {
 						`the programs saved in the database do not suit this version of refkit: ${errorLine(error).replace(/^refkit: /, "")}`,
 					);
 				}
-				// An object without what Stripe always sends (a hand-edited file): its transaction rolled back.
-				if (error instanceof TypeError) {
-					throw new CliError(
-						`${printable(file)} is not an event as Stripe sends it (${printable(event.type)}: ${error.message}): ${SAVED_AS}`,
-					);
-				}
+				// An object without what Stripe always sends (a hand-edited file) is kept as failed, with why.
 				throw error;
 			});
 			io.out(options.json ? json(result) : `${resultText(result)}\n`);
