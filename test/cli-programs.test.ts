@@ -121,7 +121,7 @@ describe.concurrent("refkit programs CLI without a database", () => {
 	}, 60_000);
 
 	const commands =
-		"commissions, commissions list, commissions release, commissions reject, balances, sales, sales list, sales refund, payouts, payouts create, payouts list, payouts export, payouts mark-paid, payouts fail, stripe, stripe replay";
+		"commissions, commissions list, commissions release, commissions reject, balances, sales, sales list, sales refund, payouts, payouts create, payouts list, payouts export, payouts mark-paid, payouts fail, stripe, stripe events, stripe replay";
 	test.each(commands.split(", ").map((command) => [command.split(" ")]))(
 		"%j --help shows a description and an example, exit 0",
 		async (command) => {

@@ -49,10 +49,10 @@ async function saleCommissions(refkit: Refkit) {
 
 describe.concurrent("refkit stripe replay without a database", () => {
 	test("--help shows a description and examples", async () => {
-		for (const command of [["stripe"], ["stripe", "replay"]]) {
+		for (const command of [["stripe"], ["stripe", "events"], ["stripe", "replay"]]) {
 			const out = await ok(cli([...command, "--help"]));
 			expect(out).toMatch(/^Usage: refkit stripe/);
-			expect(out).toMatch(/\nExamples:\n {2}\$ refkit stripe replay /);
+			expect(out).toMatch(/\nExamples:\n {2}\$ refkit stripe (events|replay) /);
 		}
 		expect((await ok(cli(["stripe", "replay", "--help"]))).replace(/\s+/g, " ")).toContain(
 			"your application's review (its hook and its checks) does not run here",
@@ -113,6 +113,26 @@ describe.concurrent.each(DATABASES)("refkit stripe replay on %s", (kind) => {
 		expect(await receiver.apply(paid)).toMatchObject({ status: "duplicate" });
 		expect((await refkit.listSales()).length).toBe(1);
 		expect(await saleCommissions(refkit)).toHaveLength(1);
+	});
+
+	test("stripe events lists what refkit kept, by status, as a table or JSON", async (context) => {
+		const { receiver, run } = await application(kind, context);
+		expect(await ok(run("stripe", "events"))).toBe("no Stripe events\n");
+		const waiting = event("invoice.paid", paidInvoice({ id: "in_w", customer: "cus_new", amount: 100 }));
+		const ignored = event("invoice.paid", paidInvoice({ id: "in_zero", customer: "cus_new", amount: 0 }));
+		await receiver.apply(waiting);
+		const table = await ok(run("stripe", "events", "--status", "waiting"));
+		expect(table).toMatch(/^RECEIVED\s+EVENT\s+TYPE\s+STATUS\s+WAITS FOR\s+ATTEMPTS\s+OUTCOME\n/);
+		expect(table).toContain(`${waiting.id}  invoice.paid  waiting  user`);
+		expect(table.trimEnd().split("\n")).toHaveLength(2);
+		await receiver.apply(waiting);
+		const [listed] = JSON.parse(await ok(run("stripe", "events", "--json"))) as Record<string, unknown>[];
+		expect(listed).toMatchObject({ eventId: waiting.id, status: "waiting", waitingFor: "user", attempts: 2 });
+		expect(await ok(run("stripe", "events", "--status", "failed"))).toBe("no Stripe events failed\n");
+		expect(ignored.id).not.toBe(waiting.id);
+		const bad = await run("stripe", "events", "--status", "lost");
+		expect([bad.code, bad.stdout]).toEqual([1, ""]);
+		expect(bad.stderr).toContain("one of applied, ignored, waiting, failed");
 	});
 
 	test("without --user, the invoice's metadata.userId; --json prints the result", async (context) => {

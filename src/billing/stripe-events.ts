@@ -355,3 +355,55 @@ export async function replayStripeEvents(
 	}
 	return results;
 }
+
+/** A Stripe event as refkit keeps it (`stripe.events()`): what it came to, without its payload. */
+export interface StripeEventRecord {
+	eventId: string;
+	type: string;
+	/** The object it is about: an invoice, a checkout session, a charge, a dispute. */
+	objectId: string | null;
+	status: "applied" | "ignored" | "waiting" | "failed";
+	outcome: string;
+	/** What a waiting event waits for: `"user"`, or the payment or sale it names. */
+	waitingFor: string | null;
+	/** Deliveries and replays that applied it (a redelivery found done is not counted). */
+	attempts: number;
+	receivedAt: Date;
+	updatedAt: Date;
+}
+
+const EVENT_STATUSES = ["applied", "ignored", "waiting", "failed"] as const;
+
+/** The Stripe events refkit keeps, oldest first: all, or those in one status (`waiting`, `failed`...). */
+export async function listStripeEvents(
+	ctx: CoreContext,
+	options: { status?: string | undefined; limit?: number | undefined } = {},
+): Promise<StripeEventRecord[]> {
+	const { status, limit = 100 } = options;
+	if (status !== undefined && !(EVENT_STATUSES as readonly string[]).includes(status)) {
+		throw new RefkitError(
+			"INVALID_ARGUMENT",
+			`refkit: an event's status is one of ${EVENT_STATUSES.join(", ")}.`,
+		);
+	}
+	if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+		throw new RefkitError("INVALID_ARGUMENT", "refkit: the limit of Stripe events listed is 1 to 1000.");
+	}
+	const rows = await ctx.store.listBillingEvents({
+		provider: STRIPE,
+		status: status as (typeof EVENT_STATUSES)[number] | undefined,
+		limit,
+	});
+	return rows.map((row) => ({
+		eventId: row.id,
+		type: row.type,
+		objectId: row.objectId,
+		// Never `received` once its transaction committed.
+		status: row.status === "received" ? "waiting" : row.status,
+		outcome: row.outcome,
+		waitingFor: row.waitingFor,
+		attempts: row.attempts,
+		receivedAt: row.receivedAt,
+		updatedAt: row.updatedAt,
+	}));
+}

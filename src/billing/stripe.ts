@@ -7,13 +7,20 @@ import { requirePrograms } from "../programs/ledger.js";
 import type { Refkit } from "../refkit.js";
 import {
 	applyStripeEvent,
+	listStripeEvents,
 	replayStripeEvents,
+	type StripeEventRecord,
 	type StripeEventResult,
 	type StripeUserResolver,
 } from "./stripe-events.js";
 
 export type { BillingEventResult } from "./apply.js";
-export { STRIPE_EVENT_TYPES, type StripeEventResult, type StripeUserResolver } from "./stripe-events.js";
+export {
+	STRIPE_EVENT_TYPES,
+	type StripeEventRecord,
+	type StripeEventResult,
+	type StripeUserResolver,
+} from "./stripe-events.js";
 
 /** What `stripeWebhooks()` is told. */
 export interface StripeWebhooksOptions {
@@ -40,6 +47,11 @@ export interface StripeWebhooks extends WebhookReceiver {
 	apply(event: Stripe.Event | unknown): Promise<StripeEventResult>;
 	/** Applies again the events that wait (for a user, or for their sale) or failed, oldest first. */
 	replay(options?: { limit?: number | undefined }): Promise<StripeEventResult[]>;
+	/** The events refkit keeps, oldest first (up to `limit`, default 100): all, or those in one `status`. */
+	events(options?: {
+		status?: StripeEventRecord["status"] | undefined;
+		limit?: number | undefined;
+	}): Promise<StripeEventRecord[]>;
 }
 
 function json(status: number, body: unknown): DashboardResponse {
@@ -131,5 +143,6 @@ export function stripeWebhooks(refkit: Refkit, options: StripeWebhooksOptions): 
 		},
 		apply: (event) => applyStripeEvent(ctx, event, userId),
 		replay: (replayOptions = {}) => replayStripeEvents(ctx, userId, replayOptions.limit ?? 100),
+		events: (listOptions) => listStripeEvents(ctx, listOptions),
 	};
 }

@@ -155,6 +155,10 @@ describe.each(DATABASES)("Stripe's events on %s", (kind) => {
 		expect(first.body.outcome).toContain("no user is known for Stripe customer cus_new");
 		expect((await deliver(paid)).body.status, "still unknown on redelivery").toBe("waiting");
 		expect(await refkit.listSales()).toEqual([]);
+		expect(
+			(await stripe.events({ status: "waiting" })).map((e) => [e.eventId, e.waitingFor, e.attempts]),
+		).toEqual([[paid.id, "user", 2]]);
+		await expectCode(stripe.events({ status: "lost" as never }), "INVALID_ARGUMENT");
 		known = true;
 		const replayed = await stripe.replay();
 		expect(replayed.map((r) => [r.eventId, r.status])).toEqual([[paid.id, "applied"]]);

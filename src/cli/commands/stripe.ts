@@ -1,18 +1,25 @@
 import { readFile } from "node:fs/promises";
-import type { Command } from "commander";
-import type { StripeEventResult, StripeUserResolver } from "../../billing/stripe-events.js";
+import { type Command, InvalidArgumentError } from "commander";
+import {
+	listStripeEvents,
+	type StripeEventResult,
+	type StripeUserResolver,
+} from "../../billing/stripe-events.js";
 import { coreOf } from "../../core/internal.js";
 import { isRefkitError } from "../../errors.js";
 import type { ProgramOptions, Refkit, RewardRule } from "../../index.js";
 import type { SavedProgram } from "../../store/ledger-roles.js";
 import {
 	CliError,
+	cell,
 	errorLine,
 	examples,
 	type Io,
 	json,
+	parseLimit,
 	parseNonEmpty,
 	printable,
+	table,
 	withRefkit,
 } from "../shared.js";
 
@@ -21,6 +28,12 @@ import {
  * endpoint (`stripeWebhooks()` of `refkit/stripe`) applies one, exactly once by its id. For the events that
  * arrived before their user was known, and wait.
  */
+
+interface EventsOptions {
+	status?: (typeof STATUSES)[number];
+	limit?: number;
+	json?: boolean;
+}
 
 interface ReplayOptions {
 	user?: string;
@@ -122,12 +135,67 @@ function notApplied(result: StripeEventResult, user: string | null): string | nu
 	return null;
 }
 
-/** Adds `refkit stripe replay` to `program`. */
+const STATUSES = ["applied", "ignored", "waiting", "failed"] as const;
+
+function parseStatus(value: string): (typeof STATUSES)[number] {
+	if (!(STATUSES as readonly string[]).includes(value)) {
+		throw new InvalidArgumentError(`one of ${STATUSES.join(", ")}`);
+	}
+	return value as (typeof STATUSES)[number];
+}
+
+/** Adds `refkit stripe events|replay` to `program`. */
 export function registerStripe(program: Command, io: Io): void {
 	const stripe = program
 		.command("stripe")
-		.description("apply Stripe's events from the command line, as your webhook endpoint (refkit/stripe) does")
-		.addHelpText("after", examples("$ refkit stripe replay evt_1PQx.json --user 42"));
+		.description(
+			"the Stripe events refkit keeps, and replaying one, as your webhook endpoint (refkit/stripe) applies them",
+		)
+		.addHelpText(
+			"after",
+			examples("$ refkit stripe events --status waiting", "$ refkit stripe replay evt_1PQx.json --user 42"),
+		);
+
+	stripe
+		.command("events")
+		.description(
+			"list the Stripe events refkit kept, oldest first: what each came to, and what a waiting one waits for",
+		)
+		.option("--status <status>", `only these: ${STATUSES.join(", ")}`, parseStatus)
+		.option("--limit <n>", "at most this many, 1 to 1000 (default 100)", parseLimit)
+		.option("--json", "print them as JSON")
+		.addHelpText(
+			"after",
+			examples(
+				"$ refkit stripe events --status waiting",
+				"$ refkit stripe events --status failed --json",
+				"",
+				"A waiting event waits for its user (replay it with --user once there is one) or for the payment it",
+				"names (it is applied when that arrives).",
+			),
+		)
+		.action(async (options: EventsOptions, command: Command) => {
+			const events = await withRefkit(command, io, (refkit: Refkit) =>
+				listStripeEvents(coreOf(refkit, "refkit stripe events"), options),
+			);
+			if (options.json) return io.out(json(events));
+			if (events.length === 0)
+				return io.out(`no Stripe events${options.status ? ` ${options.status}` : ""}\n`);
+			io.out(
+				table(
+					["received", "event", "type", "status", "waits for", "attempts", "outcome"],
+					events.map((e) => [
+						cell(e.receivedAt),
+						cell(e.eventId),
+						cell(e.type),
+						e.status,
+						cell(e.waitingFor),
+						String(e.attempts),
+						cell(e.outcome),
+					]),
+				),
+			);
+		});
 
 	stripe
 		.command("replay")
