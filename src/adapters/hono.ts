@@ -104,5 +104,11 @@ export function refkitDashboard(refkit: Refkit, options: HonoDashboardOptions): 
  * app.post("/webhooks/stripe", webhookEndpoint(stripeWebhooks(refkit, { secret, userId })));
  */
 export function webhookEndpoint(receiver: WebhookReceiver): Handler {
-	return (c) => receiveWebWebhook(receiver, c.req.raw);
+	// A middleware that read the body leaves Hono's copy of it: the signature is checked over that.
+	return (c) =>
+		receiveWebWebhook(
+			receiver,
+			c.req.raw,
+			c.req.raw.bodyUsed ? async () => new Uint8Array(await c.req.arrayBuffer()) : undefined,
+		);
 }

@@ -60,9 +60,12 @@ export async function applyBillingEvent(
 	await savePrograms(ctx);
 	const now = ctx.now();
 	const base = { eventId: event.id, type: event.type };
+	/** What the attempt found: a new event, or a stored one in this status. */
+	let seen: string | undefined;
 	try {
 		return await ctx.store.transaction(async (store) => {
 			const taken = await store.takeBillingEvent(event, now);
+			seen = taken.take === "new" ? "new" : taken.event.status;
 			if (taken.take === "done") {
 				const { status, outcome } = taken.event;
 				return {
@@ -87,7 +90,10 @@ export async function applyBillingEvent(
 		const outcome = error.message;
 		await ctx.store.transaction(async (store) => {
 			const taken = await store.takeBillingEvent(event, now);
-			if (taken.take !== "done") {
+			// Only over what the attempt found: a delivery racing it may have ended the event otherwise meanwhile.
+			const unchanged =
+				seen === "new" ? taken.take === "new" : taken.take === "again" && taken.event.status === seen;
+			if (unchanged) {
 				await store.finishBillingEvent(
 					event.provider,
 					event.id,

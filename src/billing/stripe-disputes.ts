@@ -31,10 +31,10 @@ function disputeReason(dispute: Stripe.Dispute): string {
 	return `Stripe dispute ${dispute.id} (${dispute.reason})`;
 }
 
-/** The sale's commissions this dispute holds. */
+/** The sale's commissions this dispute holds: by its id, whatever its reason says by the time it closes. */
 function heldBy(commissions: readonly Commission[], dispute: Stripe.Dispute): Commission[] {
-	const reason = disputeReason(dispute);
-	return commissions.filter((c) => c.status === "held" && c.heldReason === reason);
+	const prefix = `Stripe dispute ${dispute.id} (`;
+	return commissions.filter((c) => c.status === "held" && c.heldReason?.startsWith(prefix) === true);
 }
 
 async function release(
@@ -59,10 +59,11 @@ export async function disputeCreated(
 ): Promise<BillingOutcome> {
 	const found = await saleOfPayments(store, [dispute.payment_intent as string | null, chargeOf(dispute)]);
 	if ("waitingFor" in found) return found;
+	// The lock first: a close racing this event has committed by the time the check reads.
+	await store.lockBeneficiaries([found.sale.referrerUserId]);
 	if (await store.billingEventApplied(STRIPE, dispute.id, "charge.dispute.closed")) {
 		return { status: "applied", outcome: `dispute ${dispute.id} was closed before it arrived: nothing held` };
 	}
-	await store.lockBeneficiaries([found.sale.referrerUserId]);
 	const unclaimed = (await store.liveCommissionsOf(found.sale.id)).filter(
 		(c) => (c.status === "pending" || c.status === "approved") && c.payoutId === null,
 	);

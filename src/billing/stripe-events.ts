@@ -1,5 +1,6 @@
 import type Stripe from "stripe";
 import type { CoreContext } from "../core/context.js";
+import { report } from "../core/report.js";
 import { RefkitError } from "../errors.js";
 import { isCurrency } from "../programs/money.js";
 import { recordSalesIn, type SaleRequest } from "../programs/record-sales.js";
@@ -324,6 +325,11 @@ export async function applyStripeEvent(
 		},
 		guarded,
 	);
+	// Waiting for a payment or a sale that a racing event recorded meanwhile (PostgreSQL): that event listed
+	// the waiting ones before this one committed, so this one looks again, once, now that it has.
+	if (result.status === "waiting" && depth === 0 && (await arrivedMeanwhile(ctx, event.id))) {
+		return applyStripeEvent(ctx, event, userId, depth + 1);
+	}
 	// What waited for this event (a refund for its sale), applied now, each in its own transaction. A chain is
 	// short (a sale, then its refund or dispute): the depth only guards against a cycle.
 	if (unblocks.length === 0 || depth > 3) return result;
@@ -336,9 +342,23 @@ export async function applyStripeEvent(
 	const replayed: StripeEventResult[] = [];
 	for (const stored of waiting) {
 		if (stored.id === event.id) continue;
-		replayed.push(await applyStripeEvent(ctx, JSON.parse(stored.payload), userId, depth + 1));
+		try {
+			replayed.push(await applyStripeEvent(ctx, JSON.parse(stored.payload), userId, depth + 1));
+		} catch (error) {
+			// This event is applied: its answer stands. The other stays waiting, for a replay.
+			report(ctx, error, { operation: "billing" });
+		}
 	}
 	return replayed.length === 0 ? result : { ...result, replayed };
+}
+
+/** Whether the sale a waiting event waits for (by a payment or its external id) is recorded now. */
+async function arrivedMeanwhile(ctx: CoreContext, eventId: string): Promise<boolean> {
+	const stored = await ctx.store.getBillingEvent(STRIPE, eventId);
+	const waitingFor = stored?.status === "waiting" ? stored.waitingFor : null;
+	if (waitingFor === null || waitingFor === "user") return false;
+	const externalId = (await ctx.store.saleOfPayment(STRIPE, [waitingFor])) ?? waitingFor;
+	return (await ctx.store.findSale(externalId)) !== null;
 }
 
 /** Applies again the events that wait or failed, oldest first (up to `limit`). */

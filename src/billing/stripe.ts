@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { coreOf } from "../core/internal.js";
 import { report } from "../core/report.js";
-import { RefkitError } from "../errors.js";
+import { isRefkitError, RefkitError } from "../errors.js";
 import type { DashboardResponse, WebhookDelivery, WebhookReceiver } from "../http/request.js";
 import { requirePrograms } from "../programs/ledger.js";
 import type { Refkit } from "../refkit.js";
@@ -134,6 +134,10 @@ export function stripeWebhooks(refkit: Refkit, options: StripeWebhooksOptions): 
 				const result = await applyStripeEvent(ctx, event, userId);
 				return json(200, { received: true, status: result.status, outcome: result.outcome });
 			} catch (error) {
+				// Signed by Stripe but no event refkit reads (a "thin" event, without data.object): nothing to do.
+				if (isRefkitError(error, "INVALID_ARGUMENT")) {
+					return json(200, { received: true, status: "ignored", outcome: error.message });
+				}
 				report(ctx, error, { operation: "billing" });
 				return json(500, {
 					received: false,

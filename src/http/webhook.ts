@@ -37,11 +37,13 @@ export async function receiveNodeWebhook(
 	} else {
 		let size = 0;
 		const chunks: Buffer[] = [];
+		// Read to the end even when too large (keeping nothing more): leaving the loop early would destroy the
+		// request, and the client would see its connection reset instead of the 413.
 		for await (const chunk of raw) {
 			size += (chunk as Buffer).length;
-			if (size > MAX_WEBHOOK_BYTES) return TOO_LARGE;
-			chunks.push(chunk as Buffer);
+			if (size <= MAX_WEBHOOK_BYTES) chunks.push(chunk as Buffer);
 		}
+		if (size > MAX_WEBHOOK_BYTES) return TOO_LARGE;
 		body = Buffer.concat(chunks);
 	}
 	return receiver.receive({
@@ -53,12 +55,49 @@ export async function receiveNodeWebhook(
 	});
 }
 
-/** A delivery from a Web-standard `Request` (Hono, Next.js, Bun, Deno, Workers), answered as a `Response`. */
-export async function receiveWebWebhook(receiver: WebhookReceiver, request: Request): Promise<Response> {
+/** A `Request`'s body, read a chunk at a time up to {@link MAX_WEBHOOK_BYTES}; `null` beyond. */
+async function limitedBody(request: Request): Promise<Uint8Array | null> {
+	if (request.body === null) return new Uint8Array();
+	const reader = request.body.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		size += value.byteLength;
+		if (size > MAX_WEBHOOK_BYTES) {
+			await reader.cancel();
+			return null;
+		}
+		chunks.push(value);
+	}
+	const body = new Uint8Array(size);
+	let at = 0;
+	for (const chunk of chunks) {
+		body.set(chunk, at);
+		at += chunk.byteLength;
+	}
+	return body;
+}
+
+/**
+ * A delivery from a Web-standard `Request` (Hono, Next.js, Bun, Deno, Workers), answered as a `Response`.
+ * `read` gives the body when the framework already read it (Hono keeps a copy); else it is read here.
+ */
+export async function receiveWebWebhook(
+	receiver: WebhookReceiver,
+	request: Request,
+	read?: () => Promise<Uint8Array>,
+): Promise<Response> {
 	if (request.method !== "POST") return toWebResponse(POST_ONLY);
 	if (Number(request.headers.get("content-length") ?? 0) > MAX_WEBHOOK_BYTES) return toWebResponse(TOO_LARGE);
-	const body = new Uint8Array(await request.arrayBuffer());
-	if (body.length > MAX_WEBHOOK_BYTES) return toWebResponse(TOO_LARGE);
+	if (read === undefined && request.bodyUsed) {
+		return toWebResponse(
+			plain(400, "The body was read before refkit could: mount the webhook before what reads it."),
+		);
+	}
+	const body = read === undefined ? await limitedBody(request) : await read();
+	if (body === null || body.byteLength > MAX_WEBHOOK_BYTES) return toWebResponse(TOO_LARGE);
 	return toWebResponse(
 		await receiver.receive({ body, header: (name) => request.headers.get(name) ?? undefined }),
 	);

@@ -59,6 +59,17 @@ describe.each(DATABASES)("Stripe's webhooks on %s", (kind) => {
 			expect(sales.map((s) => [s.externalId, s.amount, s.refunded])).toEqual([["in_http", 10000, 2500]]);
 		});
 
+		test("a body over 1 MB is answered 413, whole, and records nothing", async () => {
+			const { refkit, post } = await app();
+			const paid = event("invoice.paid", paidInvoice({ customer: "cus_bob", amount: 100 }));
+			const huge = JSON.stringify({ ...paid, padding: "x".repeat(1024 * 1024) });
+			expect(await post(paid, signed(huge).signature, huge)).toMatchObject({
+				status: 413,
+				body: { received: false },
+			});
+			expect(await refkit.listSales()).toEqual([]);
+		});
+
 		test("50 concurrent deliveries of one event record one sale", async () => {
 			const { refkit, post } = await app();
 			const paid = event("invoice.paid", paidInvoice({ customer: "cus_bob", amount: 7000 }));
