@@ -81,3 +81,40 @@ describe.each(DATABASES)("Stripe's webhooks on %s", (kind) => {
 		});
 	});
 });
+
+describe("a webhook endpoint mounted where it cannot read the raw body", () => {
+	test("after express.json() the body's bytes are gone: a 400 that says how to mount it, never a 500", async () => {
+		const { default: express } = await import("express");
+		const { createServer } = await import("node:http");
+		const { webhookEndpoint } = await import("../../src/adapters/express.js");
+		let received = 0;
+		const app = express();
+		app.use(express.json());
+		app.post(
+			"/webhooks/stripe",
+			webhookEndpoint({
+				receive: async () => {
+					received++;
+					return { status: 200, headers: {}, body: "{}" };
+				},
+			}),
+		);
+		const server = createServer(app).listen(0);
+		try {
+			const { port } = server.address() as { port: number };
+			const url = `http://127.0.0.1:${port}/webhooks/stripe`;
+			const parsed = await fetch(url, {
+				method: "POST",
+				headers: { "content-type": "application/json" },
+				body: JSON.stringify({ id: "evt_1" }),
+			});
+			expect(parsed.status).toBe(400);
+			expect(((await parsed.json()) as { error: string }).error).toContain(
+				"mount the webhook before express.json()",
+			);
+			expect(received).toBe(0);
+		} finally {
+			server.close();
+		}
+	});
+});
