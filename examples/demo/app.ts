@@ -1,5 +1,5 @@
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
-import express, { type Request } from "express";
+import express, { type Request, type Response } from "express";
 import type { Refkit } from "refkit";
 import { refkitDashboard, refkitMiddleware, webhookEndpoint } from "refkit/express";
 import { stripeWebhooks } from "refkit/stripe";
@@ -268,13 +268,12 @@ ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a>
 		res.redirect(303, "/");
 	});
 
-	app.post("/purchase", async (req, res) => {
+	/** The logged-in user and the amount of their form, or `null` once the error page is sent. */
+	function payer(req: Request, res: Response, doing: string, example: string) {
 		const user = sessionUser(req, secret);
 		if (user === null) {
-			res
-				.status(401)
-				.send(page("Log in first", `<p>Log in to buy something.</p><p><a href="/">Back</a></p>`));
-			return;
+			res.status(401).send(page("Log in first", `<p>Log in to ${doing}.</p><p><a href="/">Back</a></p>`));
+			return null;
 		}
 		const amount = priceFrom(req.body?.amount);
 		if (amount === null) {
@@ -283,11 +282,18 @@ ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a>
 				.send(
 					page(
 						"Bad amount",
-						`<p>An amount is a positive number such as 25 or 9.99.</p><p><a href="/">Back</a></p>`,
+						`<p>An amount is a positive number such as ${example} or 9.99.</p><p><a href="/">Back</a></p>`,
 					),
 				);
-			return;
+			return null;
 		}
+		return { user, amount };
+	}
+
+	app.post("/purchase", async (req, res) => {
+		const paying = payer(req, res, "buy something", "25");
+		if (paying === null) return;
+		const { user, amount } = paying;
 		const result = await refkit.confirm({ userId: user, goal: "purchase", value: Number(amount) });
 		// Every purchase is also a sale, recorded once under its own order id (a billing system's invoice id in a
 		// real application), in cents: the referrer earns the program's share of each.
@@ -303,23 +309,9 @@ ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a>
 	// The "Pay with Stripe (test event)" button: the event Stripe would send, delivered to this server's own
 	// webhook endpoint, signed, over HTTP, exactly as Stripe delivers it.
 	app.post("/stripe/pay", async (req, res) => {
-		const user = sessionUser(req, secret);
-		if (user === null) {
-			res.status(401).send(page("Log in first", `<p>Log in to pay.</p><p><a href="/">Back</a></p>`));
-			return;
-		}
-		const amount = priceFrom(req.body?.amount);
-		if (amount === null) {
-			res
-				.status(400)
-				.send(
-					page(
-						"Bad amount",
-						`<p>An amount is a positive number such as 49 or 9.99.</p><p><a href="/">Back</a></p>`,
-					),
-				);
-			return;
-		}
+		const paying = payer(req, res, "pay", "49");
+		if (paying === null) return;
+		const { user, amount } = paying;
 		const event = paidInvoiceEvent({ userId: user, amount: toCents(amount) });
 		let text: string;
 		try {

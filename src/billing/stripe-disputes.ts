@@ -7,6 +7,12 @@ import { type BillingOutcome, wholeAmount } from "./apply.js";
 
 /* Stripe's disputes: a dispute holds the sale's unpaid commissions; won, releases them; lost, reverses them. */
 
+/** The id of a Stripe object given as its id or expanded. */
+export function idOf(value: string | { id: string } | null | undefined): string | null {
+	if (typeof value === "string") return value;
+	return value?.id ?? null;
+}
+
 /** The provider name of Stripe's events and payments in the store. */
 export const STRIPE = "stripe";
 
@@ -57,7 +63,7 @@ export async function disputeCreated(
 	dispute: Stripe.Dispute,
 	now: Date,
 ): Promise<BillingOutcome> {
-	const found = await saleOfPayments(store, [dispute.payment_intent as string | null, chargeOf(dispute)]);
+	const found = await saleOfPayments(store, [idOf(dispute.payment_intent), idOf(dispute.charge)]);
 	if ("waitingFor" in found) return found;
 	// The lock first: a close racing this event has committed by the time the check reads.
 	await store.lockBeneficiaries([found.sale.referrerUserId]);
@@ -80,10 +86,6 @@ export async function disputeCreated(
 	};
 }
 
-function chargeOf(dispute: Stripe.Dispute): string | null {
-	return typeof dispute.charge === "string" ? dispute.charge : (dispute.charge?.id ?? null);
-}
-
 /**
  * A closed dispute: won (or closed as a warning, or prevented), its held commissions are released; lost, the
  * disputed amount is recorded as a refund (voiding or clawing back the commissions, as any refund does) and
@@ -95,7 +97,7 @@ export async function disputeClosed(
 	event: Stripe.Event,
 	now: Date,
 ): Promise<BillingOutcome> {
-	const found = await saleOfPayments(store, [dispute.payment_intent as string | null, chargeOf(dispute)]);
+	const found = await saleOfPayments(store, [idOf(dispute.payment_intent), idOf(dispute.charge)]);
 	if ("waitingFor" in found) return found;
 	await store.lockBeneficiaries([found.sale.referrerUserId]);
 	const events: NewEvent[] = [];

@@ -8,7 +8,7 @@ import { refundSaleIn } from "../programs/sales.js";
 import type { Sale } from "../programs/types.js";
 import type { TransactionStore } from "../store/store.js";
 import { applyBillingEvent, type BillingEventResult, type BillingOutcome, wholeAmount } from "./apply.js";
-import { disputeClosed, disputeCreated, STRIPE, saleOfPayments } from "./stripe-disputes.js";
+import { disputeClosed, disputeCreated, idOf, STRIPE, saleOfPayments } from "./stripe-disputes.js";
 
 /**
  * Stripe's events as sales, refunds and disputes: what each event type means for the ledger. Verifying the
@@ -41,11 +41,6 @@ export const STRIPE_EVENT_TYPES = [
 	"charge.dispute.created",
 	"charge.dispute.closed",
 ] as const;
-
-export function idOf(value: string | { id: string } | null | undefined): string | null {
-	if (typeof value === "string") return value;
-	return value?.id ?? null;
-}
 
 /** A Stripe event as refkit reads it: an id, a type, and `data.object`; anything else is refused. */
 export function asStripeEvent(value: unknown): Stripe.Event {
@@ -382,7 +377,7 @@ export interface StripeEventRecord {
 	type: string;
 	/** The object it is about: an invoice, a checkout session, a charge, a dispute. */
 	objectId: string | null;
-	status: "applied" | "ignored" | "waiting" | "failed";
+	status: (typeof EVENT_STATUSES)[number];
 	outcome: string;
 	/** What a waiting event waits for: `"user"`, or the payment or sale it names. */
 	waitingFor: string | null;
@@ -392,7 +387,8 @@ export interface StripeEventRecord {
 	updatedAt: Date;
 }
 
-const EVENT_STATUSES = ["applied", "ignored", "waiting", "failed"] as const;
+/** The statuses of the Stripe events refkit keeps. */
+export const EVENT_STATUSES = ["applied", "ignored", "waiting", "failed"] as const;
 
 /** The Stripe events refkit keeps, oldest first: all, or those in one status (`waiting`, `failed`...). */
 export async function listStripeEvents(

@@ -3,6 +3,7 @@ import { coreOf } from "../core/internal.js";
 import { report } from "../core/report.js";
 import { isRefkitError, RefkitError } from "../errors.js";
 import type { DashboardResponse, WebhookDelivery, WebhookReceiver } from "../http/request.js";
+import { jsonReply } from "../http/webhook.js";
 import { requirePrograms } from "../programs/ledger.js";
 import type { Refkit } from "../refkit.js";
 import {
@@ -52,14 +53,6 @@ export interface StripeWebhooks extends WebhookReceiver {
 		status?: StripeEventRecord["status"] | undefined;
 		limit?: number | undefined;
 	}): Promise<StripeEventRecord[]>;
-}
-
-function json(status: number, body: unknown): DashboardResponse {
-	return {
-		status,
-		headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
-		body: JSON.stringify(body),
-	};
 }
 
 /**
@@ -116,7 +109,7 @@ export function stripeWebhooks(refkit: Refkit, options: StripeWebhooksOptions): 
 		async receive(delivery) {
 			const signature = delivery.header("stripe-signature");
 			if (signature === undefined || signature === "") {
-				return json(400, {
+				return jsonReply(400, {
 					received: false,
 					error: "No Stripe-Signature header: this is not a delivery from Stripe.",
 				});
@@ -125,21 +118,21 @@ export function stripeWebhooks(refkit: Refkit, options: StripeWebhooksOptions): 
 			try {
 				event = await Stripe.webhooks.constructEventAsync(delivery.body, signature, secret, tolerance);
 			} catch {
-				return json(400, {
+				return jsonReply(400, {
 					received: false,
 					error: "The Stripe-Signature does not match this body and the endpoint's secret (or is too old).",
 				});
 			}
 			try {
 				const result = await applyStripeEvent(ctx, event, userId);
-				return json(200, { received: true, status: result.status, outcome: result.outcome });
+				return jsonReply(200, { received: true, status: result.status, outcome: result.outcome });
 			} catch (error) {
 				// Signed by Stripe but no event refkit reads (a "thin" event, without data.object): nothing to do.
 				if (isRefkitError(error, "INVALID_ARGUMENT")) {
-					return json(200, { received: true, status: "ignored", outcome: error.message });
+					return jsonReply(200, { received: true, status: "ignored", outcome: error.message });
 				}
 				report(ctx, error, { operation: "billing" });
-				return json(500, {
+				return jsonReply(500, {
 					received: false,
 					error: "refkit could not record this event now; Stripe will send it again.",
 				});

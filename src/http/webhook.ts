@@ -4,13 +4,16 @@ import { type DashboardResponse, MAX_WEBHOOK_BYTES, type WebhookReceiver } from 
 
 /* Webhook deliveries from each runtime, to a WebhookReceiver: the raw body, never a parsed one. */
 
-function plain(status: number, error: string): DashboardResponse {
+/** A webhook's JSON answer, never cached. */
+export function jsonReply(status: number, body: unknown): DashboardResponse {
 	return {
 		status,
 		headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
-		body: JSON.stringify({ received: false, error }),
+		body: JSON.stringify(body),
 	};
 }
+
+const plain = (status: number, error: string) => jsonReply(status, { received: false, error });
 
 const POST_ONLY = plain(405, "Webhooks are delivered with POST.");
 const TOO_LARGE = plain(413, `A webhook's body is at most ${MAX_WEBHOOK_BYTES} bytes.`);

@@ -43,7 +43,13 @@ async function setup(kind: (typeof DATABASES)[number], resolver: StripeUserResol
 		});
 		return { status: response.status, body: JSON.parse(response.body as string) as Record<string, unknown> };
 	};
-	return { refkit, stripe, deliver };
+	/** Delivers the paid invoice `id` of bob's, paid by a new payment intent: returns the payment intent. */
+	const pay = async (id: string, amount: number) => {
+		const paymentIntent = stripeId("pi");
+		await deliver(event("invoice.paid", paidInvoice({ id, customer: "cus_bob", amount, paymentIntent })));
+		return paymentIntent;
+	};
+	return { refkit, stripe, deliver, pay };
 }
 
 /** alice's balance. */
@@ -199,14 +205,8 @@ describe.each(DATABASES)("Stripe's events on %s", (kind) => {
 	});
 
 	test("partial refunds add up to the whole, in any order and however often delivered", async () => {
-		const { refkit, deliver } = await setup(kind);
-		const pi = stripeId("pi");
-		await deliver(
-			event(
-				"invoice.paid",
-				paidInvoice({ id: "in_r", customer: "cus_bob", amount: 10000, paymentIntent: pi }),
-			),
-		);
+		const { refkit, deliver, pay } = await setup(kind);
+		const pi = await pay("in_r", 10000);
 		const ch = stripeId("ch");
 		const thirty = event(
 			"charge.refunded",
@@ -232,14 +232,8 @@ describe.each(DATABASES)("Stripe's events on %s", (kind) => {
 		expect((await balance(refkit))?.approved, "the sale's commission taken back whole").toBe(500);
 
 		// Reordered: the full refund's event first, then the partial one's, which has nothing left to add.
-		const pi2 = stripeId("pi");
+		const pi2 = await pay("in_r2", 5000);
 		const ch2 = stripeId("ch");
-		await deliver(
-			event(
-				"invoice.paid",
-				paidInvoice({ id: "in_r2", customer: "cus_bob", amount: 5000, paymentIntent: pi2 }),
-			),
-		);
 		await deliver(
 			event("charge.refunded", charge({ id: ch2, paymentIntent: pi2, amount: 5000, refunded: 5000 })),
 		);
@@ -283,15 +277,9 @@ describe.each(DATABASES)("Stripe's events on %s", (kind) => {
 	});
 
 	test("a dispute holds the sale's unpaid commissions; won, releases them", async () => {
-		const { refkit, deliver } = await setup(kind);
-		const pi = stripeId("pi");
+		const { refkit, deliver, pay } = await setup(kind);
+		const pi = await pay("in_d", 10000);
 		const ch = stripeId("ch");
-		await deliver(
-			event(
-				"invoice.paid",
-				paidInvoice({ id: "in_d", customer: "cus_bob", amount: 10000, paymentIntent: pi }),
-			),
-		);
 		const opened = dispute({ charge: ch, paymentIntent: pi, amount: 10000, status: "needs_response" });
 		expect((await deliver(event("charge.dispute.created", opened))).body.outcome).toContain(
 			"holds 1 commission",
@@ -306,15 +294,9 @@ describe.each(DATABASES)("Stripe's events on %s", (kind) => {
 	});
 
 	test("a dispute lost takes the disputed amount back; one closed before it opened holds nothing", async () => {
-		const { refkit, deliver } = await setup(kind);
-		const pi = stripeId("pi");
+		const { refkit, deliver, pay } = await setup(kind);
+		const pi = await pay("in_l", 10000);
 		const ch = stripeId("ch");
-		await deliver(
-			event(
-				"invoice.paid",
-				paidInvoice({ id: "in_l", customer: "cus_bob", amount: 10000, paymentIntent: pi }),
-			),
-		);
 		const opened = dispute({ charge: ch, paymentIntent: pi, amount: 4000, status: "needs_response" });
 		await deliver(event("charge.dispute.created", opened));
 		const lost = await deliver(event("charge.dispute.closed", { ...opened, status: "lost" }));
@@ -323,13 +305,7 @@ describe.each(DATABASES)("Stripe's events on %s", (kind) => {
 		// 2000 less 40 %: the rest is payable again, nothing stays held.
 		expect(await balance(refkit)).toMatchObject({ held: 0, approved: 500 + 1200 });
 
-		const pi2 = stripeId("pi");
-		await deliver(
-			event(
-				"invoice.paid",
-				paidInvoice({ id: "in_w", customer: "cus_bob", amount: 5000, paymentIntent: pi2 }),
-			),
-		);
+		const pi2 = await pay("in_w", 5000);
 		const early = dispute({ charge: stripeId("ch"), paymentIntent: pi2, amount: 5000, status: "won" });
 		await deliver(event("charge.dispute.closed", early));
 		const created = await deliver(event("charge.dispute.created", { ...early, status: "needs_response" }));

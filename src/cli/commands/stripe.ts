@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
 import {
+	EVENT_STATUSES,
 	listStripeEvents,
 	type StripeEventResult,
 	type StripeUserResolver,
@@ -30,7 +31,7 @@ import {
  */
 
 interface EventsOptions {
-	status?: (typeof STATUSES)[number];
+	status?: (typeof EVENT_STATUSES)[number];
 	limit?: number;
 	json?: boolean;
 }
@@ -135,13 +136,11 @@ function notApplied(result: StripeEventResult, user: string | null): string | nu
 	return null;
 }
 
-const STATUSES = ["applied", "ignored", "waiting", "failed"] as const;
-
-function parseStatus(value: string): (typeof STATUSES)[number] {
-	if (!(STATUSES as readonly string[]).includes(value)) {
-		throw new InvalidArgumentError(`one of ${STATUSES.join(", ")}`);
+function parseStatus(value: string): (typeof EVENT_STATUSES)[number] {
+	if (!(EVENT_STATUSES as readonly string[]).includes(value)) {
+		throw new InvalidArgumentError(`one of ${EVENT_STATUSES.join(", ")}`);
 	}
-	return value as (typeof STATUSES)[number];
+	return value as (typeof EVENT_STATUSES)[number];
 }
 
 /** Adds `refkit stripe events|replay` to `program`. */
@@ -161,7 +160,7 @@ export function registerStripe(program: Command, io: Io): void {
 		.description(
 			"list the Stripe events refkit kept, oldest first: what each came to, and what a waiting one waits for",
 		)
-		.option("--status <status>", `only these: ${STATUSES.join(", ")}`, parseStatus)
+		.option("--status <status>", `only these: ${EVENT_STATUSES.join(", ")}`, parseStatus)
 		.option("--limit <n>", "at most this many, 1 to 1000 (default 100)", parseLimit)
 		.option("--json", "print them as JSON")
 		.addHelpText(
