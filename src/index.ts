@@ -52,6 +52,19 @@ export type {
 	Sale,
 	SaleRule,
 } from "./programs/types.js";
+export type {
+	DisplayName,
+	LeaderboardEntry,
+	ReferrerDay,
+	ReferrerEarnings,
+	ReferrerFunnel,
+	ReferrerLink,
+	ReferrerPayout,
+	ReferrerReferral,
+	ReferrerSummary,
+	ReferrerSummaryInput,
+	UpcomingEarnings,
+} from "./referrer/types.js";
 export {
 	type ClosePayoutResult,
 	type CreateLinkInput,

@@ -14,7 +14,8 @@ export interface ErrorContext {
 	 * `follow`: `/ref/<id>`; `ref-param`: `?ref=`; `claim`: giving hits to a user at login; `database`: the pool;
 	 * `event`: a listener added with `refkit.on()` threw; `deliver`: an outbox handler failed (it is retried);
 	 * `dashboard`: the dashboard could not read the database, or `authorize` threw; `billing`: a billing
-	 * system's webhook could not be recorded (it answered 500, and the billing system sends it again).
+	 * system's webhook could not be recorded (it answered 500, and the billing system sends it again);
+	 * `referrer`: the referrer's page could not read the database, or its `displayName` or `getUserId` threw.
 	 */
 	operation:
 		| "follow"
@@ -25,7 +26,8 @@ export interface ErrorContext {
 		| "event"
 		| "deliver"
 		| "dashboard"
-		| "billing";
+		| "billing"
+		| "referrer";
 	/** The link identifier involved, when there is one. */
 	identifier?: string;
 }

@@ -91,6 +91,8 @@ import type {
 	RefundSaleResult,
 	Sale,
 } from "./programs/types.js";
+import { referrerSummary } from "./referrer/summary.js";
+import type { ReferrerSummary, ReferrerSummaryInput } from "./referrer/types.js";
 import { kyselyStore } from "./store/kysely-store.js";
 import { openDatabase } from "./store/open.js";
 import type {
@@ -350,6 +352,14 @@ export interface Refkit {
 	 * once each, oldest first, like {@link Refkit.deliverConversions}. `webhookSender()` posts them.
 	 */
 	deliverEvents(handler: LedgerDeliveryHandler, options?: DeliverOptions): Promise<DeliverResult>;
+	/**
+	 * Everything a referrer may see about themselves, and nothing about anyone else: their links with full URLs,
+	 * their funnel (clicks and each goal's conversions, per day), earnings by state and currency with when the
+	 * pending ones become payable, payouts, recent referrals (named by `displayName`, masked by default), the
+	 * terms they earn under and, when asked, the leaderboard. What the referrer's page shows, and answers as
+	 * JSON. Throws `INVALID_ARGUMENT`, and `LINK_NOT_FOUND` for a `link` that is not one of theirs.
+	 */
+	referrerSummary(userId: string, input?: ReferrerSummaryInput): Promise<ReferrerSummary>;
 	/** Closes the database connection refkit opened (not an application's own Kysely instance). */
 	close(): Promise<void>;
 }
@@ -452,6 +462,7 @@ export function createRefkit(options: RefkitOptions): Refkit {
 		exportPayouts: (id: string) => exportPayouts(ctx, id),
 		deliverEvents: (handler: LedgerDeliveryHandler, options?: DeliverOptions) =>
 			deliverEvents(ctx, handler, options),
+		referrerSummary: (userId: string, input?: ReferrerSummaryInput) => referrerSummary(ctx, userId, input),
 
 		on: <E extends RefkitEventName>(event: E, listener: RefkitListener<E>) => ctx.events.on(event, listener),
 		counters: () => structuredClone(ctx.counters),

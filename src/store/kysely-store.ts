@@ -13,6 +13,7 @@ import { linkStore } from "./links.js";
 import { migrateToLatest } from "./migrate.js";
 import { payoutStore } from "./payouts.js";
 import { privacyStore } from "./privacy.js";
+import { referrerStore } from "./referrer.js";
 import { saleStore } from "./sales.js";
 import type { NewHit, RefkitStore, TransactionStore } from "./store.js";
 import { summaryStore } from "./summaries.js";
@@ -64,6 +65,7 @@ export function kyselyStore(opened: OpenedDatabase, onHitsFailing?: (error: unkn
 		...saleStore(ctx),
 		...payoutStore(ctx),
 		...billingStore(ctx),
+		...referrerStore(ctx),
 
 		migrate: () =>
 			ctx.run("migrate the database", () => migrateToLatest(opened.db as Kysely<unknown>, dialect)),

@@ -371,6 +371,34 @@ export interface TransactionStore
 }
 
 /** The whole store: every role, and the store's own life (migrations, transactions, closing). */
+/** A referrer's conversions of one UTC day and goal: all of them, and those reversed since. */
+export interface ReferrerConversionDay {
+	day: string;
+	goal: string;
+	total: number;
+	reversed: number;
+}
+
+/** Pending commissions of one beneficiary that become payable on one UTC day, in one currency. */
+export interface PendingDay {
+	day: string;
+	currency: string;
+	amount: number;
+}
+
+/** What a referrer's own page reads, grouped by the database (src/store/referrer.ts). */
+export interface ReferrerStore {
+	/** The referrer's conversions made from `from` to `to` (both included), by UTC day and goal; of `linkIds` only when given. */
+	referrerConversionDays(query: {
+		referrerUserId: string;
+		linkIds?: number[] | undefined;
+		from: Date;
+		to: Date;
+	}): Promise<ReferrerConversionDay[]>;
+	/** The beneficiary's pending commissions still in their holding period at `now`, by the UTC day it ends. */
+	upcomingEarnings(userId: string, now: Date): Promise<PendingDay[]>;
+}
+
 export interface RefkitStore
 	extends LinkStore,
 		HitStore,
@@ -381,7 +409,8 @@ export interface RefkitStore
 		LedgerStore,
 		SaleStore,
 		PayoutStore,
-		BillingStore {
+		BillingStore,
+		ReferrerStore {
 	readonly dialect: DialectName;
 	migrate(): Promise<MigrationResult[]>;
 	/**
