@@ -1,8 +1,10 @@
 import { type Html, html, raw } from "./html.js";
 
 const STYLE = raw(`
-:root { --ink: #1f2933; --muted: #627d98; --line: #d9e2ec; --bg: #f5f7fa; --brand: #3e4bd8; --brand-soft: #e0e4ff;
-  --good: #1f9d55; --bad: #c53030; --warn-soft: #fff3c4; }
+/* Text reads at 4.5:1 or more on what it sits on (WCAG AA; test/browser/accessibility.test.ts): --muted on white,
+   on the page and on code; --good on its soft green. */
+:root { --ink: #1f2933; --muted: #536d87; --line: #d9e2ec; --bg: #f5f7fa; --brand: #3e4bd8; --brand-soft: #e0e4ff;
+  --good: #157a3f; --bad: #c53030; --warn-soft: #fff3c4; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
 a { color: var(--brand); text-decoration: none; } a:hover { text-decoration: underline; }
