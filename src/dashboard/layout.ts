@@ -8,6 +8,8 @@ const STYLE = raw(`
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
 a { color: var(--brand); text-decoration: none; } a:hover { text-decoration: underline; }
+/* A link within text (a paragraph, a heading, .in-text) is underlined: its colour alone does not set it apart. */
+main p a, main h2 a, a.in-text { text-decoration: underline; text-underline-offset: .15em; }
 header { background: #1f2933; color: #fff; }
 header .bar { max-width: 72rem; margin: 0 auto; padding: .7rem 1.25rem; display: flex; gap: 2rem; align-items: center; }
 header .brand { font-weight: 700; letter-spacing: .02em; color: #fff; }
