@@ -25,6 +25,7 @@ h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 2r
 .card .value { font-size: 1.6rem; font-weight: 650; font-variant-numeric: tabular-nums; }
 .card .detail { color: var(--muted); font-size: .8rem; }
 .panel { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 1rem; margin-top: .75rem; overflow-x: auto; }
+.panel:focus-visible { outline: 2px solid var(--brand); outline-offset: 2px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 26rem), 1fr)); gap: .75rem; }
 figure.chart { margin: 0; } figure.chart svg { width: 100%; height: auto; display: block; }
 figure.chart figcaption { color: var(--muted); font-size: .85rem; margin-top: .25rem; }
