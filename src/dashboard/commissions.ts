@@ -25,7 +25,9 @@ function details(page: PageContext, c: Commission): Html {
 	if (c.heldReason !== null) parts.push(html`<span class="muted">held:</span> ${c.heldReason}`);
 	if (c.voidReason !== null) parts.push(html`<span class="muted">voided:</span> ${c.voidReason}`);
 	if (c.payoutId !== null)
-		parts.push(html`in payout <a href="${page.base}/payouts/${c.payoutId}">${shortId(c.payoutId)}</a>`);
+		parts.push(
+			html`in payout <a class="in-text" href="${page.base}/payouts/${c.payoutId}">${shortId(c.payoutId)}</a>`,
+		);
 	return html`${parts.map((part, i) => html`${i === 0 ? "" : html`<br>`}${part}`)}`;
 }
 
