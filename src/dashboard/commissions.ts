@@ -25,7 +25,9 @@ function details(page: PageContext, c: Commission): Html {
 	if (c.heldReason !== null) parts.push(html`<span class="muted">held:</span> ${c.heldReason}`);
 	if (c.voidReason !== null) parts.push(html`<span class="muted">voided:</span> ${c.voidReason}`);
 	if (c.payoutId !== null)
-		parts.push(html`in payout <a href="${page.base}/payouts/${c.payoutId}">${shortId(c.payoutId)}</a>`);
+		parts.push(
+			html`in payout <a class="in-text" href="${page.base}/payouts/${c.payoutId}">${shortId(c.payoutId)}</a>`,
+		);
 	return html`${parts.map((part, i) => html`${i === 0 ? "" : html`<br>`}${part}`)}`;
 }
 
@@ -40,7 +42,7 @@ export function commissionRows(
 ): Html {
 	return html`<table><thead><tr><th>Earned (UTC)</th><th>Beneficiary</th><th>Program · rule</th><th class="num">Amount</th><th>Status</th><th>Details</th>${actions ? html`<th><span class="muted">Action</span></th>` : ""}</tr></thead><tbody>${rows.map(
 		(c) =>
-			html`<tr id="commission-${c.id}" data-status="${c.status}"><td class="nowrap">${formatTime(c.createdAt)}</td><td class="wrap"><a href="${page.base}/commissions${query({ user: c.userId })}">${c.userId}</a><div class="muted">${c.role}</div></td><td><a href="${page.base}/commissions${query({ program: c.program })}">${c.program}</a> · <code>${c.rule}</code><div class="muted nowrap">${c.sourceType} ${shortId(c.sourceId)}</div></td><td class="num">${amount(c.amount, c.currency)}</td><td>${commissionStatus(c.status)}</td><td class="wrap details">${details(page, c)}</td>${actions ? html`<td class="actions">${actions(c)}</td>` : ""}</tr>`,
+			html`<tr id="commission-${c.id}" data-status="${c.status}"><td class="nowrap">${formatTime(c.createdAt)}</td><td class="wrap"><a href="${page.base}/commissions${query({ user: c.userId })}">${c.userId}</a><div class="muted">${c.role}</div></td><td><a class="in-text" href="${page.base}/commissions${query({ program: c.program })}">${c.program}</a> · <code>${c.rule}</code><div class="muted nowrap">${c.sourceType} ${shortId(c.sourceId)}</div></td><td class="num">${amount(c.amount, c.currency)}</td><td>${commissionStatus(c.status)}</td><td class="wrap details">${details(page, c)}</td>${actions ? html`<td class="actions">${actions(c)}</td>` : ""}</tr>`,
 	)}</tbody></table>`;
 }
 

@@ -1,11 +1,15 @@
 import { type Html, html, raw } from "./html.js";
 
 const STYLE = raw(`
-:root { --ink: #1f2933; --muted: #627d98; --line: #d9e2ec; --bg: #f5f7fa; --brand: #3e4bd8; --brand-soft: #e0e4ff;
-  --good: #1f9d55; --bad: #c53030; --warn-soft: #fff3c4; }
+/* Text reads at 4.5:1 or more on what it sits on (WCAG AA; test/browser/accessibility.test.ts): --muted on white,
+   on the page and on code; --good on its soft green. */
+:root { --ink: #1f2933; --muted: #536d87; --line: #d9e2ec; --bg: #f5f7fa; --brand: #3e4bd8; --brand-soft: #e0e4ff;
+  --good: #157a3f; --bad: #c53030; --warn-soft: #fff3c4; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
 a { color: var(--brand); text-decoration: none; } a:hover { text-decoration: underline; }
+/* A link within text (a paragraph, a heading, .in-text) is underlined: its colour alone does not set it apart. */
+main p a, main h2 a, a.in-text { text-decoration: underline; text-underline-offset: .15em; }
 header { background: #1f2933; color: #fff; }
 header .bar { max-width: 72rem; margin: 0 auto; padding: .7rem 1.25rem; display: flex; gap: 2rem; align-items: center; }
 header .brand { font-weight: 700; letter-spacing: .02em; color: #fff; }
@@ -21,6 +25,7 @@ h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 2r
 .card .value { font-size: 1.6rem; font-weight: 650; font-variant-numeric: tabular-nums; }
 .card .detail { color: var(--muted); font-size: .8rem; }
 .panel { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 1rem; margin-top: .75rem; overflow-x: auto; }
+.panel:focus-visible { outline: 2px solid var(--brand); outline-offset: 2px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 26rem), 1fr)); gap: .75rem; }
 figure.chart { margin: 0; } figure.chart svg { width: 100%; height: auto; display: block; }
 figure.chart figcaption { color: var(--muted); font-size: .85rem; margin-top: .25rem; }

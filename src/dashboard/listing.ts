@@ -4,7 +4,7 @@ import type { Refkit } from "../refkit.js";
 import type { Conversion, HitWithLink } from "../types.js";
 import { type Html, html, raw } from "./html.js";
 import { badInput, DONE, dayStart, identifierFilter, PAGE_SIZE, pageNumber, text } from "./input.js";
-import { conversionRows, hitRows, messages, type PageContext, pager, query } from "./pages.js";
+import { conversionRows, hitRows, messages, type PageContext, pager, query, tablePanel } from "./pages.js";
 import { csvResponse, type RouteContext } from "./respond.js";
 
 /** A filter of a listing: a text input, or a select when it has `options` (and takes no other value). */
@@ -164,8 +164,11 @@ ${messages(listing.notices ? view.notice : null, null)}
 ${listing.fields.map((field, i) => html`${i === 0 ? "" : "\n"}${input(field, f[field.name] ?? "")}`)}
 <button type="submit" class="secondary">Filter</button>
 <a href="${page.base}/${name}.csv${query(f)}">Download CSV</a></form>
-<div class="panel">${view.rows.length === 0 ? html`<p class="muted">No ${name} match.</p>` : listing.table(page, view.rows, back)}
-${pager(page, `/${name}`, f, view.page, view.hasNext)}</div>`;
+${tablePanel(
+	title,
+	html`${view.rows.length === 0 ? html`<p class="muted">No ${name} match.</p>` : listing.table(page, view.rows, back)}
+${pager(page, `/${name}`, f, view.page, view.hasNext)}`,
+)}`;
 }
 
 /** The routes of a listing: its pages, and its CSV. */

@@ -16,6 +16,15 @@ export function csrfField(page: PageContext): Html {
 	return html`<input type="hidden" name="_csrf" value="${page.csrf}">`;
 }
 
+/**
+ * A panel around a table that may be wider than the screen, and then scrolls sideways: a named region that
+ * takes the focus, so that it scrolls with the keyboard even when nothing in it can be focused (a table of
+ * hits, or of reversed conversions, has no link or form).
+ */
+export function tablePanel(label: string, content: Html): Html {
+	return html`<div class="panel" role="region" aria-label="${label}" tabindex="0">${content}</div>`;
+}
+
 /** A query string of the non-empty values, with a leading `?`, or "". */
 export function query(values: Record<string, string | number | null | undefined>): string {
 	const params = new URLSearchParams();
@@ -207,9 +216,9 @@ ${periods(page, `/links/${link.identifier}`, view.days)}
 <p class="sub">${periodText(view.stats)}</p>
 ${statsBlock(view.stats)}
 <h2>Latest hits <a class="muted" href="${page.base}/hits${query({ link: link.identifier })}">all →</a></h2>
-<div class="panel">${view.hits.length === 0 ? html`<p class="muted">No hits yet.</p>` : hitRows(page, view.hits, false)}</div>
+${tablePanel("Latest hits", view.hits.length === 0 ? html`<p class="muted">No hits yet.</p>` : hitRows(page, view.hits, false))}
 <h2>Latest conversions <a class="muted" href="${page.base}/conversions${query({ link: link.identifier })}">all →</a></h2>
-<div class="panel">${view.conversions.length === 0 ? html`<p class="muted">No conversions yet.</p>` : conversionRows(page, view.conversions, back)}</div>`;
+${tablePanel("Latest conversions", view.conversions.length === 0 ? html`<p class="muted">No conversions yet.</p>` : conversionRows(page, view.conversions, back))}`;
 }
 
 /** The 403 page: who the dashboard is for, and the ways on (log in, or back to the site). */
