@@ -151,7 +151,11 @@ export function createReferrerPage(
 			const dayValues = query.getAll("days");
 			const days = dayValues.length === 0 ? DEFAULT_DAYS : periodOf(dayValues[0]);
 			const linkValues = query.getAll("link");
-			if (dayValues.length > 1 || days === null || linkValues.length > 1) {
+			const repeated = dayValues.length > 1 ? "days" : linkValues.length > 1 ? "link" : null;
+			if (repeated !== null) {
+				return await failed(400, "INVALID_ARGUMENT", messages.badRequestTitle, messages.repeated(repeated));
+			}
+			if (days === null) {
 				const allowed = PERIODS.map((n) => settings.formats.number(n)).join(", ");
 				return await failed(400, "INVALID_ARGUMENT", messages.badRequestTitle, messages.badDays(allowed));
 			}

@@ -216,6 +216,8 @@ export interface ReferrerMessages {
 	badRequestTitle: string;
 	/** The 400 text for a period other than those offered. */
 	badDays: (allowed: string) => string;
+	/** The 400 text for a query parameter given twice (`days` or `link`). */
+	repeated: (parameter: string) => string;
 	/** The 404 page's heading. */
 	notFoundTitle: string;
 	/** The 404 text for a link that is not one of the user's. */
@@ -378,6 +380,7 @@ export const DEFAULT_REFERRER_MESSAGES: Readonly<ReferrerMessages> = Object.free
 	unauthenticated: "This page shows your own referrals: log in first.",
 	badRequestTitle: "Bad request",
 	badDays: (allowed) => `The period must be one of ${allowed} days.`,
+	repeated: (parameter) => `Give ${parameter} at most once.`,
 	notFoundTitle: "Not found",
 	linkNotFound: "You have no link with this identifier.",
 	unavailableTitle: "Unavailable",

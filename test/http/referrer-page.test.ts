@@ -297,8 +297,13 @@ describe.each(MATRIX)("the referrer page on %s with %s", (adapter, kind) => {
 		}
 		expect(new Set(notFound).size).toBe(1);
 		// Repeated parameters are refused, not read one way or another.
-		for (const query of ["?link=alice_link&link=eve_secret_link", "?days=7&days=30"]) {
-			expect((await getJson(base, query)).status, query).toBe(400);
+		for (const [query, name] of [
+			["?link=alice_link&link=eve_secret_link", "link"],
+			["?days=7&days=30", "days"],
+		] as const) {
+			expect(await (await getJson(base, query)).json()).toEqual({
+				error: { code: "INVALID_ARGUMENT", message: `Give ${name} at most once.` },
+			});
 			const page = await getPage(base, query);
 			expect(page.status, query).toBe(400);
 			noEve(await page.text(), query);
