@@ -52,6 +52,9 @@ export type {
 	Sale,
 	SaleRule,
 } from "./programs/types.js";
+export { DEFAULT_REFERRER_MESSAGES, type ReferrerMessages } from "./referrer/messages.js";
+export type { ReferrerPageOptions } from "./referrer/options.js";
+export type { ReferrerTheme } from "./referrer/style.js";
 export type {
 	DisplayName,
 	LeaderboardEntry,

@@ -376,6 +376,47 @@ describe.each(DATABASES)("the demo on %s", (kind) => {
 		).toEqual(["20% of bob's purchase of 49.00 USD", "bob's signup"]);
 	});
 
+	test("each user's referral page, at /account/referrals: linked from home, behind the login, names shortened", async () => {
+		const { base } = await startDemo(await freshDatabaseUrl(kind));
+		// Logged out, it sends the visitor to the login (the home page), which sends them back after it.
+		const out = await request(`${base}/account/referrals?days=7`);
+		expect(out.status).toBe(303);
+		expect(location(out)).toBe("/?next=%2Faccount%2Freferrals%3Fdays%3D7");
+		expect(await (await request(`${base}${location(out)}`)).text()).toContain(
+			'<input type="hidden" name="next" value="/account/referrals?days=7">',
+		);
+		const loginTo = (username: string, next: string, cookie?: string) =>
+			fetch(`${base}/login`, {
+				method: "POST",
+				headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie ? { cookie } : {}) },
+				body: new URLSearchParams({ username, next }),
+				redirect: "manual",
+			});
+		const aliceLogin = await loginTo("alice", "/account/referrals?days=7");
+		expect(location(aliceLogin)).toBe("/account/referrals?days=7");
+		expect(location(await loginTo("alice", "//evil.example/"))).toBe("/");
+		const alice = `demo_user=${responseCookie(aliceLogin, "demo_user")?.value}`;
+		const home = await (await request(`${base}/`, { cookie: alice })).text();
+		expect(home).toContain('<a href="/account/referrals" id="referrals-page">Your referrals</a>');
+		const identifier = /\/ref\/([A-Za-z0-9_]{8})/.exec(home)?.[1];
+
+		// Bob Smith follows her link and signs up: her page names him by the demo's displayName, shortened.
+		const followed = await request(`${base}/ref/${identifier}`);
+		const visitor = `refkit_visitor=${responseCookie(followed, "refkit_visitor")?.value}`;
+		await loginTo("bob.smith", "/", visitor);
+		const response = await request(`${base}/account/referrals`, { cookie: alice });
+		expect(response.status).toBe(200);
+		const html = await response.text();
+		expect(html).toContain(`value="${base}/ref/${identifier}"`);
+		expect(html).toContain('<svg class="refkit-qr-code"');
+		expect(html).toContain("<td>Bob S.</td>");
+		expect(html).not.toContain("bob.smith");
+		expect(html).toMatch(
+			/<tr class="refkit-you"><td class="refkit-num">1<\/td><td>Alice <span class="refkit-tag">You<\/span>/,
+		);
+		expect(html).toContain("You earn $5.00 when someone you refer signs up, and they get $5.00.");
+	});
+
 	test("a bad name is refused and escapes nothing into the page", async () => {
 		const { base } = await startDemo(await freshDatabaseUrl(kind));
 		const response = await login(base, "<script>alert(1)</script>");

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import express, { type Request, type Response } from "express";
-import type { Refkit } from "refkit";
-import { refkitDashboard, refkitMiddleware, webhookEndpoint } from "refkit/express";
+import { type Refkit, safeRedirectPath } from "refkit";
+import { refkitDashboard, refkitMiddleware, refkitReferrerPage, webhookEndpoint } from "refkit/express";
 import { stripeWebhooks } from "refkit/stripe";
 import { earningsSection } from "./earnings.js";
 import { escapeHtml, table, when } from "./html.js";
@@ -38,6 +38,17 @@ function sessionUser(req: Request, secret: string): string | null {
 	const expected = Buffer.from(sessionValue(username, secret));
 	const given = Buffer.from(value);
 	return given.length === expected.length && timingSafeEqual(given, expected) ? username : null;
+}
+
+/**
+ * How the referrer page and its leaderboard name the demo's users, to show the `displayName` hook: a first
+ * name and initials, `alice` as "Alice", `bob.smith` as "Bob S.". A real application answers its users'
+ * display names, never an email address.
+ */
+function shortName(username: string): string {
+	const [first = "", ...rest] = username.split(/[._-]+/).filter((part) => part !== "");
+	const initials = rest.map((part) => `${part.charAt(0).toUpperCase()}.`).join(" ");
+	return `${first.charAt(0).toUpperCase()}${first.slice(1, 12)}${initials ? ` ${initials}` : ""}`;
 }
 
 const PURCHASE_MESSAGES: Record<string, string> = {
@@ -159,9 +170,22 @@ export function createDemoApp(refkit: Refkit, secret: string, stripeSecret: stri
 		}),
 	);
 
+	// Each user's own referral page: their link with its QR code, what it brought, what it earned. The demo
+	// logs in on its home page, which sends them back here (`next`) after logging in.
+	app.use(
+		refkitReferrerPage(refkit, {
+			path: "/account/referrals",
+			getUserId: (req) => sessionUser(req, secret),
+			loginUrl: "/",
+			displayName: shortName,
+			leaderboard: true,
+		}),
+	);
+
 	app.get("/", async (req, res) => {
 		const user = sessionUser(req, secret);
 		if (user === null) {
+			const next = typeof req.query.next === "string" ? safeRedirectPath(req.query.next) : null;
 			res.send(
 				page(
 					"refkit demo",
@@ -169,7 +193,7 @@ export function createDemoApp(refkit: Refkit, secret: string, stripeSecret: stri
 <p>Log in with any name to get your own referral link. Open it in another browser (or a private window),
 then log in there as someone else: the visit is credited to you, and so are their signup and purchases.</p>
 <form method="post" action="/login"><label>Your name <input name="username" required pattern="[A-Za-z0-9_.\\-]{1,40}" autofocus></label>
-<button type="submit">Log in</button></form>`,
+${next === null ? "" : `<input type="hidden" name="next" value="${escapeHtml(next)}">`}<button type="submit">Log in</button></form>`,
 				),
 			);
 			return;
@@ -214,6 +238,7 @@ then log in there as someone else: the visit is credited to you, and so are thei
 <p><a class="link" id="referral-link" href="${escapeHtml(url)}">${escapeHtml(url)}</a>
 <button type="button" id="copy-link" data-copy="${escapeHtml(url)}" hidden>Copy</button></p>
 <p class="muted">Also works on any page: <code>/?ref=${escapeHtml(link.identifier)}</code></p>
+<p><a href="/account/referrals" id="referrals-page">Your referrals</a>: your link with its QR code and share buttons, its clicks and conversions, what it earned, and the leaderboard.</p>
 <h2>Visits through your link</h2>
 ${table(["When (UTC)", "Visitor", "How"], hitRows, "No visits yet.")}
 ${skippedNote(refkit)}
@@ -265,7 +290,8 @@ ${user === "admin" ? `<p><a href="/admin/refkit">Open the referral dashboard</a>
 			sameSite: "lax",
 			path: "/",
 		});
-		res.redirect(303, "/");
+		// Back where the login was asked for (the referrer page sends logged-out visitors here with ?next=).
+		res.redirect(303, safeRedirectPath(req.body?.next) ?? "/");
 	});
 
 	/** The logged-in user and the amount of their form, or `null` once the error page is sent. */

@@ -1,7 +1,10 @@
 import type { MaybeUserId } from "../core/request.js";
 import { createDashboard, type DashboardOptions, dashboardSettings } from "../dashboard/dashboard.js";
+import { RefkitError } from "../errors.js";
 import type { ConsentCheck, DashboardRequest, DashboardResponse, Visitor } from "../http/request.js";
 import type { ResolvedOptions } from "../options.js";
+import { createReferrerPage } from "../referrer/handler.js";
+import { type ReferrerPageOptions, referrerPageSettings } from "../referrer/options.js";
 import type { Refkit } from "../refkit.js";
 
 /**
@@ -69,4 +72,25 @@ export function mountDashboard<R>(
 	const handle = createDashboard(refkit, dashboardSettings(options));
 	const { authorize } = options;
 	return (request, edge) => handle(edge, async () => (authorize ? authorize(request) : false));
+}
+
+/**
+ * The referrer's page, mounted for the framework's request `R`: the options checked once (`INVALID_OPTION`),
+ * then for each request its answer (`null` for any other path), about the user `getUserId` names, or
+ * `defaultUserId` when the options give none. `secure` says whether the request came over TLS.
+ */
+export function mountReferrerPage<R>(
+	refkit: Refkit,
+	options: ReferrerPageOptions<R>,
+	defaultUserId?: (request: R) => MaybeUserId,
+): (request: R, edge: DashboardRequest, secure: boolean) => Promise<DashboardResponse | null> {
+	const handle = createReferrerPage(refkit, referrerPageSettings(options, refkit.options));
+	const getUserId = options.getUserId ?? defaultUserId;
+	if (getUserId === undefined) {
+		throw new RefkitError(
+			"INVALID_OPTION",
+			"refkit: the referrer page needs getUserId: a function (request) => the logged-in user's id, or null.",
+		);
+	}
+	return (request, edge, secure) => handle(edge, { userId: () => getUserId(request), secure });
 }

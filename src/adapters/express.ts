@@ -1,11 +1,12 @@
 import type { Request, RequestHandler } from "express";
 import type { MaybeUserId } from "../core/request.js";
 import type { DashboardOptions } from "../dashboard/dashboard.js";
-import { nodeRequest, passportUserId, sendNodeResponse, sendRedirect } from "../http/node.js";
+import { isTls, nodeRequest, passportUserId, sendNodeResponse, sendRedirect } from "../http/node.js";
 import type { ConsentCheck, WebhookReceiver } from "../http/request.js";
 import { receiveNodeWebhook } from "../http/webhook.js";
+import type { ReferrerPageOptions } from "../referrer/options.js";
 import type { Refkit } from "../refkit.js";
-import { mountDashboard, referralEdge } from "./edge.js";
+import { mountDashboard, mountReferrerPage, referralEdge } from "./edge.js";
 
 /** Options of {@link refkitMiddleware}. */
 export interface ExpressOptions {
@@ -64,6 +65,33 @@ export function refkitDashboard(refkit: Refkit, options: ExpressDashboardOptions
 	return async (req, res, next) => {
 		try {
 			const response = await dashboard(req, nodeRequest(req, req.originalUrl, undefined, req.body));
+			if (response === null) return next();
+			await sendNodeResponse(res, response);
+		} catch (error) {
+			next(error);
+		}
+	};
+}
+
+/** Options of {@link refkitReferrerPage}: where it lives, who is logged in, and how it looks and reads. */
+export type ExpressReferrerPageOptions = ReferrerPageOptions<Request>;
+
+/**
+ * The logged-in user's referral page for Express, at `options.path`: their link to copy, share and scan,
+ * their clicks, conversions, earnings and payouts, and the program's terms; the same as JSON for a request
+ * that asks for it (`Accept: application/json`). It shows the user `getUserId(req)` names (default
+ * `req.user?.id`), and nobody else. Install it after the middleware that sets the user.
+ *
+ * @example
+ * import { refkitReferrerPage } from "refkit/express";
+ *
+ * app.use(refkitReferrerPage(refkit, { path: "/account/referrals", loginUrl: "/login" }));
+ */
+export function refkitReferrerPage(refkit: Refkit, options: ExpressReferrerPageOptions): RequestHandler {
+	const page = mountReferrerPage(refkit, options, passportUserId);
+	return async (req, res, next) => {
+		try {
+			const response = await page(req, nodeRequest(req, req.originalUrl), isTls(req));
 			if (response === null) return next();
 			await sendNodeResponse(res, response);
 		} catch (error) {

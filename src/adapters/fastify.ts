@@ -5,11 +5,12 @@ import { readCookie } from "../core/cookies.js";
 import type { MaybeUserId } from "../core/request.js";
 import type { DashboardOptions } from "../dashboard/dashboard.js";
 import { RefkitError } from "../errors.js";
-import { nodeRequest, passportUserId } from "../http/node.js";
+import { isTls, nodeRequest, passportUserId } from "../http/node.js";
 import { type ConsentCheck, REDIRECT_CACHE_CONTROL, type WebhookReceiver } from "../http/request.js";
 import { receiveNodeWebhook } from "../http/webhook.js";
+import type { ReferrerPageOptions } from "../referrer/options.js";
 import type { Refkit } from "../refkit.js";
-import { mountDashboard, referralEdge } from "./edge.js";
+import { mountDashboard, mountReferrerPage, referralEdge } from "./edge.js";
 
 /** Options of {@link refkitPlugin}. */
 export interface FastifyOptions {
@@ -102,6 +103,40 @@ const dashboardPlugin: FastifyPluginAsync<FastifyDashboardOptions> = async (fast
  * });
  */
 export const refkitDashboardPlugin = fp(dashboardPlugin, { name: "refkit-dashboard", fastify: "5.x" });
+
+/** Options of {@link refkitReferrerPagePlugin}. */
+export interface FastifyReferrerPageOptions extends ReferrerPageOptions<FastifyRequest> {
+	refkit: Refkit;
+}
+
+const referrerPagePlugin: FastifyPluginAsync<FastifyReferrerPageOptions> = async (fastify, options) => {
+	const page = mountReferrerPage(options.refkit, options, passportUserId);
+	// Answered before routing: the page is one path, whatever the application's routes.
+	fastify.addHook("onRequest", async (request, reply) => {
+		const response = await page(
+			request,
+			nodeRequest(request.raw, request.raw.url ?? request.url),
+			isTls(request.raw),
+		);
+		if (response === null) return;
+		reply.code(response.status).headers(response.headers);
+		return reply.send(response.body);
+	});
+};
+
+/**
+ * The logged-in user's referral page for Fastify 5, at `options.path`: their link to copy, share and scan,
+ * their clicks, conversions, earnings and payouts, and the program's terms; the same as JSON for a request
+ * that asks for it. It shows the user `getUserId(request)` names (default `request.user?.id`), and nobody
+ * else. Register it after the plugin that sets the user.
+ *
+ * @example
+ * await app.register(refkitReferrerPagePlugin, { refkit, path: "/account/referrals", loginUrl: "/login" });
+ */
+export const refkitReferrerPagePlugin = fp(referrerPagePlugin, {
+	name: "refkit-referrer-page",
+	fastify: "5.x",
+});
 
 /** Options of {@link refkitWebhookPlugin}. */
 export interface FastifyWebhookOptions {

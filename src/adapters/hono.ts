@@ -6,8 +6,9 @@ import { redirectResponse, toWebResponse, webRequest, withCookies } from "../htt
 import { pathAndQuery } from "../http/path.js";
 import type { ConsentCheck, WebhookReceiver } from "../http/request.js";
 import { receiveWebWebhook } from "../http/webhook.js";
+import type { ReferrerPageOptions } from "../referrer/options.js";
 import type { Refkit } from "../refkit.js";
-import { mountDashboard, type ReferralEdge, referralEdge } from "./edge.js";
+import { mountDashboard, mountReferrerPage, type ReferralEdge, referralEdge } from "./edge.js";
 
 /** Options of {@link refkitMiddleware}. */
 export interface HonoOptions {
@@ -88,6 +89,29 @@ export function refkitDashboard(refkit: Refkit, options: HonoDashboardOptions): 
 	const dashboard = mountDashboard(refkit, options);
 	return async (c, next) => {
 		const response = await dashboard(c, webRequest(c.req.raw, undefined));
+		if (response === null) return next();
+		return toWebResponse(response);
+	};
+}
+
+/** Options of {@link refkitReferrerPage}: as every adapter's, with `getUserId(c)` required. */
+export interface HonoReferrerPageOptions extends ReferrerPageOptions<Context> {
+	/** Who is logged in, from the context (e.g. `c.get("user")?.id` set by your auth middleware). */
+	getUserId: (c: Context) => MaybeUserId | Promise<MaybeUserId>;
+}
+
+/**
+ * The logged-in user's referral page for Hono, as a middleware that answers at `options.path`: their link to
+ * copy, share and scan, their clicks, conversions, earnings and payouts, and the program's terms; the same
+ * as JSON for a request that asks for it. It shows the user `getUserId(c)` names, and nobody else.
+ *
+ * @example
+ * app.use(refkitReferrerPage(refkit, { path: "/account/referrals", getUserId: (c) => c.get("userId") }));
+ */
+export function refkitReferrerPage(refkit: Refkit, options: HonoReferrerPageOptions): MiddlewareHandler {
+	const page = mountReferrerPage(refkit, options);
+	return async (c, next) => {
+		const response = await page(c, webRequest(c.req.raw, undefined), c.req.url.startsWith("https:"));
 		if (response === null) return next();
 		return toWebResponse(response);
 	};

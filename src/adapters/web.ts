@@ -4,8 +4,9 @@ import { redirectResponse, toWebResponse, webRequest, withCookies } from "../htt
 import { pathAndQuery } from "../http/path.js";
 import type { ConsentCheck, WebhookReceiver } from "../http/request.js";
 import { receiveWebWebhook } from "../http/webhook.js";
+import type { ReferrerPageOptions } from "../referrer/options.js";
 import type { Refkit } from "../refkit.js";
-import { mountDashboard, referralEdge } from "./edge.js";
+import { mountDashboard, mountReferrerPage, referralEdge } from "./edge.js";
 
 export { fromWebRequest, redirectResponse, withCookies } from "../http/fetch.js";
 
@@ -88,6 +89,33 @@ export function dashboardHandler(
 	const dashboard = mountDashboard(refkit, options);
 	return async (request) => {
 		const response = await dashboard(request, webRequest(request, undefined));
+		return response === null ? null : toWebResponse(response);
+	};
+}
+
+/** Options of {@link referrerPageHandler}: as every adapter's, with `getUserId(request)` required. */
+export interface WebReferrerPageOptions extends ReferrerPageOptions<Request> {
+	/** Who is logged in, read from the request (a session cookie, a header...). */
+	getUserId: (request: Request) => MaybeUserId | Promise<MaybeUserId>;
+}
+
+/**
+ * The logged-in user's referral page as a Web-standard handler: a `Response` for a request to
+ * `options.path`, `null` for any other. It shows their link to copy, share and scan, their clicks,
+ * conversions, earnings and payouts, and the program's terms, or the same as JSON for a request that asks for
+ * it; about the user `getUserId(request)` names, and nobody else.
+ *
+ * @example
+ * const referrals = referrerPageHandler(refkit, { path: "/account/referrals", getUserId: (request) => sessionUser(request) });
+ * Bun.serve({ fetch: async (request) => (await referrals(request)) ?? app(request) });
+ */
+export function referrerPageHandler(
+	refkit: Refkit,
+	options: WebReferrerPageOptions,
+): (request: Request) => Promise<Response | null> {
+	const page = mountReferrerPage(refkit, options);
+	return async (request) => {
+		const response = await page(request, webRequest(request, undefined), request.url.startsWith("https:"));
 		return response === null ? null : toWebResponse(response);
 	};
 }

@@ -18,16 +18,43 @@ export function shortDate(date: string): string {
 }
 
 /**
+ * The words and formats of a chart, for a page in another language than the dashboard's English: each one
+ * optional, the dashboard's by default.
+ */
+export interface ChartLabels {
+	/** The x axis's title; default "Day (UTC)". */
+	axis?: string;
+	/** A `YYYY-MM-DD` day for the axis and the bars' titles; default `shortDate` ("Nov 23"). */
+	date?: (date: string) => string;
+	/** A count, on the y axis and in the bars' titles; default in `en-US` on the axis ("1,234"), plain in titles. */
+	number?: (value: number) => string;
+	/** The chart's description for screen readers, from its numbers (days already formatted by `date`). */
+	description?: (input: { total: number; unit: string; from: string; to: string; max: number }) => string;
+}
+
+const DEFAULT_LABELS: Required<ChartLabels> = {
+	axis: "Day (UTC)",
+	date: shortDate,
+	number: (value) => value.toLocaleString("en-US"),
+	description: ({ total, unit, from, to, max }) =>
+		`${total} ${unit} from ${from} to ${to}; the most in one day: ${max}.`,
+};
+
+/**
  * A server-rendered SVG bar chart of a daily series: titled, with axis labels, a `<title>` per bar for
  * pointer users, and an accessible name and description for screen readers (which also get the same
- * numbers as a table next to it).
+ * numbers as a table next to it). `labels` translates its words (the dashboard's English by default).
  */
-export function barChart(input: {
-	title: string;
-	unit: string;
-	points: readonly { date: string; value: number }[];
-	color: string;
-}): Html {
+export function barChart(
+	input: {
+		title: string;
+		unit: string;
+		points: readonly { date: string; value: number }[];
+		color: string;
+	},
+	labels: ChartLabels = {},
+): Html {
+	const words = { ...DEFAULT_LABELS, ...labels };
 	const id = `chart-${++chartCount}`;
 	const width = 640;
 	const height = 200;
@@ -45,12 +72,12 @@ export function barChart(input: {
 	const bars = input.points.map((point, i) => {
 		const barHeight = (point.value / max) * plotHeight;
 		const x = left + i * slot + (slot - barWidth) / 2;
-		return html`<rect x="${x.toFixed(1)}" y="${(top + plotHeight - barHeight).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${input.color}" rx="1"><title>${shortDate(point.date)}: ${point.value} ${input.unit}</title></rect>`;
+		return html`<rect x="${x.toFixed(1)}" y="${(top + plotHeight - barHeight).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${barHeight.toFixed(1)}" fill="${input.color}" rx="1"><title>${words.date(point.date)}: ${labels.number ? labels.number(point.value) : point.value} ${input.unit}</title></rect>`;
 	});
 	// Counts are whole: a middle tick only where it is a whole number (never 0.5 of a hit).
 	const ticks = (max % 2 === 0 ? [0, max / 2, max] : [0, max]).map((value) => {
 		const y = top + plotHeight - (value / max) * plotHeight;
-		return html`<line x1="${left}" x2="${width - 8}" y1="${y}" y2="${y}" stroke="#d9e2ec" stroke-width="1"/><text class="tick" x="${left - 6}" y="${y + 4}" text-anchor="end">${value.toLocaleString("en-US")}</text>`;
+		return html`<line x1="${left}" x2="${width - 8}" y1="${y}" y2="${y}" stroke="#d9e2ec" stroke-width="1"/><text class="tick" x="${left - 6}" y="${y + 4}" text-anchor="end">${words.number(value)}</text>`;
 	});
 	const dateLabels = [0, Math.floor((input.points.length - 1) / 2), input.points.length - 1]
 		.filter((i, index, all) => i >= 0 && all.indexOf(i) === index)
@@ -64,16 +91,22 @@ export function barChart(input: {
 						? [left + (i + 1) * slot, "end"]
 						: [left + i * slot + slot / 2, "middle"];
 			return point
-				? html`<text x="${x.toFixed(1)}" y="${top + plotHeight + 16}" text-anchor="${anchor}">${shortDate(point.date)}</text>`
+				? html`<text x="${x.toFixed(1)}" y="${top + plotHeight + 16}" text-anchor="${anchor}">${words.date(point.date)}</text>`
 				: null;
 		});
 	return html`<figure class="chart">
 <svg viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${id}-title ${id}-desc" preserveAspectRatio="xMidYMid meet">
 <title id="${id}-title">${input.title}</title>
-<desc id="${id}-desc">${total} ${input.unit} from ${first ? shortDate(first) : ""} to ${last ? shortDate(last) : ""}; the most in one day: ${Math.max(0, ...input.points.map((point) => point.value))}.</desc>
+<desc id="${id}-desc">${words.description({
+		total,
+		unit: input.unit,
+		from: first ? words.date(first) : "",
+		to: last ? words.date(last) : "",
+		max: Math.max(0, ...input.points.map((point) => point.value)),
+	})}</desc>
 <g class="axis">${ticks}</g>
 <g>${bars}</g>
-<g class="axis">${dateLabels}<text x="${left + plotWidth / 2}" y="${height - 4}" text-anchor="middle" class="axis-title x-title">Day (UTC)</text>
+<g class="axis">${dateLabels}<text x="${left + plotWidth / 2}" y="${height - 4}" text-anchor="middle" class="axis-title x-title">${words.axis}</text>
 <text transform="rotate(-90)" x="${-(top + plotHeight / 2)}" y="13" text-anchor="middle" class="axis-title y-title">${input.unit}</text></g>
 </svg>
 <figcaption>${input.title}</figcaption>

@@ -54,6 +54,11 @@ export function passportUserId(request: object): MaybeUserId {
 	return typeof id === "string" || typeof id === "number" ? id : null;
 }
 
+/** Whether a Node.js request came over TLS (an `https` server's socket): a proxy's TLS is not seen here. */
+export function isTls(raw: IncomingMessage): boolean {
+	return (raw.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+}
+
 /** Sends refkit's redirect on a Node.js response (its cookies are already set). */
 export function sendRedirect(res: ServerResponse, redirect: Redirect): void {
 	res.statusCode = redirect.status;
