@@ -2,12 +2,12 @@ import { createHmac } from "node:crypto";
 import { assertTime, assertUserId, filtersObject, invalid, optionalBoolean } from "../core/arguments.js";
 import type { CoreContext } from "../core/context.js";
 import { dayOf } from "../core/counts.js";
+import { summarizeDay } from "../core/day-summaries.js";
 import { assertIdentifier } from "../core/identifiers.js";
 import {
 	DEFAULT_STATS_DAYS,
 	MAX_STATS_DAYS,
 	SUMMARY_DELAY_MS,
-	stats,
 	statsPeriod,
 	TOP_REFERRERS,
 } from "../core/stats.js";
@@ -131,8 +131,7 @@ function byteOrder(a: string, b: string): number {
 	return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-const HOUR = 60 * 60 * 1000;
-const DAY = 24 * HOUR;
+const DAY = 24 * 60 * 60 * 1000;
 
 /** What the day summaries and the rows after them count of the period. */
 interface PeriodCounts {
@@ -221,11 +220,41 @@ function fromSummaries(rows: SummaryCounts[], dayStarts: Date[], to: Date, every
 }
 
 /**
+ * Makes the summaries of the period's whole days that are missing or fall short: each day's once it ended
+ * {@link SUMMARY_DELAY_MS} ago, as `stats()` would (see `countPeriod()` in src/core/stats.ts). Not the day under
+ * way's: `stats()` keeps one up to its last whole hour, but a claim or a late hit of the day forgets it, and
+ * summarising it again reads every link's hits of the day, where counting the referrer's own costs what they
+ * made. Whether it made any.
+ */
+async function summariseDays(
+	ctx: CoreContext,
+	rows: SummaryCounts[],
+	dayStarts: Date[],
+	to: Date,
+): Promise<boolean> {
+	const covered = new Map<string, number>();
+	for (const row of rows) if (row.linkId === 0) covered.set(row.day, row.until.getTime());
+	const settled = ctx.now().getTime() - SUMMARY_DELAY_MS;
+	let made = false;
+	for (const start of dayStarts) {
+		const end = start.getTime() + DAY;
+		if (end > settled || end > to.getTime() + 1) break;
+		const day = dayOf(start);
+		if ((covered.get(day) ?? -1) < end) {
+			// Every link's summaries of the day at once; kept unless the day changed meanwhile.
+			await summarizeDay(ctx.store, day, new Date(end));
+			made = true;
+		}
+	}
+	return made;
+}
+
+/**
  * The period's clicks on `links` by day and, for the leaderboard, every link's hits and every referrer's
  * conversions: from the day summaries `stats()` keeps, reading their counts alone (`stats()` of a link would
  * also read and merge the sketches of every link's visitors: most of a summary's size and of its time), then
- * counting the rows after them. When a whole hour that `stats()` would summarise is not (the first call, a new
- * hour), `stats()` makes the summaries first, every link's at once.
+ * counting the rows after them: those of the day under way, unless `stats()` summarised part of it. The
+ * summaries of whole days that are not there yet (on the first call, after a write forgot a day) are made first.
  */
 async function periodCounts(
 	ctx: CoreContext,
@@ -243,14 +272,9 @@ async function periodCounts(
 		lastDay: dayOf(dayStarts.at(-1) as Date),
 		everyLink,
 	};
-	let summarised = fromSummaries(await ctx.store.summaryCounts(query), dayStarts, now, everyLink);
-	// The last whole hour stats() summarises (see SUMMARY_DELAY_MS).
-	const settled = Math.floor((ctx.now().getTime() - SUMMARY_DELAY_MS) / HOUR) * HOUR;
-	if (summarised.readFrom < settled && summarised.readFrom <= now.getTime()) {
-		await stats(ctx, { link: links[0]?.identifier, days, now });
-		summarised = fromSummaries(await ctx.store.summaryCounts(query), dayStarts, now, everyLink);
-	}
-	const { counts, readFrom } = summarised;
+	let rows = await ctx.store.summaryCounts(query);
+	if (await summariseDays(ctx, rows, dayStarts, now)) rows = await ctx.store.summaryCounts(query);
+	const { counts, readFrom } = fromSummaries(rows, dayStarts, now, everyLink);
 	if (readFrom <= now.getTime()) {
 		const from = new Date(readFrom);
 		const [clicks, latest] = await Promise.all([
