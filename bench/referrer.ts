@@ -44,6 +44,11 @@ interface Case {
 	input: ReferrerSummaryInput;
 	days: number;
 	leaderboard: boolean;
+	/**
+	 * Each call follows a write that forgot the day under way's summaries (a claim of one of its hits, a late
+	 * hit, an erasure, as a busy site sees all day), untimed: the call summarises the day again.
+	 */
+	forgetToday?: boolean;
 }
 
 const CASES: Case[] = [
@@ -54,6 +59,14 @@ const CASES: Case[] = [
 		input: { leaderboard: true },
 		days: 30,
 		leaderboard: true,
+	},
+	{
+		id: "today",
+		title: "`referrerSummary(userId)` after a write forgot the day under way's summaries",
+		input: {},
+		days: 30,
+		leaderboard: false,
+		forgetToday: true,
 	},
 	{
 		id: "year",
@@ -92,6 +105,8 @@ function numbersOf(summary: ReferrerSummary): Numbers {
 /** Queries through a connection of the benchmark's own: `$1`... parameters, all rows back. */
 interface Direct {
 	query(text: string, params: unknown[]): Promise<Record<string, unknown>[]>;
+	/** A write, through a connection that may write. */
+	write(text: string, params: unknown[]): Promise<void>;
 	/** Several queries: at once on PostgreSQL (a pool, as refkit runs its own), one after another on SQLite. */
 	all(queries: [string, unknown[]][]): Promise<Record<string, unknown>[][]>;
 	close(): Promise<void>;
@@ -99,17 +114,16 @@ interface Direct {
 
 function directSqlite(file: string): Direct {
 	const db = new Database(file, { readonly: true });
+	const writer = new Database(file);
 	const statements = new Map<string, Database.Statement>();
+	const named = (params: unknown[]) => Object.fromEntries(params.map((value, i) => [`p${i + 1}`, value]));
 	const query = async (text: string, params: unknown[]) => {
 		let statement = statements.get(text);
 		if (statement === undefined) {
 			statement = db.prepare(text.replace(/\$(\d+)/g, "@p$1"));
 			statements.set(text, statement);
 		}
-		return statement.all(Object.fromEntries(params.map((value, i) => [`p${i + 1}`, value]))) as Record<
-			string,
-			unknown
-		>[];
+		return statement.all(named(params)) as Record<string, unknown>[];
 	};
 	return {
 		query,
@@ -118,8 +132,12 @@ function directSqlite(file: string): Direct {
 			for (const [text, params] of queries) results.push(await query(text, params));
 			return results;
 		},
+		write: async (text, params) => {
+			writer.prepare(text.replace(/\$(\d+)/g, "@p$1")).run(named(params));
+		},
 		close: async () => {
 			db.close();
+			writer.close();
 		},
 	};
 }
@@ -131,6 +149,9 @@ function directPostgres(url: string): Direct {
 	return {
 		query,
 		all: (queries) => Promise.all(queries.map(([text, params]) => query(text, params))),
+		write: async (text, params) => {
+			await pool.query(text, params);
+		},
 		close: () => pool.end(),
 	};
 }
@@ -278,7 +299,10 @@ async function measure(db: Db, database: string): Promise<Row[]> {
 	try {
 		await refkit.balances("nobody"); // the connection is open, the programs read
 		const first = new Map<string, number>();
+		const forgetToday = () =>
+			direct.write("delete from refkit_stats_day where day = $1", [new Date().toISOString().slice(0, 10)]);
 		for (const c of CASES) {
+			if (c.forgetToday) await forgetToday();
 			const start = performance.now();
 			const summary = await refkit.referrerSummary(STAR, c.input);
 			first.set(c.id, performance.now() - start);
@@ -303,17 +327,23 @@ async function measure(db: Db, database: string): Promise<Row[]> {
 			}
 		}
 		const samples = new Map<string, number[]>();
-		const work: [string, () => Promise<unknown>][] = [
-			...CASES.flatMap((c): [string, () => Promise<unknown>][] => [
-				[`refkit ${c.id}`, () => refkit.referrerSummary(STAR, c.input)],
+		/** What each series times, and what runs untimed before each call. */
+		const work: [string, () => Promise<unknown>, (() => Promise<void>)?][] = [
+			...CASES.flatMap((c): [string, () => Promise<unknown>, (() => Promise<void>)?][] => [
+				[
+					`refkit ${c.id}`,
+					() => refkit.referrerSummary(STAR, c.input),
+					c.forgetToday ? forgetToday : undefined,
+				],
 				[`direct ${c.id}`, () => directSummary(direct, db, c)],
 			]),
 			["round trip", () => direct.query("select 1 as one", [])],
 		];
 		for (let round = 0; round <= ROUNDS; round++) {
-			for (const [name, run] of round % 2 ? [...work].reverse() : work) {
+			for (const [name, run, before] of round % 2 ? [...work].reverse() : work) {
 				const times = samples.get(name) ?? [];
 				for (let i = 0; i < BATCH; i++) {
+					await before?.();
 					const ms = await timed(run);
 					if (round > 0) times.push(ms); // round 0 warms up
 				}
