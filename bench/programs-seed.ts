@@ -104,7 +104,7 @@ const PAYOUT_TOTALS = `update refkit_payout set
 	commissions = (select count(*) from refkit_commission c where c.payout_id = refkit_payout.id)`;
 
 /** refkit_balance from the ledger, as refkit keeps it: sums by stored status, voided rows left out. */
-const BALANCES = `insert into refkit_balance (beneficiary_user_id, currency, pending, held, approved, paid)
+export const BALANCES = `insert into refkit_balance (beneficiary_user_id, currency, pending, held, approved, paid)
 	select beneficiary_user_id, currency,
 	       sum(case when status = 'pending' then amount else 0 end),
 	       sum(case when status = 'held' then amount else 0 end),

@@ -6,7 +6,7 @@
  * bench/RESULTS.md, with an SVG chart of the ratios (bench/ratios.svg).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,7 @@ import { createRefkit } from "../dist/index.js";
 import { type Cluster, startCluster } from "../test/setup/pg-cluster.js";
 import { chart } from "./chart.js";
 import { programCases, programTable, runProgramCases } from "./programs.js";
+import { writeResults } from "./results.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const DURATION_S = Number(process.env.REFKIT_BENCH_DURATION ?? 5);
@@ -280,31 +281,6 @@ async function countHits(database: string): Promise<number> {
 	const stats = await refkit.stats({ days: 1 });
 	await refkit.close();
 	return stats.totals.hits;
-}
-
-/**
- * Replaces what is between `<!-- name:start -->` and `<!-- name:end -->` in bench/RESULTS.md (the markers are
- * added at the end when missing), in the repository's own format (biome pads the tables), so that `npm run
- * check` stays green after a run.
- */
-function writeResults(name: string, text: string): void {
-	const resultsPath = join(here, "RESULTS.md");
-	const start = `<!-- ${name}:start -->`;
-	const end = `<!-- ${name}:end -->`;
-	let previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "# Benchmark results\n";
-	if (!previous.includes(start)) previous = `${previous.trimEnd()}\n\n${start}\n${end}\n`;
-	const from = previous.indexOf(start);
-	const to = previous.indexOf(end);
-	writeFileSync(resultsPath, `${previous.slice(0, from)}${start}\n${text}\n${previous.slice(to)}`);
-	try {
-		execFileSync(join(here, "..", "node_modules", ".bin", "biome"), ["format", "--write", resultsPath], {
-			stdio: "ignore",
-		});
-	} catch {
-		console.error(
-			"could not format bench/RESULTS.md with biome: run `npx biome format --write bench/RESULTS.md`",
-		);
-	}
 }
 
 /** The HTTP cases (a to d): rounds of wrk runs, then their table in RESULTS.md and the chart. */

@@ -1,11 +1,20 @@
 import { createHmac } from "node:crypto";
 import { assertTime, assertUserId, filtersObject, invalid, optionalBoolean } from "../core/arguments.js";
 import type { CoreContext } from "../core/context.js";
+import { dayOf } from "../core/counts.js";
+import { summarizeDay } from "../core/day-summaries.js";
 import { assertIdentifier } from "../core/identifiers.js";
-import { DEFAULT_STATS_DAYS, MAX_STATS_DAYS, stats, statsPeriod } from "../core/stats.js";
+import {
+	DEFAULT_STATS_DAYS,
+	MAX_STATS_DAYS,
+	SUMMARY_DELAY_MS,
+	statsPeriod,
+	TOP_REFERRERS,
+} from "../core/stats.js";
 import { RefkitError } from "../errors.js";
 import type { Program } from "../programs/types.js";
-import type { ReferralLink } from "../types.js";
+import type { SummaryCounts } from "../store/store.js";
+import type { ReferralLink, TopReferrer } from "../types.js";
 import type {
 	DisplayName,
 	LeaderboardEntry,
@@ -122,23 +131,173 @@ function byteOrder(a: string, b: string): number {
 	return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** The clicks of each day of the period, over `links`, from `stats()` (read from its daily summaries). */
-async function clicksByDay(ctx: CoreContext, links: ReferralLink[], days: number, now: Date) {
-	const clicks = new Map<string, number>();
-	const all = await Promise.all(links.map((link) => stats(ctx, { link: link.identifier, days, now })));
-	for (const linkStats of all) {
-		for (const day of linkStats.daily) clicks.set(day.date, (clicks.get(day.date) ?? 0) + day.hits);
+const DAY = 24 * 60 * 60 * 1000;
+
+/** What the day summaries and the rows after them count of the period. */
+interface PeriodCounts {
+	/** The referrer's clicks (over the links asked for) per day. */
+	clicks: Map<string, number>;
+	/** With the leaderboard: every link's hits, and every referrer's conversions that are not reversed. */
+	linkHits: Map<number, number> | null;
+	referrers: Map<string, number> | null;
+}
+
+/** Link ids up to this many are added up in an array (8 MB at most), as `stats()` does. */
+const DENSE_LINK_IDS = 1 << 20;
+
+/**
+ * Adds up (link id, hits) pairs: in an array indexed by link id when the ids are small enough (they grow from
+ * 1), much quicker than a map.
+ */
+function addLinkHits(parts: Uint32Array[], into: Map<number, number>): void {
+	let largest = 0;
+	for (const part of parts)
+		for (let i = 0; i < part.length; i += 2) largest = Math.max(largest, part[i] as number);
+	if (largest > DENSE_LINK_IDS) {
+		for (const part of parts) {
+			for (let i = 0; i + 1 < part.length; i += 2) {
+				const linkId = part[i] as number;
+				into.set(linkId, (into.get(linkId) ?? 0) + (part[i + 1] as number));
+			}
+		}
+		return;
 	}
-	return clicks;
+	const sums = new Float64Array(largest + 1);
+	for (const part of parts) {
+		for (let i = 0; i + 1 < part.length; i += 2) {
+			const linkId = part[i] as number;
+			sums[linkId] = (sums[linkId] as number) + (part[i + 1] as number);
+		}
+	}
+	sums.forEach((hits, linkId) => {
+		if (hits > 0) into.set(linkId, (into.get(linkId) ?? 0) + hits);
+	});
+}
+
+/**
+ * What the stored summaries count of the period, day after day from its first, for as long as each day's
+ * summary is there and whole (the day under way's, up to its last summarised hour), and counts nothing after
+ * `to`; and the time from which the rows are still to be counted one by one.
+ */
+function fromSummaries(rows: SummaryCounts[], dayStarts: Date[], to: Date, everyLink: boolean) {
+	const byDay = new Map<string, SummaryCounts[]>();
+	for (const row of rows) {
+		const day = byDay.get(row.day);
+		if (day === undefined) byDay.set(row.day, [row]);
+		else day.push(row);
+	}
+	const counts: PeriodCounts = {
+		clicks: new Map(),
+		linkHits: everyLink ? new Map() : null,
+		referrers: everyLink ? new Map() : null,
+	};
+	const linkHits: Uint32Array[] = [];
+	// A summary counts its day's rows made before `until`; the period ends at `to`, included.
+	const end = to.getTime() + 1;
+	let readFrom = end;
+	for (const start of dayStarts) {
+		const day = dayOf(start);
+		const summaries = byDay.get(day) ?? [];
+		const all = summaries.find((summary) => summary.linkId === 0);
+		if (all === undefined || all.until.getTime() > end) {
+			readFrom = start.getTime();
+			break;
+		}
+		// The other rows are the links asked for: a link without hits that day has none.
+		let clicks = 0;
+		for (const summary of summaries) if (summary.linkId !== 0) clicks += summary.hits;
+		counts.clicks.set(day, clicks);
+		if (all.linkHits !== null) linkHits.push(all.linkHits);
+		for (const userId in all.referrers)
+			counts.referrers?.set(userId, (counts.referrers.get(userId) ?? 0) + (all.referrers[userId] as number));
+		if (all.until.getTime() < start.getTime() + DAY) {
+			readFrom = all.until.getTime();
+			break;
+		}
+	}
+	if (counts.linkHits !== null) addLinkHits(linkHits, counts.linkHits);
+	return { counts, readFrom };
+}
+
+/**
+ * Makes the summaries of the period's whole days that are missing or fall short: each day's once it ended
+ * {@link SUMMARY_DELAY_MS} ago, as `stats()` would (see `countPeriod()` in src/core/stats.ts). Not the day under
+ * way's: `stats()` keeps one up to its last whole hour, but a claim or a late hit of the day forgets it, and
+ * summarising it again reads every link's hits of the day, where counting the referrer's own costs what they
+ * made. Whether it made any.
+ */
+async function summariseDays(
+	ctx: CoreContext,
+	rows: SummaryCounts[],
+	dayStarts: Date[],
+	to: Date,
+): Promise<boolean> {
+	const covered = new Map<string, number>();
+	for (const row of rows) if (row.linkId === 0) covered.set(row.day, row.until.getTime());
+	const settled = ctx.now().getTime() - SUMMARY_DELAY_MS;
+	let made = false;
+	for (const start of dayStarts) {
+		const end = start.getTime() + DAY;
+		if (end > settled || end > to.getTime() + 1) break;
+		const day = dayOf(start);
+		if ((covered.get(day) ?? -1) < end) {
+			// Every link's summaries of the day at once; kept unless the day changed meanwhile.
+			await summarizeDay(ctx.store, day, new Date(end));
+			made = true;
+		}
+	}
+	return made;
+}
+
+/**
+ * The period's clicks on `links` by day and, for the leaderboard, every link's hits and every referrer's
+ * conversions: from the day summaries `stats()` keeps, reading their counts alone (`stats()` of a link would
+ * also read and merge the sketches of every link's visitors: most of a summary's size and of its time), then
+ * counting the rows after them: those of the day under way, unless `stats()` summarised part of it. The
+ * summaries of whole days that are not there yet (on the first call, after a write forgot a day) are made first.
+ */
+async function periodCounts(
+	ctx: CoreContext,
+	checked: Checked,
+	links: ReferralLink[],
+): Promise<PeriodCounts> {
+	const everyLink = checked.leaderboard;
+	if (links.length === 0 && !everyLink) return { clicks: new Map(), linkHits: null, referrers: null };
+	const { now, days } = checked;
+	const { dayStarts } = statsPeriod(days, now);
+	const linkIds = links.map((link) => link.id);
+	const query = {
+		linkIds,
+		firstDay: dayOf(dayStarts[0] as Date),
+		lastDay: dayOf(dayStarts.at(-1) as Date),
+		everyLink,
+	};
+	let rows = await ctx.store.summaryCounts(query);
+	if (await summariseDays(ctx, rows, dayStarts, now)) rows = await ctx.store.summaryCounts(query);
+	const { counts, readFrom } = fromSummaries(rows, dayStarts, now, everyLink);
+	if (readFrom <= now.getTime()) {
+		const from = new Date(readFrom);
+		const [clicks, latest] = await Promise.all([
+			links.length > 0 ? ctx.store.linkHitDays({ linkIds, from, to: now }) : [],
+			everyLink ? ctx.store.leaderCounts({ from, to: now }) : null,
+		]);
+		for (const { day, hits } of clicks) counts.clicks.set(day, (counts.clicks.get(day) ?? 0) + hits);
+		for (const [linkId, hits] of latest?.linkHits ?? [])
+			counts.linkHits?.set(linkId, (counts.linkHits.get(linkId) ?? 0) + hits);
+		for (const [userId, conversions] of latest?.referrers ?? [])
+			counts.referrers?.set(userId, (counts.referrers.get(userId) ?? 0) + conversions);
+	}
+	return counts;
 }
 
 async function funnel(ctx: CoreContext, checked: Checked, links: ReferralLink[]) {
 	const { from, to, dayStarts } = statsPeriod(checked.days, checked.now);
 	const linkIds = checked.link === null ? undefined : links.map((link) => link.id);
-	const [clicks, conversionDays] = await Promise.all([
-		clicksByDay(ctx, links, checked.days, checked.now),
+	const [counts, conversionDays] = await Promise.all([
+		periodCounts(ctx, checked, links),
 		ctx.store.referrerConversionDays({ referrerUserId: checked.userId, linkIds, from, to }),
 	]);
+	const { clicks } = counts;
 	const byDay = new Map<string, Record<string, number>>();
 	const totals: Record<string, number> = {};
 	const goals = new Set<string>();
@@ -167,19 +326,47 @@ async function funnel(ctx: CoreContext, checked: Checked, links: ReferralLink[])
 	return {
 		period: { from, to, days: checked.days },
 		funnel: { goals: sortedGoals, totals: { clicks: clickTotal, conversions, reversed }, daily },
+		counts,
 	};
 }
 
-async function leaderboard(ctx: CoreContext, checked: Checked): Promise<LeaderboardEntry[]> {
-	const { topReferrers } = await stats(ctx, { days: checked.days, now: checked.now });
+/**
+ * The period's top referrers, ranked as `stats()` ranks its `topReferrers`: by conversions (not reversed),
+ * then clicks on their links, then user id; those with neither left out.
+ */
+async function leaderboard(
+	ctx: CoreContext,
+	checked: Checked,
+	{ linkHits, referrers }: PeriodCounts,
+): Promise<LeaderboardEntry[] | null> {
+	if (linkHits === null || referrers === null) return null;
+	const owners = await ctx.store.linkOwners([...linkHits.keys()]);
+	const ranked = new Map<string, TopReferrer>();
+	const referrer = (userId: string) => {
+		let found = ranked.get(userId);
+		if (found === undefined) {
+			found = { userId, hits: 0, conversions: 0 };
+			ranked.set(userId, found);
+		}
+		return found;
+	};
+	for (const [linkId, hits] of linkHits) {
+		const owner = owners.get(linkId);
+		if (owner !== undefined && hits > 0) referrer(owner).hits += hits;
+	}
+	for (const [userId, conversions] of referrers) referrer(userId).conversions += conversions;
+	const top = [...ranked.values()]
+		.filter((found) => found.hits + found.conversions > 0)
+		.sort((a, b) => b.conversions - a.conversions || b.hits - a.hits || byteOrder(a.userId, b.userId))
+		.slice(0, TOP_REFERRERS);
 	return Promise.all(
-		topReferrers.map(async (referrer, i) => ({
+		top.map(async (entry, i) => ({
 			rank: i + 1,
-			name: await nameOf(ctx, checked.displayName, referrer.userId),
-			alias: aliasOf(ctx.options.secret, referrer.userId),
-			you: referrer.userId === checked.userId,
-			conversions: referrer.conversions,
-			clicks: referrer.hits,
+			name: await nameOf(ctx, checked.displayName, entry.userId),
+			alias: aliasOf(ctx.options.secret, entry.userId),
+			you: entry.userId === checked.userId,
+			conversions: entry.conversions,
+			clicks: entry.hits,
 		})),
 	);
 }
@@ -215,8 +402,9 @@ export async function referrerSummary(
 		);
 	}
 	const programs = options.programs.default !== null;
+	const counting = funnel(ctx, checked, chosen);
 	const [counted, balances, upcoming, payouts, conversions, board] = await Promise.all([
-		funnel(ctx, checked, chosen),
+		counting,
 		programs ? store.balances(checked.userId, checked.now) : Promise.resolve([]),
 		programs ? store.upcomingEarnings(checked.userId, checked.now) : Promise.resolve([]),
 		programs && checked.payouts > 0
@@ -225,7 +413,7 @@ export async function referrerSummary(
 		checked.referrals > 0
 			? store.listConversions({ referrerUserId: checked.userId, limit: checked.referrals, offset: 0 })
 			: Promise.resolve([]),
-		checked.leaderboard ? leaderboard(ctx, checked) : Promise.resolve(null),
+		counting.then((counted) => leaderboard(ctx, checked, counted.counts)),
 	]);
 	const referrals = await Promise.all(
 		conversions.map(

@@ -139,7 +139,7 @@ function encodeLinkHits(linkHits: Uint32Array): Buffer {
 	return bytes;
 }
 
-function decodeLinkHits(bytes: Uint8Array): Uint32Array {
+export function decodeLinkHits(bytes: Uint8Array): Uint32Array {
 	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 	const linkHits = new Uint32Array(bytes.byteLength >>> 2);
 	for (let i = 0; i < linkHits.length; i++) linkHits[i] = view.getUint32(i * 4, true);

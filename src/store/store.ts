@@ -386,8 +386,51 @@ export interface PendingDay {
 	amount: number;
 }
 
+/**
+ * What a day's stored summary (`stats()`'s, migrations 0004 and 0005) counts, without its sketches of distinct
+ * visitors (most of its size): `linkId` 0 for the row of all links, whose `until` says up to when (excluded)
+ * the day's rows count its hits and conversions.
+ */
+export interface SummaryCounts {
+	day: string;
+	linkId: number;
+	hits: number;
+	until: Date;
+	/** The all-links row's, when asked for: hits per link as (link id, hits) pairs. */
+	linkHits: Uint32Array | null;
+	/** The all-links row's, when asked for: conversions (not reversed) per referrer. */
+	referrers: Record<string, number> | null;
+}
+
+/** The hits of one UTC day. */
+export interface DayHits {
+	day: string;
+	hits: number;
+}
+
 /** What a referrer's own page reads, grouped by the database (src/store/referrer.ts). */
 export interface ReferrerStore {
+	/**
+	 * The stored day summaries' counts from `firstDay` to `lastDay` (`YYYY-MM-DD`, both included): each day's
+	 * all-links row (link 0) and the rows of `linkIds`; with the all-links rows' hits per link and conversions per
+	 * referrer when `everyLink` is true.
+	 */
+	summaryCounts(query: {
+		linkIds: number[];
+		firstDay: string;
+		lastDay: string;
+		everyLink: boolean;
+	}): Promise<SummaryCounts[]>;
+	/** The hits of `linkIds` made from `from` to `to` (both included), counted by UTC day. */
+	linkHitDays(query: { linkIds: number[]; from: Date; to: Date }): Promise<DayHits[]>;
+	/**
+	 * What was made from `from` to `to` (both included): every link's hits, and every referrer's conversions
+	 * that are not reversed.
+	 */
+	leaderCounts(query: { from: Date; to: Date }): Promise<{
+		linkHits: Map<number, number>;
+		referrers: Map<string, number>;
+	}>;
 	/** The referrer's conversions made from `from` to `to` (both included), by UTC day and goal; of `linkIds` only when given. */
 	referrerConversionDays(query: {
 		referrerUserId: string;
