@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import jsQR from "jsqr";
+import jsqr from "jsqr";
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { PNG } from "pngjs";
 import { describe, expect, onTestFinished, test } from "vitest";
@@ -70,7 +70,8 @@ async function asUser(base: string, user: string, options: BrowserContextOptions
 /** The text a QR code drawn on the page says, decoded from a screenshot of it. */
 async function decodeQr(page: Page): Promise<string | null> {
 	const png = PNG.sync.read(await page.locator("svg.refkit-qr-code").screenshot());
-	return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
+	// jsqr is CommonJS: its function is the default export of its module object, in types and at run time alike.
+	return jsqr.default(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
 }
 
 /** Whether the page scrolls sideways: its content wider than the window. */

@@ -245,6 +245,23 @@ describe.each(VERSIONS)("examples/next on Next.js $next ($entry)", (version) => 
 		expect((await get(`${app.base}/admin/refkit`)).status).toBe(403);
 	});
 
+	test("the referrer page shows a user their own link, and sends a logged-out visitor to the login", async () => {
+		const page = await get(`${app.base}/account/referrals`, { cookie: "user=alice" });
+		expect(page.status).toBe(200);
+		expect(page.headers.get("cache-control")).toBe("private, no-store");
+		const html = await page.text();
+		expect(html).toContain(`/ref/${identifier}`);
+		expect(html).toContain('class="refkit-qr-code"');
+		const json = await get(`${app.base}/account/referrals`, {
+			cookie: "user=alice",
+			headers: { accept: "application/json" },
+		});
+		expect(await json.json()).toMatchObject({ userId: "alice", links: [{ identifier }] });
+		const out = await get(`${app.base}/account/referrals`);
+		expect(out.status).toBe(303);
+		expect(out.headers.get("location")).toBe("/?next=%2Faccount%2Freferrals");
+	});
+
 	test("Stripe's webhooks: each event once, a bad signature refused, a referred user's payment a sale", async () => {
 		const post = async (value: unknown, secret = WEBHOOK_SECRET) => {
 			const { body, signature } = signed(value, secret);
@@ -328,6 +345,7 @@ test("the Next.js guide is exactly what examples/next runs, and the README's qui
 		middlewareFor15(file("proxy.ts")),
 		file("app/admin/refkit/[[...path]]/route.ts"),
 		file("app/webhooks/stripe/route.ts"),
+		file("app/account/referrals/route.ts"),
 	];
 	expect(nextBlocks("docs/nextjs.md")).toEqual(files);
 	const readme = nextBlocks("README.md");
