@@ -33,6 +33,8 @@ test("the origin from a Host that is a plain host name or address, and the reque
 	expect(requestOrigin("127.0.0.1:3000", false)).toBe("http://127.0.0.1:3000");
 	expect(requestOrigin("[::1]:3000", true)).toBe("https://[::1]:3000");
 	expect(requestOrigin("localhost", false)).toBe("http://localhost");
+	// The default port is no part of an origin.
+	expect(requestOrigin("example.com:443", true)).toBe("https://example.com");
 	for (const host of [
 		undefined,
 		"",
@@ -47,6 +49,12 @@ test("the origin from a Host that is a plain host name or address, and the reque
 		`${"a".repeat(64)}.example`,
 		"example.com.",
 		'"><script>',
+		// Plain to look at, refused by the URL parser: never an origin, so never an error to report.
+		"foo.123",
+		"1.2.3.4.5",
+		"999.1.1.1",
+		"[1:2]",
+		"example.com:99999",
 	]) {
 		expect(requestOrigin(host, true), String(host)).toBeNull();
 	}

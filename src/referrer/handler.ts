@@ -1,6 +1,6 @@
 import type { MaybeUserId } from "../core/request.js";
 import type { Html } from "../dashboard/html.js";
-import { isRefkitError } from "../errors.js";
+import { isRefkitError, RefkitError } from "../errors.js";
 import type { DashboardRequest, DashboardResponse } from "../http/request.js";
 import type { Refkit } from "../refkit.js";
 import type { ReferrerPageSettings } from "./options.js";
@@ -33,7 +33,12 @@ const PLAIN_HOST =
 /** The origin of the request from its `Host` header and its scheme; `null` for a host that is not plain. */
 export function requestOrigin(host: string | undefined, secure: boolean): string | null {
 	if (host === undefined || host.length > 255 || !PLAIN_HOST.test(host)) return null;
-	return `${secure ? "https" : "http"}://${host.toLowerCase()}`;
+	// What the URL parser refuses too (`999.1.1.1`, `foo.123`, a port above 65535) is no origin either.
+	try {
+		return new URL(`${secure ? "https" : "http"}://${host}`).origin;
+	} catch {
+		return null;
+	}
 }
 
 /**
@@ -134,6 +139,21 @@ export function createReferrerPage(
 				userId = await context.userId();
 			} catch (error) {
 				report(error);
+				return await unavailable();
+			}
+			const shape = typeof userId;
+			if (
+				(shape === "number" && !Number.isFinite(userId)) ||
+				(userId !== null && userId !== undefined && shape !== "string" && shape !== "number")
+			) {
+				// An object, a boolean, NaN: every request would share one made-up user's page. The application's
+				// mistake is reported, and nobody's page is shown.
+				report(
+					new RefkitError(
+						"INVALID_ARGUMENT",
+						`refkit: the referrer page's getUserId must answer the user id as a string or a number, or null when nobody is logged in (got ${shape === "number" ? String(userId) : shape}).`,
+					),
+				);
 				return await unavailable();
 			}
 			if (userId === null || userId === undefined || userId === "") {

@@ -91,8 +91,6 @@ export interface ReferrerMessages {
 	total: string;
 	/** The funnel table's caption. */
 	funnelCaption: string;
-	/** The conversion rate column. */
-	rate: string;
 
 	/** The heading of the earnings' section. */
 	earningsHeading: string;
@@ -294,7 +292,7 @@ export const DEFAULT_REFERRER_MESSAGES: Readonly<ReferrerMessages> = Object.free
 
 	funnelHeading: "Clicks and conversions",
 	clicks: "Clicks",
-	goal: (goal) => GOAL_NAMES[goal] ?? capitalized(goal),
+	goal: (goal) => (Object.hasOwn(GOAL_NAMES, goal) ? (GOAL_NAMES[goal] as string) : capitalized(goal)),
 	ofClicks: (rate) => `${rate} of clicks`,
 	reversedSince: (count, formatted) =>
 		`${plural(count, formatted, "conversion", "conversions")} of this period ${count === 1 ? "was" : "were"} reversed since (a refund or a cancellation).`,
@@ -309,7 +307,6 @@ export const DEFAULT_REFERRER_MESSAGES: Readonly<ReferrerMessages> = Object.free
 	day: "Day",
 	total: "Total",
 	funnelCaption: "Your clicks and conversions in this period",
-	rate: "Of clicks",
 
 	earningsHeading: "Your earnings",
 	noEarnings: "No earnings yet: they show here as soon as someone you refer earns you something.",

@@ -41,9 +41,17 @@ ${body}
 </section>`;
 }
 
-/** A table that scrolls sideways inside its panel on a narrow screen, reachable by keyboard. */
-function scroll(table: Html): Html {
-	return html`<div class="refkit-scroll" tabindex="0">${table}</div>`;
+/**
+ * A table that scrolls sideways inside its panel on a narrow screen, reachable by keyboard: a region named
+ * like its table, so that what takes the focus is announced.
+ */
+function scroll(label: string, table: Html): Html {
+	return html`<div class="refkit-scroll" role="region" aria-label="${label}" tabindex="0">${table}</div>`;
+}
+
+/** A goal's count in a record of counts by goal: its own property only (a goal may be named `constructor`). */
+function countOf(counts: Record<string, number>, goal: string): number {
+	return Object.hasOwn(counts, goal) ? (counts[goal] as number) : 0;
 }
 
 function chartLabels(ctx: RenderContext): ChartLabels {
@@ -79,11 +87,12 @@ export function funnelSection(ctx: RenderContext): Html {
 	const last = funnel.daily.at(-1)?.date ?? period.to.toISOString().slice(0, 10);
 	const first = funnel.daily[0]?.date ?? last;
 	const rate = (conversions: number) =>
-		funnel.totals.clicks === 0 ? null : formats.percent(conversions / funnel.totals.clicks);
+		// At most 100 %: a conversion of the period may follow a click made before it.
+		funnel.totals.clicks === 0 ? null : formats.percent(Math.min(1, conversions / funnel.totals.clicks));
 	const cards = [
 		html`<div class="refkit-card"><dt>${messages.clicks}</dt><dd>${formats.number(funnel.totals.clicks)}</dd></div>`,
 		...funnel.goals.map((goal) => {
-			const value = funnel.totals.conversions[goal] ?? 0;
+			const value = countOf(funnel.totals.conversions, goal);
 			const share = rate(value);
 			return html`<div class="refkit-card"><dt>${messages.goal(goal)}</dt><dd>${formats.number(value)}${share === null ? "" : html`<small>${messages.ofClicks(share)}</small>`}</dd></div>`;
 		}),
@@ -114,9 +123,9 @@ export function funnelSection(ctx: RenderContext): Html {
 		.reverse()
 		.map(
 			(day) =>
-				html`<tr><th scope="row">${formats.day(day.date)}</th>${count(ctx, day.clicks)}${funnel.goals.map((goal) => count(ctx, day.conversions[goal] ?? 0))}</tr>`,
+				html`<tr><th scope="row">${formats.day(day.date)}</th>${count(ctx, day.clicks)}${funnel.goals.map((goal) => count(ctx, countOf(day.conversions, goal)))}</tr>`,
 		);
-	const totals = html`<tr><th scope="row">${messages.total}</th>${count(ctx, funnel.totals.clicks)}${funnel.goals.map((goal) => count(ctx, funnel.totals.conversions[goal] ?? 0))}</tr>`;
+	const totals = html`<tr><th scope="row">${messages.total}</th>${count(ctx, funnel.totals.clicks)}${funnel.goals.map((goal) => count(ctx, countOf(funnel.totals.conversions, goal)))}</tr>`;
 	return section(
 		"funnel",
 		messages.funnelHeading,
@@ -126,7 +135,7 @@ export function funnelSection(ctx: RenderContext): Html {
 ${funnel.totals.reversed > 0 ? html`<p class="refkit-muted">${messages.reversedSince(funnel.totals.reversed, formats.number(funnel.totals.reversed))}</p>` : ""}
 <div class="refkit-charts"><div class="refkit-clicks">${clicksChart}</div><div class="refkit-conversions">${conversionsChart}</div></div>
 <details><summary>${messages.dailyTable}</summary>
-${scroll(html`<table class="refkit-daily"><caption>${messages.funnelCaption}</caption><thead>${head}</thead><tbody>${rows}</tbody><tfoot>${totals}</tfoot></table>`)}
+${scroll(messages.funnelCaption, html`<table class="refkit-daily"><caption>${messages.funnelCaption}</caption><thead>${head}</thead><tbody>${rows}</tbody><tfoot>${totals}</tfoot></table>`)}
 </details>`,
 	);
 }
@@ -183,14 +192,20 @@ export function earningsSection(ctx: RenderContext): Html {
 		summary.upcoming.length === 0
 			? ""
 			: html`<h3 id="refkit-upcoming-heading">${messages.upcomingHeading}</h3>
-${scroll(html`<table class="refkit-upcoming" aria-labelledby="refkit-upcoming-heading"><thead><tr><th scope="col">${messages.date}</th><th scope="col" class="refkit-num">${messages.amount}</th></tr></thead>
-<tbody>${summary.upcoming.map((row) => html`<tr><td>${formats.day(row.date)}</td><td class="refkit-num">${money(ctx, row.amount, row.currency)}</td></tr>`)}</tbody></table>`)}`;
+${scroll(
+	messages.upcomingHeading,
+	html`<table class="refkit-upcoming" aria-labelledby="refkit-upcoming-heading"><thead><tr><th scope="col">${messages.date}</th><th scope="col" class="refkit-num">${messages.amount}</th></tr></thead>
+<tbody>${summary.upcoming.map((row) => html`<tr><td>${formats.day(row.date)}</td><td class="refkit-num">${money(ctx, row.amount, row.currency)}</td></tr>`)}</tbody></table>`,
+)}`;
 	return section(
 		"earnings",
 		messages.earningsHeading,
 		html`${bars}
-${scroll(html`<table class="refkit-earnings"><caption>${messages.earningsCaption}</caption><thead><tr><th scope="col">${messages.currency}</th>${STATES.map((state) => html`<th scope="col" class="refkit-num">${swatch(state)}${messages[state]}</th>`)}</tr></thead>
-<tbody>${rows}</tbody></table>`)}
+${scroll(
+	messages.earningsCaption,
+	html`<table class="refkit-earnings"><caption>${messages.earningsCaption}</caption><thead><tr><th scope="col">${messages.currency}</th>${STATES.map((state) => html`<th scope="col" class="refkit-num">${swatch(state)}${messages[state]}</th>`)}</tr></thead>
+<tbody>${rows}</tbody></table>`,
+)}
 <ul class="refkit-legend">${STATES.map((state) => html`<li>${swatch(state)}<strong>${messages[state]}</strong>: ${messages[`${state}Help`]}</li>`)}</ul>
 ${negative}
 ${upcoming}`,
@@ -215,6 +230,7 @@ export function payoutsSection(ctx: RenderContext): Html {
 		"payouts",
 		messages.payoutsHeading,
 		scroll(
+			messages.payoutsHeading,
 			html`<table class="refkit-payouts" aria-labelledby="refkit-payouts-heading"><thead><tr><th scope="col">${messages.date}</th><th scope="col" class="refkit-num">${messages.amount}</th><th scope="col">${messages.status}</th><th scope="col">${messages.paidOn}</th><th scope="col">${messages.reference}</th></tr></thead>
 <tbody>${rows}</tbody></table>`,
 		),
@@ -239,6 +255,7 @@ export function referralsSection(ctx: RenderContext): Html {
 		"referrals",
 		messages.referralsHeading,
 		scroll(
+			messages.referralsHeading,
 			html`<table class="refkit-referrals" aria-labelledby="refkit-referrals-heading"><thead><tr><th scope="col">${messages.when}</th><th scope="col">${messages.who}</th><th scope="col">${messages.goalColumn}</th><th scope="col">${messages.status}</th></tr></thead>
 <tbody>${rows}</tbody></table>`,
 		),
@@ -275,6 +292,7 @@ export function leaderboardSection(ctx: RenderContext): Html {
 		"leaderboard",
 		messages.leaderboardHeading,
 		scroll(
+			messages.leaderboardCaption,
 			html`<table class="refkit-leaderboard"><caption>${messages.leaderboardCaption}</caption><thead><tr><th scope="col" class="refkit-num">${messages.rank}</th><th scope="col">${messages.name}</th><th scope="col" class="refkit-num">${messages.conversions}</th><th scope="col" class="refkit-num">${messages.clicks}</th></tr></thead>
 <tbody>${rows}</tbody></table>`,
 		),

@@ -55,11 +55,13 @@ const DEFAULT_THEME: Readonly<Record<keyof ReferrerTheme, string>> = Object.free
 
 /**
  * Whether a theme value stays inside its declaration: no `;`, braces, angle brackets, backslash, line break
- * or comment, quotes that close, and at most 200 characters. A value that could end the declaration, the
- * rule or the `<style>` element is refused rather than escaped.
+ * or comment, quotes that close, brackets that close, and at most 200 characters. A value that could end the
+ * declaration, the rule or the `<style>` element, or swallow the declarations after it, is refused rather
+ * than escaped.
  */
 function isSafeValue(value: string): boolean {
 	return (
+		balanced(value.replace(/"[^"]*"|'[^']*'/g, "")) &&
 		value.trim() !== "" &&
 		value.length <= 200 &&
 		// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
@@ -68,6 +70,16 @@ function isSafeValue(value: string): boolean {
 		!value.includes("*/") &&
 		/^(?:[^"']|"[^"]*"|'[^']*')*$/.test(value)
 	);
+}
+
+/** Whether every `(` and `[` of `value` closes, in order. */
+function balanced(value: string): boolean {
+	const open: string[] = [];
+	for (const char of value) {
+		if (char === "(" || char === "[") open.push(char === "(" ? ")" : "]");
+		else if ((char === ")" || char === "]") && open.pop() !== char) return false;
+	}
+	return open.length === 0;
 }
 
 /** The theme's declarations for `:root`, checked; throws `INVALID_OPTION` for an unknown key or an unsafe value. */

@@ -106,8 +106,11 @@ function check(ctx: CoreContext, userId: unknown, input: ReferrerSummaryInput | 
  * application's secret, so that it tells referrals apart without revealing, or letting anyone compute, whose
  * they are.
  */
-export function aliasOf(secret: string, userId: string): string {
-	return createHmac("sha256", secret).update(`refkit.alias\u0000${userId}`).digest("hex").slice(0, 6);
+export function aliasOf(secret: string, role: "referred" | "referrer", userId: string): string {
+	return createHmac("sha256", secret)
+		.update(`refkit.alias\u0000${role}\u0000${userId}`)
+		.digest("hex")
+		.slice(0, 6);
 }
 
 /** What `displayName` answers for `userId`: a non-empty string, or `null` (masked); its failure is reported. */
@@ -298,8 +301,9 @@ async function funnel(ctx: CoreContext, checked: Checked, links: ReferralLink[])
 		ctx.store.referrerConversionDays({ referrerUserId: checked.userId, linkIds, from, to }),
 	]);
 	const { clicks } = counts;
-	const byDay = new Map<string, Record<string, number>>();
-	const totals: Record<string, number> = {};
+	// Counted in maps, made objects with Object.fromEntries: a goal may be named `constructor` or `__proto__`.
+	const byDay = new Map<string, Map<string, number>>();
+	const totals = new Map<string, number>();
 	const goals = new Set<string>();
 	let reversed = 0;
 	for (const row of conversionDays) {
@@ -307,21 +311,24 @@ async function funnel(ctx: CoreContext, checked: Checked, links: ReferralLink[])
 		reversed += row.reversed;
 		const active = row.total - row.reversed;
 		if (active === 0) continue;
-		const day = byDay.get(row.day) ?? {};
-		day[row.goal] = (day[row.goal] ?? 0) + active;
+		const day = byDay.get(row.day) ?? new Map<string, number>();
+		day.set(row.goal, (day.get(row.goal) ?? 0) + active);
 		byDay.set(row.day, day);
-		totals[row.goal] = (totals[row.goal] ?? 0) + active;
+		totals.set(row.goal, (totals.get(row.goal) ?? 0) + active);
 	}
 	const sortedGoals = [...goals].sort(byteOrder);
+	const inOrder = (counts: Map<string, number> | undefined): Record<string, number> =>
+		Object.fromEntries(
+			sortedGoals.flatMap((goal) => {
+				const count = counts?.get(goal);
+				return count === undefined ? [] : [[goal, count] as const];
+			}),
+		);
 	const daily: ReferrerDay[] = dayStarts.map((start) => {
 		const date = start.toISOString().slice(0, 10);
-		const conversions: Record<string, number> = {};
-		const day = byDay.get(date) ?? {};
-		for (const goal of sortedGoals) if (day[goal] !== undefined) conversions[goal] = day[goal];
-		return { date, clicks: clicks.get(date) ?? 0, conversions };
+		return { date, clicks: clicks.get(date) ?? 0, conversions: inOrder(byDay.get(date)) };
 	});
-	const conversions: Record<string, number> = {};
-	for (const goal of sortedGoals) if (totals[goal] !== undefined) conversions[goal] = totals[goal];
+	const conversions = inOrder(totals);
 	const clickTotal = daily.reduce((sum, day) => sum + day.clicks, 0);
 	return {
 		period: { from, to, days: checked.days },
@@ -363,7 +370,7 @@ async function leaderboard(
 		top.map(async (entry, i) => ({
 			rank: i + 1,
 			name: await nameOf(ctx, checked.displayName, entry.userId),
-			alias: aliasOf(ctx.options.secret, entry.userId),
+			alias: aliasOf(ctx.options.secret, "referrer", entry.userId),
 			you: entry.userId === checked.userId,
 			conversions: entry.conversions,
 			clicks: entry.hits,
@@ -419,7 +426,7 @@ export async function referrerSummary(
 		conversions.map(
 			async (conversion): Promise<ReferrerReferral> => ({
 				name: await nameOf(ctx, checked.displayName, conversion.referredUserId),
-				alias: aliasOf(options.secret, conversion.referredUserId),
+				alias: aliasOf(options.secret, "referred", conversion.referredUserId),
 				goal: conversion.goal,
 				createdAt: conversion.createdAt,
 				reversed: conversion.reversedAt !== null,

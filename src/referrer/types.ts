@@ -22,7 +22,8 @@ export interface ReferrerSummaryInput {
 	days?: number | undefined;
 	/**
 	 * Only this link's funnel (its identifier). It must be one of the user's own links: any other identifier,
-	 * another user's included, throws `LINK_NOT_FOUND`, the same as an unknown one.
+	 * another user's included, throws `LINK_NOT_FOUND`, the same as an unknown one; a malformed one throws
+	 * `INVALID_IDENTIFIER`.
 	 */
 	link?: string | undefined;
 	/**
@@ -115,7 +116,9 @@ export interface ReferrerReferral {
 	name: string | null;
 	/**
 	 * A short pseudonym of the referred user (6 hexadecimal digits), the same on every call and for every
-	 * referrer, that reveals nothing of their user id (it is keyed by the application's secret).
+	 * referrer as long as the application's secret is, that reveals nothing of their user id (it is keyed by
+	 * the secret). It is not the alias the same user has on the leaderboard, so that a referrer cannot follow
+	 * a friend they referred there.
 	 */
 	alias: string;
 	goal: string;
@@ -142,7 +145,7 @@ export interface ReferrerSummary {
 	userId: string;
 	/** The funnel's period: from 00:00 UTC of its first day to `to`. */
 	period: { from: Date; to: Date; days: number };
-	/** The referrer's links, oldest first. */
+	/** The referrer's links, oldest first: their newest 100 (whose clicks the funnel counts). */
 	links: ReferrerLink[];
 	/** The identifier of the link the funnel is about, or `null` for all of them. */
 	link: string | null;

@@ -452,6 +452,23 @@ describe.each(MATRIX)("the referrer page on %s with %s", (adapter, kind) => {
 		expect(String((reported[2] as { error: unknown }).error)).toContain("the session store is down");
 	});
 
+	test("a getUserId that answers no user id (an object, a boolean, NaN) is reported, and shows nobody's page", async () => {
+		const reported: unknown[] = [];
+		const refkit = await createTestRefkit(kind, { onError: (error) => reported.push(error) });
+		for (const wrong of [{ id: ALICE }, true, Number.NaN]) {
+			const base = await startReferrerApp(adapter, refkit, { getUserId: () => wrong as never });
+			const response = await request(`${base}${REFERRER_PATH}`, { user: ALICE });
+			expect(response.status).toBe(503);
+		}
+		// Before, each became a made-up user ("[object Object]", "true", "NaN") whose page everyone shared.
+		expect(await refkit.listLinks()).toEqual([]);
+		expect(reported.map((error) => String(error))).toEqual([
+			expect.stringMatching(/getUserId must answer the user id as a string or a number.*got object/),
+			expect.stringMatching(/got boolean/),
+			expect.stringMatching(/got NaN/),
+		]);
+	});
+
 	test("a user without a link gets one when they open the page, unless createLink is off", async () => {
 		const { refkit, base } = await setUp();
 		const page = await getPage(base, "", "newcomer-4e");
@@ -528,6 +545,9 @@ describe.each(MATRIX)("the referrer page on %s with %s", (adapter, kind) => {
 			[{ theme: { text: "red\nblue" } }, /theme.text must be a CSS value/],
 			[{ theme: { text: "\\72 ed" } }, /theme.text must be a CSS value/],
 			[{ theme: { radius: 4 } }, /theme.radius must be a CSS value/],
+			// An open bracket would swallow the declarations after it.
+			[{ theme: { accent: "rgb(1, 2, 3" } }, /theme.accent must be a CSS value/],
+			[{ theme: { font: "var(--x]" } }, /theme.font must be a CSS value/],
 			[{ theme: "dark" }, /theme must be an object/],
 		];
 		for (const [bad, message] of cases) {

@@ -273,3 +273,35 @@ describe("referrerSummary() refuses what it cannot use", () => {
 		expect(summary.links[0]?.url).toBe("http://localhost:3000/ref/x1");
 	});
 });
+
+describe.each(DATABASES)("referrerSummary()'s edge cases on %s", (kind) => {
+	test("goals named like an object's own properties are counted like any other", async () => {
+		const refkit = await createTestRefkit(kind);
+		await refkit.createLink({ identifier: "ada_link", userId: "ada" });
+		for (const [user, goal] of [
+			["u1", "constructor"],
+			["u2", "__proto__"],
+			["u3", "toString"],
+		] as const) {
+			await refkit.applyCode(user, "ada_link", { signedUpAt: new Date() });
+			await refkit.confirm({ userId: user, goal });
+		}
+		const summary = await refkit.referrerSummary("ada", { days: 1 });
+		const expected = JSON.parse('{"__proto__": 1, "constructor": 1, "toString": 1}');
+		expect(JSON.parse(JSON.stringify(summary.funnel.totals.conversions))).toEqual(expected);
+		expect(JSON.parse(JSON.stringify(summary.funnel.daily[0]?.conversions))).toEqual(expected);
+		expect(summary.funnel.goals).toEqual(["__proto__", "constructor", "toString"]);
+	});
+
+	test("a user's alias as a referred user is not their alias as a referrer", async () => {
+		const refkit = await refkitWithPrograms(kind);
+		await referredSignup(refkit, "alice", "bob");
+		await referredSignup(refkit, "bob", "carol");
+		const summary = await refkit.referrerSummary("alice", { leaderboard: true });
+		const asReferred = summary.referrals[0]?.alias;
+		const asReferrer = summary.leaderboard?.find((entry) => !entry.you)?.alias;
+		expect(asReferred).toMatch(/^[0-9a-f]{6}$/);
+		expect(asReferrer).toMatch(/^[0-9a-f]{6}$/);
+		expect(asReferrer).not.toBe(asReferred);
+	});
+});
