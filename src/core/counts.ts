@@ -145,25 +145,7 @@ export class Counts {
 	 */
 	get linkHits(): Map<number, number> {
 		const sums = new Map(this.#linkHits);
-		const parts = this.#summarisedLinkHits;
-		let largest = 0;
-		for (const part of parts)
-			for (let i = 0; i < part.length; i += 2) largest = Math.max(largest, part[i] as number);
-		if (largest > DENSE_LINK_IDS) {
-			for (const part of parts)
-				for (let i = 0; i + 1 < part.length; i += 2) increment(sums, part[i] as number, part[i + 1]);
-			return sums;
-		}
-		const dense = new Float64Array(largest + 1);
-		for (const part of parts) {
-			for (let i = 0; i + 1 < part.length; i += 2) {
-				const linkId = part[i] as number;
-				dense[linkId] = (dense[linkId] as number) + (part[i + 1] as number);
-			}
-		}
-		dense.forEach((hits, linkId) => {
-			if (hits > 0) increment(sums, linkId, hits);
-		});
+		addLinkHits(this.#summarisedLinkHits, sums);
 		return sums;
 	}
 
@@ -229,4 +211,29 @@ export function summarizeWeek(week: string, days: DaySummary[]): WeekSummary {
 	const counts = new Counts("week");
 	for (const day of days) counts.addSummary(day);
 	return counts.toWeekSummary(week);
+}
+
+/**
+ * Adds (link id, hits) pairs, as day summaries keep them, into `sums`: in an array indexed by link id when
+ * the ids are small enough (they grow from 1), which is ten times quicker than a map.
+ */
+export function addLinkHits(parts: readonly Uint32Array[], sums: Map<number, number>): void {
+	let largest = 0;
+	for (const part of parts)
+		for (let i = 0; i < part.length; i += 2) largest = Math.max(largest, part[i] as number);
+	if (largest > DENSE_LINK_IDS) {
+		for (const part of parts)
+			for (let i = 0; i + 1 < part.length; i += 2) increment(sums, part[i] as number, part[i + 1]);
+		return;
+	}
+	const dense = new Float64Array(largest + 1);
+	for (const part of parts) {
+		for (let i = 0; i + 1 < part.length; i += 2) {
+			const linkId = part[i] as number;
+			dense[linkId] = (dense[linkId] as number) + (part[i + 1] as number);
+		}
+	}
+	dense.forEach((hits, linkId) => {
+		if (hits > 0) increment(sums, linkId, hits);
+	});
 }

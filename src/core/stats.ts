@@ -145,13 +145,20 @@ async function countPeriod(ctx: CoreContext, query: StatsQuery, dayStarts: Date[
 }
 
 /** Byte order of UTF-8, the order PostgreSQL's "C" collation and SQLite give text. */
-function byteOrder(a: string, b: string): number {
+export function byteOrder(a: string, b: string): number {
 	return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** The referrers with the most conversions (not reversed), then hits, then by user id; at most `limit`. */
-async function rankReferrers(ctx: CoreContext, counts: Counts, limit: number): Promise<TopReferrer[]> {
-	const linkHits = counts.linkHits;
+/**
+ * The referrers with the most conversions (not reversed), then hits, then by user id; at most `limit`: from
+ * the hits per link (credited to each link's owner) and the conversions per referrer of a period.
+ */
+export async function rankReferrers(
+	ctx: CoreContext,
+	linkHits: ReadonlyMap<number, number>,
+	conversions: ReadonlyMap<string, number>,
+	limit: number,
+): Promise<TopReferrer[]> {
 	const owners = await ctx.store.linkOwners([...linkHits.keys()]);
 	const referrers = new Map<string, TopReferrer>();
 	const referrer = (userId: string) => {
@@ -166,7 +173,7 @@ async function rankReferrers(ctx: CoreContext, counts: Counts, limit: number): P
 		const owner = owners.get(linkId);
 		if (owner !== undefined && hits > 0) referrer(owner).hits += hits;
 	}
-	for (const [userId, conversions] of counts.referrers) referrer(userId).conversions += conversions;
+	for (const [userId, count] of conversions) referrer(userId).conversions += count;
 	return [...referrers.values()]
 		.filter((found) => found.hits + found.conversions > 0)
 		.sort((a, b) => b.conversions - a.conversions || b.hits - a.hits || byteOrder(a.userId, b.userId))
@@ -219,7 +226,8 @@ export async function stats(ctx: CoreContext, input?: StatsInput): Promise<Stats
 		countPeriod(ctx, query, dayStarts),
 		linkId === undefined ? store.countLinks() : Promise.resolve(1),
 	]);
-	const topReferrers = linkId === undefined ? await rankReferrers(ctx, counts, TOP_REFERRERS) : [];
+	const topReferrers =
+		linkId === undefined ? await rankReferrers(ctx, counts.linkHits, counts.referrers, TOP_REFERRERS) : [];
 	const uniqueVisitors = counts.visitors.count;
 	const conversionsByGoal: Record<string, number> = {};
 	let conversions = 0;

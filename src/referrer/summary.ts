@@ -1,12 +1,14 @@
 import { createHmac } from "node:crypto";
 import { assertTime, assertUserId, filtersObject, invalid, optionalBoolean } from "../core/arguments.js";
 import type { CoreContext } from "../core/context.js";
-import { dayOf } from "../core/counts.js";
+import { addLinkHits, dayOf } from "../core/counts.js";
 import { summarizeDay } from "../core/day-summaries.js";
 import { assertIdentifier } from "../core/identifiers.js";
 import {
+	byteOrder,
 	DEFAULT_STATS_DAYS,
 	MAX_STATS_DAYS,
+	rankReferrers,
 	SUMMARY_DELAY_MS,
 	statsPeriod,
 	TOP_REFERRERS,
@@ -14,7 +16,7 @@ import {
 import { RefkitError } from "../errors.js";
 import type { Program } from "../programs/types.js";
 import type { SummaryCounts } from "../store/store.js";
-import type { ReferralLink, TopReferrer } from "../types.js";
+import type { ReferralLink } from "../types.js";
 import type {
 	DisplayName,
 	LeaderboardEntry,
@@ -129,11 +131,6 @@ async function nameOf(
 	}
 }
 
-/** Byte order of UTF-8, the order both databases give text. */
-function byteOrder(a: string, b: string): number {
-	return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 const DAY = 24 * 60 * 60 * 1000;
 
 /** What the day summaries and the rows after them count of the period. */
@@ -143,38 +140,6 @@ interface PeriodCounts {
 	/** With the leaderboard: every link's hits, and every referrer's conversions that are not reversed. */
 	linkHits: Map<number, number> | null;
 	referrers: Map<string, number> | null;
-}
-
-/** Link ids up to this many are added up in an array (8 MB at most), as `stats()` does. */
-const DENSE_LINK_IDS = 1 << 20;
-
-/**
- * Adds up (link id, hits) pairs: in an array indexed by link id when the ids are small enough (they grow from
- * 1), much quicker than a map.
- */
-function addLinkHits(parts: Uint32Array[], into: Map<number, number>): void {
-	let largest = 0;
-	for (const part of parts)
-		for (let i = 0; i < part.length; i += 2) largest = Math.max(largest, part[i] as number);
-	if (largest > DENSE_LINK_IDS) {
-		for (const part of parts) {
-			for (let i = 0; i + 1 < part.length; i += 2) {
-				const linkId = part[i] as number;
-				into.set(linkId, (into.get(linkId) ?? 0) + (part[i + 1] as number));
-			}
-		}
-		return;
-	}
-	const sums = new Float64Array(largest + 1);
-	for (const part of parts) {
-		for (let i = 0; i + 1 < part.length; i += 2) {
-			const linkId = part[i] as number;
-			sums[linkId] = (sums[linkId] as number) + (part[i + 1] as number);
-		}
-	}
-	sums.forEach((hits, linkId) => {
-		if (hits > 0) into.set(linkId, (into.get(linkId) ?? 0) + hits);
-	});
 }
 
 /**
@@ -347,25 +312,7 @@ async function leaderboard(
 	{ linkHits, referrers }: PeriodCounts,
 ): Promise<LeaderboardEntry[] | null> {
 	if (linkHits === null || referrers === null) return null;
-	const owners = await ctx.store.linkOwners([...linkHits.keys()]);
-	const ranked = new Map<string, TopReferrer>();
-	const referrer = (userId: string) => {
-		let found = ranked.get(userId);
-		if (found === undefined) {
-			found = { userId, hits: 0, conversions: 0 };
-			ranked.set(userId, found);
-		}
-		return found;
-	};
-	for (const [linkId, hits] of linkHits) {
-		const owner = owners.get(linkId);
-		if (owner !== undefined && hits > 0) referrer(owner).hits += hits;
-	}
-	for (const [userId, conversions] of referrers) referrer(userId).conversions += conversions;
-	const top = [...ranked.values()]
-		.filter((found) => found.hits + found.conversions > 0)
-		.sort((a, b) => b.conversions - a.conversions || b.hits - a.hits || byteOrder(a.userId, b.userId))
-		.slice(0, TOP_REFERRERS);
+	const top = await rankReferrers(ctx, linkHits, referrers, TOP_REFERRERS);
 	return Promise.all(
 		top.map(async (entry, i) => ({
 			rank: i + 1,

@@ -4,10 +4,11 @@ import { refkitReferrerPage as expressPage } from "../../src/adapters/express.js
 import { refkitReferrerPagePlugin } from "../../src/adapters/fastify.js";
 import { refkitReferrerPage as honoPage } from "../../src/adapters/hono.js";
 import { referrerPageHandler } from "../../src/adapters/web.js";
-import type { ReferrerSummary, Refkit, RefkitOptions } from "../../src/index.js";
+import type { ProgramOptions, ReferrerSummary, Refkit, RefkitOptions } from "../../src/index.js";
 import { createTestRefkit, DATABASES, type DatabaseKind } from "../setup/databases.js";
 import { visit } from "../setup/direct.js";
 import { ADAPTERS, type AdapterName, location, request } from "../setup/http.js";
+import { PROGRAMS as LEDGER, refer } from "../setup/ledger.js";
 import { REFERRER_PATH, type ReferrerTestOptions, startReferrerApp } from "../setup/referrer.js";
 
 /**
@@ -25,30 +26,17 @@ const EVE = "eve-8d1a";
 const ALICE_FRIENDS = ["friend-a1-7c", "friend-a2-3b"];
 const EVE_FRIEND = "friend-e1-9d";
 
+/**
+ * The ledger tests' programs without their review, and Eve's `partners` rule paying an amount (7.77 EUR) that
+ * no other number of the page has, so that finding it anywhere on Alice's page would show a leak.
+ */
 const PROGRAMS: Partial<RefkitOptions> = {
 	programs: [
-		{
-			id: "main",
-			currency: "USD",
-			holdDays: 0,
-			minimumPayout: 1000,
-			rules: [
-				{ on: "goal", goal: "signup", referrer: 500, referred: 300 },
-				{ on: "sale", percent: 20, months: 12, capPerReferral: 50_000 },
-			],
-		},
+		LEDGER.programs?.[0] as ProgramOptions,
 		{ id: "partners", currency: "EUR", holdDays: 30, rules: [{ on: "sale", amount: 777, minimumSale: 500 }] },
 	],
 	defaultProgram: "main",
 };
-
-async function refer(refkit: Refkit, userId: string, link: string): Promise<void> {
-	const applied = await refkit.applyCode(userId, link, { signedUpAt: new Date() });
-	expect(applied.status).toBe("applied");
-	// A hit is credited only when it was made before the conversion.
-	await new Promise((resolve) => setTimeout(resolve, 5));
-	expect((await refkit.confirm({ userId, goal: "signup" })).status).toBe("converted");
-}
 
 /**
  * Alice: two links (one disabled), two friends who signed up (500 each), one of whom paid 50.00 (20%: 1000),

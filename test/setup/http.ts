@@ -42,7 +42,11 @@ afterAll(async () => {
 	await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-async function listen(server: Server): Promise<string> {
+/**
+ * Listens on a free port until the test file ends; the base URL on 127.0.0.1. On every address by default,
+ * or on `host` alone.
+ */
+export async function listen(server: Server, host?: string): Promise<string> {
 	// closeAllConnections: a response body a test did not read keeps its connection busy, and close() alone
 	// would wait for it.
 	closers.push(
@@ -53,7 +57,7 @@ async function listen(server: Server): Promise<string> {
 			}),
 	);
 	// Listening on every address makes IPv4 clients appear as ::ffff:127.0.0.1, which refkit must normalise.
-	await new Promise<void>((resolve) => server.listen(0, resolve));
+	await new Promise<void>((resolve) => (host ? server.listen(0, host, resolve) : server.listen(0, resolve)));
 	return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 

@@ -1,17 +1,15 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
 import express from "express";
 import Fastify from "fastify";
 import { Hono } from "hono";
-import { afterAll } from "vitest";
 import { refkitReferrerPage as expressReferrerPage } from "../../src/adapters/express.js";
 import { refkitReferrerPagePlugin } from "../../src/adapters/fastify.js";
 import { refkitReferrerPage as honoReferrerPage } from "../../src/adapters/hono.js";
 import { referrerPageHandler } from "../../src/adapters/web.js";
 import type { MaybeUserId, ReferrerPageOptions, Refkit } from "../../src/index.js";
 import type { AdapterName } from "./http.js";
-import { USER_HEADER } from "./http.js";
+import { listen as listenOn, USER_HEADER } from "./http.js";
 
 /** Where the test apps mount the referrer page. */
 export const REFERRER_PATH = "/account/referrals";
@@ -28,22 +26,8 @@ export type ReferrerTestOptions = Omit<ReferrerPageOptions<never>, "path" | "get
 	passport?: boolean;
 };
 
-const closers: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-	await Promise.all(closers.splice(0).map((close) => close()));
-});
-
-async function listen(server: Server): Promise<string> {
-	closers.push(
-		() =>
-			new Promise((resolve) => {
-				server.close(resolve);
-				server.closeAllConnections();
-			}),
-	);
-	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-	return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+/** The page's test apps listen on 127.0.0.1 alone. */
+const listen = (server: Server) => listenOn(server, "127.0.0.1");
 
 /**
  * An application on `adapter` with the referrer page at {@link REFERRER_PATH} (or `options.path`), on a real
