@@ -266,10 +266,19 @@ export function referralsSection(ctx: RenderContext): Html {
 export function termsSection(ctx: RenderContext): Html {
 	const { messages, formats, summary } = ctx;
 	const several = summary.programs.length > 1;
-	const programs = summary.programs.map(
-		(program) =>
-			html`${several ? html`<h3>${messages.programHeading(program.id)}</h3>` : ""}<ul class="refkit-terms" data-program="${program.id}">${termsOf(program, messages, formats).map((sentence) => html`<li>${sentence}</li>`)}</ul>`,
-	);
+	// A payout gathers a currency's earnings of every program, and waits for the highest of their minimums
+	// (createPayouts): each program's terms say that one.
+	const minimums = new Map<string, number>();
+	for (const { currency, minimumPayout } of summary.programs)
+		minimums.set(currency, Math.max(minimums.get(currency) ?? 0, minimumPayout));
+	const programs = summary.programs.map((program) => {
+		const terms = termsOf(
+			{ ...program, minimumPayout: minimums.get(program.currency) ?? 0 },
+			messages,
+			formats,
+		);
+		return html`${several ? html`<h3>${messages.programHeading(program.id)}</h3>` : ""}<ul class="refkit-terms" data-program="${program.id}">${terms.map((sentence) => html`<li>${sentence}</li>`)}</ul>`;
+	});
 	return section("terms", messages.termsHeading, programs);
 }
 

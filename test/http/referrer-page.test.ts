@@ -680,6 +680,26 @@ describe.each(DATABASES)("the referrer page's texts, language and look, on %s", 
 		expect(html).toMatch(/<td>Referral #[0-9a-f]{6}<\/td>/);
 	});
 
+	test("two programs of one currency state the minimum payout that applies to both: the higher", async () => {
+		const rules = [{ on: "goal" as const, goal: "signup", referrer: 500 }];
+		const refkit = await createTestRefkit(kind, {
+			programs: [
+				{ id: "main", currency: "USD", minimumPayout: 1000, rules },
+				{ id: "vip", currency: "USD", minimumPayout: 5000, rules },
+				{ id: "euro", currency: "EUR", minimumPayout: 2000, rules },
+			],
+		});
+		await refkit.createLink({ identifier: "ada_main", userId: "ada" });
+		await refkit.createLink({ identifier: "ada_vip", userId: "ada", program: "vip" });
+		await refkit.createLink({ identifier: "ada_euro", userId: "ada", program: "euro" });
+		const html = await (await getPage(await startReferrerApp("express", refkit), "", "ada")).text();
+		const said = [...html.matchAll(/Payouts are made once your payable balance reaches ([^<]+)\./g)].map(
+			(match) => match[1],
+		);
+		// createPayouts() pays a currency's earnings of every program once they reach the highest minimum.
+		expect(said).toEqual(["$50.00", "$50.00", "€20.00"]);
+	});
+
 	test("baseUrl makes the links' URLs, whatever Host the request came with", async () => {
 		const { base } = await setUp({ baseUrl: "https://shop.example" });
 		const html = await (await getPage(base)).text();
