@@ -16,7 +16,8 @@ function visitorKey(hit: CountedHit): string | null {
 /** Link ids up to this many are added up in an array (8 MB at most). */
 const DENSE_LINK_IDS = 1 << 20;
 
-function increment<K>(map: Map<K, number>, key: K, by = 1): void {
+/** Adds `by` to the count of `key` in `map`. */
+export function increment<K>(map: Map<K, number>, key: K, by = 1): void {
 	map.set(key, (map.get(key) ?? 0) + by);
 }
 

@@ -49,6 +49,23 @@ function scroll(label: string, table: Html): Html {
 	return html`<div class="refkit-scroll" role="region" aria-label="${label}" tabindex="0">${table}</div>`;
 }
 
+/**
+ * A section of one list as a table (scrolling inside its panel, a region named `label`), or, when the list is
+ * empty, the message that says so.
+ */
+function listSection(
+	id: string,
+	heading: string,
+	list: { empty: boolean; message: string; label?: string },
+	table: () => Html,
+): Html {
+	return section(
+		id,
+		heading,
+		list.empty ? html`<p class="refkit-muted">${list.message}</p>` : scroll(list.label ?? heading, table()),
+	);
+}
+
 /** A goal's count in a record of counts by goal: its own property only (a goal may be named `constructor`). */
 function countOf(counts: Record<string, number>, goal: string): number {
 	return Object.hasOwn(counts, goal) ? (counts[goal] as number) : 0;
@@ -215,50 +232,34 @@ ${upcoming}`,
 /** The recent payouts. */
 export function payoutsSection(ctx: RenderContext): Html {
 	const { messages, formats, summary } = ctx;
-	if (summary.payouts.length === 0) {
-		return section(
-			"payouts",
-			messages.payoutsHeading,
-			html`<p class="refkit-muted">${messages.noPayouts}</p>`,
-		);
-	}
 	const rows = summary.payouts.map(
 		(payout) =>
 			html`<tr><td>${formats.day(payout.createdAt)}</td><td class="refkit-num">${money(ctx, payout.amount, payout.currency)}</td><td>${messages.payoutStatus(payout.status)}</td><td>${payout.paidAt === null ? "" : formats.day(payout.paidAt)}</td><td>${payout.reference ?? ""}</td></tr>`,
 	);
-	return section(
+	return listSection(
 		"payouts",
 		messages.payoutsHeading,
-		scroll(
-			messages.payoutsHeading,
+		{ empty: summary.payouts.length === 0, message: messages.noPayouts },
+		() =>
 			html`<table class="refkit-payouts" aria-labelledby="refkit-payouts-heading"><thead><tr><th scope="col">${messages.date}</th><th scope="col" class="refkit-num">${messages.amount}</th><th scope="col">${messages.status}</th><th scope="col">${messages.paidOn}</th><th scope="col">${messages.reference}</th></tr></thead>
 <tbody>${rows}</tbody></table>`,
-		),
 	);
 }
 
 /** The recent referrals, named by `displayName` or masked by their alias. */
 export function referralsSection(ctx: RenderContext): Html {
 	const { messages, formats, summary } = ctx;
-	if (summary.referrals.length === 0) {
-		return section(
-			"referrals",
-			messages.referralsHeading,
-			html`<p class="refkit-muted">${messages.noReferrals}</p>`,
-		);
-	}
 	const rows = summary.referrals.map(
 		(referral) =>
 			html`<tr${referral.reversed ? html` class="refkit-reversed"` : ""}><td>${formats.time(referral.createdAt)}</td><td>${referral.name ?? messages.referralName(referral.alias)}</td><td>${messages.referralGoal(referral.goal)}</td><td>${referral.reversed ? messages.reversed : messages.counted}</td></tr>`,
 	);
-	return section(
+	return listSection(
 		"referrals",
 		messages.referralsHeading,
-		scroll(
-			messages.referralsHeading,
+		{ empty: summary.referrals.length === 0, message: messages.noReferrals },
+		() =>
 			html`<table class="refkit-referrals" aria-labelledby="refkit-referrals-heading"><thead><tr><th scope="col">${messages.when}</th><th scope="col">${messages.who}</th><th scope="col">${messages.goalColumn}</th><th scope="col">${messages.status}</th></tr></thead>
 <tbody>${rows}</tbody></table>`,
-		),
 	);
 }
 
@@ -286,24 +287,16 @@ export function termsSection(ctx: RenderContext): Html {
 export function leaderboardSection(ctx: RenderContext): Html {
 	const { messages, formats, summary } = ctx;
 	const board = summary.leaderboard ?? [];
-	if (board.length === 0) {
-		return section(
-			"leaderboard",
-			messages.leaderboardHeading,
-			html`<p class="refkit-muted">${messages.noLeaderboard}</p>`,
-		);
-	}
 	const rows = board.map(
 		(entry) =>
 			html`<tr${entry.you ? html` class="refkit-you"` : ""}><td class="refkit-num">${formats.number(entry.rank)}</td><td>${entry.name ?? messages.referrerName(entry.alias)}${entry.you ? html` <span class="refkit-tag">${messages.you}</span>` : ""}</td>${count(ctx, entry.conversions)}${count(ctx, entry.clicks)}</tr>`,
 	);
-	return section(
+	return listSection(
 		"leaderboard",
 		messages.leaderboardHeading,
-		scroll(
-			messages.leaderboardCaption,
+		{ empty: board.length === 0, message: messages.noLeaderboard, label: messages.leaderboardCaption },
+		() =>
 			html`<table class="refkit-leaderboard"><caption>${messages.leaderboardCaption}</caption><thead><tr><th scope="col" class="refkit-num">${messages.rank}</th><th scope="col">${messages.name}</th><th scope="col" class="refkit-num">${messages.conversions}</th><th scope="col" class="refkit-num">${messages.clicks}</th></tr></thead>
 <tbody>${rows}</tbody></table>`,
-		),
 	);
 }

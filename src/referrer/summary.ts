@@ -1,9 +1,10 @@
 import { createHmac } from "node:crypto";
 import { assertTime, assertUserId, filtersObject, invalid, optionalBoolean } from "../core/arguments.js";
 import type { CoreContext } from "../core/context.js";
-import { addLinkHits, dayOf } from "../core/counts.js";
+import { addLinkHits, dayOf, increment } from "../core/counts.js";
 import { summarizeDay } from "../core/day-summaries.js";
 import { assertIdentifier } from "../core/identifiers.js";
+import { report } from "../core/report.js";
 import {
 	byteOrder,
 	DEFAULT_STATS_DAYS,
@@ -126,7 +127,7 @@ async function nameOf(
 		const name = await displayName(userId);
 		return typeof name === "string" && name.trim() !== "" ? name.trim().slice(0, 200) : null;
 	} catch (error) {
-		ctx.options.onError(error, { operation: "referrer" });
+		report(ctx, error, { operation: "referrer" });
 		return null;
 	}
 }
@@ -177,7 +178,7 @@ function fromSummaries(rows: SummaryCounts[], dayStarts: Date[], to: Date, every
 		counts.clicks.set(day, clicks);
 		if (all.linkHits !== null) linkHits.push(all.linkHits);
 		for (const userId in all.referrers)
-			counts.referrers?.set(userId, (counts.referrers.get(userId) ?? 0) + (all.referrers[userId] as number));
+			if (counts.referrers !== null) increment(counts.referrers, userId, all.referrers[userId]);
 		if (all.until.getTime() < start.getTime() + DAY) {
 			readFrom = all.until.getTime();
 			break;
@@ -249,11 +250,11 @@ async function periodCounts(
 			links.length > 0 ? ctx.store.linkHitDays({ linkIds, from, to: now }) : [],
 			everyLink ? ctx.store.leaderCounts({ from, to: now }) : null,
 		]);
-		for (const { day, hits } of clicks) counts.clicks.set(day, (counts.clicks.get(day) ?? 0) + hits);
+		for (const { day, hits } of clicks) increment(counts.clicks, day, hits);
 		for (const [linkId, hits] of latest?.linkHits ?? [])
-			counts.linkHits?.set(linkId, (counts.linkHits.get(linkId) ?? 0) + hits);
+			if (counts.linkHits !== null) increment(counts.linkHits, linkId, hits);
 		for (const [userId, conversions] of latest?.referrers ?? [])
-			counts.referrers?.set(userId, (counts.referrers.get(userId) ?? 0) + conversions);
+			if (counts.referrers !== null) increment(counts.referrers, userId, conversions);
 	}
 	return counts;
 }
@@ -277,9 +278,9 @@ async function funnel(ctx: CoreContext, checked: Checked, links: ReferralLink[])
 		const active = row.total - row.reversed;
 		if (active === 0) continue;
 		const day = byDay.get(row.day) ?? new Map<string, number>();
-		day.set(row.goal, (day.get(row.goal) ?? 0) + active);
+		increment(day, row.goal, active);
 		byDay.set(row.day, day);
-		totals.set(row.goal, (totals.get(row.goal) ?? 0) + active);
+		increment(totals, row.goal, active);
 	}
 	const sortedGoals = [...goals].sort(byteOrder);
 	const inOrder = (counts: Map<string, number> | undefined): Record<string, number> =>
@@ -290,7 +291,7 @@ async function funnel(ctx: CoreContext, checked: Checked, links: ReferralLink[])
 			}),
 		);
 	const daily: ReferrerDay[] = dayStarts.map((start) => {
-		const date = start.toISOString().slice(0, 10);
+		const date = dayOf(start);
 		return { date, clicks: clicks.get(date) ?? 0, conversions: inOrder(byDay.get(date)) };
 	});
 	const conversions = inOrder(totals);
